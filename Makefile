@@ -1,0 +1,56 @@
+# autossh: plain `make` works without ./configure; configure writes config.mk
+# to override the defaults below.
+
+PREFIX = /usr/local
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+DOCDIR = $(PREFIX)/share/doc/autossh
+CC = cc
+CFLAGS = -O2 -g
+WARNFLAGS = -std=c99 -Wall -Wextra -Werror
+CPPFLAGS =
+LDFLAGS =
+SSH_PATH =
+
+-include config.mk
+
+VERSION != sed -n 's/^Version \([0-9][0-9.]*\).*/\1/p' CHANGES | head -n 1
+ALL_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -DVERSION='"$(VERSION)"' $(CPPFLAGS)
+
+all: autossh
+
+autossh: autossh.c CHANGES
+	$(CC) $(WARNFLAGS) $(ALL_CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ autossh.c
+
+tests/unit: tests/unit.c autossh.c CHANGES
+	$(CC) $(WARNFLAGS) $(ALL_CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit.c
+
+check: autossh tests/unit
+	sh tests/run.sh
+
+demo: autossh
+	sh tests/demo.sh
+
+install: autossh
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)/examples
+	cp autossh rscreen $(DESTDIR)$(BINDIR)/
+	chmod 755 $(DESTDIR)$(BINDIR)/autossh $(DESTDIR)$(BINDIR)/rscreen
+	cp autossh.1 $(DESTDIR)$(MANDIR)/man1/autossh.1
+	chmod 644 $(DESTDIR)$(MANDIR)/man1/autossh.1
+	cp autossh.host contrib/autossh@.service contrib/autossh.default $(DESTDIR)$(DOCDIR)/examples/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/autossh $(DESTDIR)$(BINDIR)/rscreen
+	rm -f $(DESTDIR)$(MANDIR)/man1/autossh.1
+	rm -f $(DESTDIR)$(DOCDIR)/examples/autossh.host \
+	    $(DESTDIR)$(DOCDIR)/examples/autossh@.service \
+	    $(DESTDIR)$(DOCDIR)/examples/autossh.default
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+clean:
+	rm -f autossh tests/unit
+
+distclean: clean
+	rm -rf config.mk config.log config.status autom4te.cache
+
+.PHONY: all check demo install uninstall clean distclean

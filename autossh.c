@@ -1,0 +1,2332 @@
+/*
+ * autossh: start ssh, watch it and the connection, restart it when it
+ * dies or stops carrying data.  A clean-room reimplementation of autossh
+ * 1.4g; the behaviour contract is SPEC.md, the user documentation autossh.1.
+ */
+
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#ifndef VERSION
+#define VERSION "2.0.0"
+#endif
+#ifndef SSH_PATH
+#define SSH_PATH "ssh"
+#endif
+
+extern char **environ;
+
+/* ------------------------------------------------------------------ config */
+
+enum { MAX_MESSAGE = 64, MAX_NAME = 64, ERRLEN = 512 };
+static const long INT_MAX_L = 2147483647L;
+
+struct config {
+	const char *progname;
+	int background;                 /* -f */
+	int monitor_port;               /* 0: monitoring off */
+	int echo_port;                  /* 0: loop mode */
+	int port_given;                 /* -M or AUTOSSH_PORT seen */
+	int port_from_env;
+	const char *monitor_addr;       /* loopback literal */
+	int monitor_addr_set;
+	int debug;
+	int loglevel;
+	long poll, first_poll, gatetime, maxstart, maxlifetime;
+	long net_timeout_ms;            /* T */
+	int net_timeout_fixed;          /* AUTOSSH_NET_TIMEOUT given */
+	long jitter, connect_timeout;
+	char message[MAX_MESSAGE + 1];
+	const char *ssh_path;           /* AUTOSSH_PATH as given */
+	char *ssh_exec;                 /* resolved executable */
+	char *pidfile, *logfile, *statusfile;
+	const char *notify_socket;
+	long long watchdog_usec;
+	const char *watchdog_pid;
+	const char *journal_stream;
+	char **ssh_argv;                /* NULL-terminated, argv[0] = ssh_path */
+	int ssh_argc;
+	char **ssh_envp;                /* environment minus systemd's variables */
+	int poll_adjusted, first_poll_adjusted, short_poll;
+};
+
+enum parse_result { PARSE_RUN, PARSE_VERSION, PARSE_HELP, PARSE_CHECK, PARSE_ERROR, PARSE_USAGE };
+
+typedef const char *(*env_lookup)(const char *name);
+
+/* Letters of ssh's own grammar that take a value (current OpenSSH). */
+static const char ssh_value_letters[] = "BbcDEeFIiJLlmOoPpQRSWw";
+
+static char *xstrdup(const char *s)
+{
+	char *copy = strdup(s);
+	if (copy == NULL) {
+		fputs("autossh: out of memory\n", stderr);
+		exit(1);
+	}
+	return copy;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+	if (p == NULL) {
+		fputs("autossh: out of memory\n", stderr);
+		exit(1);
+	}
+	return p;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash && slash[1] ? slash + 1 : path;
+}
+
+/*
+ * Numbers are read as strtoul base 0 reads them (0x hex, leading 0 octal),
+ * but the whole text must be the number: no sign, blank or suffix.  A
+ * leading '-' is allowed only where the range is negative.
+ */
+static int parse_number(const char *text, long min, long max, long *out)
+{
+	int negative = 0;
+	const char *digits = text;
+	char *end;
+	unsigned long value;
+
+	if (text[0] == '-' && min < 0) {
+		negative = 1;
+		digits++;
+	}
+	if (digits[0] < '0' || digits[0] > '9')
+		return -1;
+	errno = 0;
+	value = strtoul(digits, &end, 0);
+	if (errno != 0 || *end != '\0' || end == digits)
+		return -1;
+	if (value > (unsigned long)INT_MAX_L + 1)
+		return -1;
+	long signed_value = negative ? -(long)value : (long)value;
+	if (signed_value < min || signed_value > max)
+		return -1;
+	*out = signed_value;
+	return 0;
+}
+
+/* Parse "P" or "P:E" into ports; on error fill reason and return -1. */
+static int parse_monitor_spec(const char *text, int *port, int *echo_port, const char **reason)
+{
+	char head[64];
+	const char *colon = strchr(text, ':');
+	size_t head_len = colon ? (size_t)(colon - text) : strlen(text);
+	long p, e = 0;
+
+	if (head_len >= sizeof head) {
+		*reason = "invalid monitor port";
+		return -1;
+	}
+	memcpy(head, text, head_len);
+	head[head_len] = '\0';
+	if (parse_number(head, 0, LONG_MAX, &p) != 0) {
+		*reason = "invalid monitor port";
+		return -1;
+	}
+	if (colon) {
+		if (parse_number(colon + 1, 0, LONG_MAX, &e) != 0) {
+			*reason = "invalid echo port";
+			return -1;
+		}
+		if (e < 1 || e > 65535) {
+			*reason = "echo port out of range (1-65535)";
+			return -1;
+		}
+		if (p > 65535) {
+			*reason = "monitor port out of range (1-65535)";
+			return -1;
+		}
+	} else if (p > 65534) {
+		*reason = "monitor port out of range (1-65534)";
+		return -1;
+	}
+	*port = (int)p;
+	*echo_port = p == 0 ? 0 : (int)e;
+	return 0;
+}
+
+struct arg_scan {
+	const char *monitor_text;       /* last -M value */
+	int monitor_missing;            /* -M at the end with no value */
+	int monitor_insert;             /* output index where the first -M stood */
+	int version;
+	int destination_seen;
+};
+
+static int is_option_group(const char *word)
+{
+	return word[0] == '-' && word[1] != '\0';
+}
+
+/*
+ * Read one option group (SPEC §2.1): remove autossh's letters, keep ssh's.
+ * Returns how many extra words (0 or 1) the group consumed as a value.
+ */
+static int scan_group(char **argv, int i, int argc, struct config *cfg, struct arg_scan *scan,
+		      char **out, int *out_n)
+{
+	const char *word = argv[i];
+	size_t len = strlen(word);
+	char *kept = xcalloc(len + 1, 1);
+	size_t k = 0;
+	int consumed = 0, value_word = -1;
+
+	kept[k++] = '-';
+	for (size_t pos = 1; pos < len; pos++) {
+		char letter = word[pos];
+		const char *rest = word + pos + 1;
+		if (letter == 'M') {
+			if (scan->monitor_insert < 0)
+				scan->monitor_insert = *out_n;
+			if (*rest) {
+				scan->monitor_text = rest;
+			} else if (i + 1 < argc) {
+				scan->monitor_text = argv[i + 1];
+				consumed = 1;
+			} else {
+				scan->monitor_missing = 1;
+			}
+			break;
+		}
+		if (letter == 'f') {
+			cfg->background = 1;
+			continue;
+		}
+		if (letter == 'V') {
+			scan->version = 1;
+			continue;
+		}
+		kept[k++] = letter;
+		if (strchr(ssh_value_letters, letter)) {
+			if (*rest) {
+				memcpy(kept + k, rest, strlen(rest));
+				k += strlen(rest);
+			} else if (i + 1 < argc) {
+				value_word = i + 1;
+				consumed = 1;
+			}
+			break;
+		}
+	}
+	kept[k] = '\0';
+	if (k > 1)
+		out[(*out_n)++] = kept;
+	else
+		free(kept);
+	if (value_word >= 0)
+		out[(*out_n)++] = xstrdup(argv[value_word]);
+	return consumed;
+}
+
+/* Split the command line into ssh's words and autossh's options (SPEC §2.1). */
+static void scan_arguments(int argc, char **argv, struct config *cfg, struct arg_scan *scan,
+			   char **out, int *out_n)
+{
+	int i = 1;
+
+	scan->monitor_insert = -1;
+	/* Before the destination. */
+	while (i < argc && is_option_group(argv[i])) {
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			if (i < argc)
+				scan->destination_seen = 1;
+			while (i < argc)
+				out[(*out_n)++] = xstrdup(argv[i++]);
+			return;
+		}
+		i += 1 + scan_group(argv, i, argc, cfg, scan, out, out_n);
+	}
+	if (i >= argc)
+		return;
+	scan->destination_seen = 1;
+	out[(*out_n)++] = xstrdup(argv[i++]);
+	/* After the destination, up to the remote command. */
+	while (i < argc && is_option_group(argv[i]) && strcmp(argv[i], "--") != 0)
+		i += 1 + scan_group(argv, i, argc, cfg, scan, out, out_n);
+	while (i < argc)
+		out[(*out_n)++] = xstrdup(argv[i++]);
+}
+
+static int is_loopback_literal(const char *addr, int *is_v6)
+{
+	struct in_addr v4;
+	struct in6_addr v6;
+
+	if (inet_pton(AF_INET, addr, &v4) == 1) {
+		*is_v6 = 0;
+		return (ntohl(v4.s_addr) >> 24) == 127;
+	}
+	if (inet_pton(AF_INET6, addr, &v6) == 1) {
+		*is_v6 = 1;
+		return IN6_IS_ADDR_LOOPBACK(&v6);
+	}
+	return 0;
+}
+
+/* "127.0.0.1" or "[::1]" for use inside ssh forward specifications. */
+static void forward_addr(const struct config *cfg, char *buf, size_t len)
+{
+	int is_v6 = 0;
+	is_loopback_literal(cfg->monitor_addr, &is_v6);
+	snprintf(buf, len, is_v6 ? "[%s]" : "%s", cfg->monitor_addr);
+}
+
+/* The -L/-R words that monitoring adds to ssh's command line (SPEC §2.3, §10.2). */
+static int monitor_forwards(const struct config *cfg, char words[4][160])
+{
+	char a[64];
+	int p = cfg->monitor_port;
+
+	if (p == 0)
+		return 0;
+	forward_addr(cfg, a, sizeof a);
+	strcpy(words[0], "-L");
+	if (cfg->echo_port) {
+		if (cfg->monitor_addr_set)
+			snprintf(words[1], 160, "%s:%d:%s:%d", a, p, a, cfg->echo_port);
+		else
+			snprintf(words[1], 160, "%d:%s:%d", p, a, cfg->echo_port);
+		return 2;
+	}
+	if (cfg->monitor_addr_set)
+		snprintf(words[1], 160, "%s:%d:%s:%d", a, p, a, p);
+	else
+		snprintf(words[1], 160, "%d:%s:%d", p, a, p);
+	strcpy(words[2], "-R");
+	snprintf(words[3], 160, "%d:%s:%d", p, a, p + 1);
+	return 4;
+}
+
+static void build_ssh_argv(struct config *cfg, char **words, int n_words, int insert_at)
+{
+	char forwards[4][160];
+	int n_fwd = monitor_forwards(cfg, forwards);
+	int k = 0;
+
+	cfg->ssh_argv = xcalloc((size_t)n_words + (size_t)n_fwd + 2, sizeof(char *));
+	cfg->ssh_argv[k++] = xstrdup(cfg->ssh_path);
+	if (insert_at < 0 || insert_at > n_words)
+		insert_at = 0;
+	for (int i = 0; i <= n_words; i++) {
+		if (i == insert_at)
+			for (int f = 0; f < n_fwd; f++)
+				cfg->ssh_argv[k++] = xstrdup(forwards[f]);
+		if (i < n_words)
+			cfg->ssh_argv[k++] = words[i];
+	}
+	cfg->ssh_argv[k] = NULL;
+	cfg->ssh_argc = k;
+}
+
+/* Look a name up in PATH; an empty PATH entry means the current directory. */
+static char *resolve_executable(const char *name, const char *path_env)
+{
+	struct stat st;
+
+	if (strchr(name, '/')) {
+		if (stat(name, &st) == 0 && S_ISREG(st.st_mode) && access(name, X_OK) == 0)
+			return xstrdup(name);
+		return NULL;
+	}
+	const char *dirs = path_env ? path_env : "/usr/local/bin:/usr/bin:/bin";
+	while (1) {
+		const char *colon = strchr(dirs, ':');
+		size_t dlen = colon ? (size_t)(colon - dirs) : strlen(dirs);
+		char *candidate = xcalloc(dlen + strlen(name) + 3, 1);
+		if (dlen == 0)
+			strcpy(candidate, "./");
+		else {
+			memcpy(candidate, dirs, dlen);
+			candidate[dlen] = '/';
+		}
+		strcat(candidate, name);
+		if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode) && access(candidate, X_OK) == 0)
+			return candidate;
+		free(candidate);
+		if (!colon)
+			return NULL;
+		dirs = colon + 1;
+	}
+}
+
+/* Can a file be created beside path?  Probes with a temporary file it removes. */
+static int probe_writable(const char *path, char *why, size_t why_len)
+{
+	struct stat st;
+	char *tmp;
+	int fd;
+
+	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(why, why_len, "%s", strerror(EISDIR));
+		return -1;
+	}
+	tmp = xcalloc(strlen(path) + 32, 1);
+	sprintf(tmp, "%s.%ld.probe", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		snprintf(why, why_len, "%s", strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	close(fd);
+	unlink(tmp);
+	free(tmp);
+	return 0;
+}
+
+/* Make a relative path absolute against the current directory (SPEC §6.1, D10). */
+static char *absolute_path(const char *path)
+{
+	char cwd[PATH_MAX];
+
+	if (path == NULL || path[0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
+		return path ? xstrdup(path) : NULL;
+	char *joined = xcalloc(strlen(cwd) + strlen(path) + 2, 1);
+	sprintf(joined, "%s/%s", cwd, path);
+	return joined;
+}
+
+struct env_ctx {
+	env_lookup lookup;
+	const char *progname;
+	char *err;
+	size_t err_len;
+};
+
+/* Value of a variable, NULL if unset or empty. */
+static const char *env_value(struct env_ctx *ctx, const char *name)
+{
+	const char *v = ctx->lookup(name);
+	return v && *v ? v : NULL;
+}
+
+static int env_invalid(struct env_ctx *ctx, const char *name, const char *value, const char *expected)
+{
+	snprintf(ctx->err, ctx->err_len, "%s: %s: invalid value \"%s\" (%s)", ctx->progname, name, value,
+		 expected);
+	return -1;
+}
+
+static int env_number(struct env_ctx *ctx, const char *name, long min, long max, long *out)
+{
+	const char *v = env_value(ctx, name);
+	char expected[96];
+
+	if (v == NULL)
+		return 0;
+	if (parse_number(v, min, max, out) == 0)
+		return 1;
+	snprintf(expected, sizeof expected, "expected a whole number from %ld to %ld", min, max);
+	return env_invalid(ctx, name, v, expected);
+}
+
+static int env_path_var(struct env_ctx *ctx, const char *name, char **out, int probe)
+{
+	const char *v = env_value(ctx, name);
+	char why[256];
+
+	if (v == NULL)
+		return 0;
+	if (probe && probe_writable(v, why, sizeof why) != 0)
+		return env_invalid(ctx, name, v, why);
+	*out = xstrdup(v);
+	return 1;
+}
+
+static int parse_env_core(struct env_ctx *ctx, struct config *cfg)
+{
+	const char *v;
+	long n;
+	int r;
+
+	if ((v = env_value(ctx, "AUTOSSH_PATH")) != NULL) {
+		cfg->ssh_path = v;
+		cfg->ssh_exec = resolve_executable(v, ctx->lookup("PATH"));
+		if (cfg->ssh_exec == NULL)
+			return env_invalid(ctx, "AUTOSSH_PATH", v,
+					   strchr(v, '/') ? "not an executable file" : "not found in PATH");
+	}
+	if (ctx->lookup("AUTOSSH_DEBUG") != NULL)
+		cfg->debug = 1;
+	if ((r = env_number(ctx, "AUTOSSH_LOGLEVEL", 0, 7, &n)) < 0)
+		return -1;
+	if (r)
+		cfg->loglevel = (int)n;
+	if ((r = env_number(ctx, "AUTOSSH_POLL", 1, INT_MAX_L, &cfg->poll)) < 0)
+		return -1;
+	if ((r = env_number(ctx, "AUTOSSH_FIRST_POLL", 1, INT_MAX_L, &n)) < 0)
+		return -1;
+	cfg->first_poll = r ? n : -1;
+	if ((r = env_number(ctx, "AUTOSSH_GATETIME", 0, INT_MAX_L, &n)) < 0)
+		return -1;
+	if (r)
+		cfg->gatetime = n;
+	if (env_number(ctx, "AUTOSSH_MAXSTART", -1, INT_MAX_L, &cfg->maxstart) < 0)
+		return -1;
+	if ((v = env_value(ctx, "AUTOSSH_MESSAGE")) != NULL) {
+		if (strlen(v) > MAX_MESSAGE || strpbrk(v, "\r\n"))
+			return env_invalid(ctx, "AUTOSSH_MESSAGE", v, "at most 64 bytes, no CR or LF");
+		strcpy(cfg->message, v);
+	}
+	if ((v = env_value(ctx, "AUTOSSH_PORT")) != NULL) {
+		int port, echo;
+		const char *reason;
+		if (parse_monitor_spec(v, &port, &echo, &reason) != 0)
+			return env_invalid(ctx, "AUTOSSH_PORT", v, reason);
+		if (!cfg->port_given) {
+			cfg->monitor_port = port;
+			cfg->echo_port = echo;
+			cfg->port_given = cfg->port_from_env = 1;
+		}
+	}
+	if (env_number(ctx, "AUTOSSH_MAXLIFETIME", 0, INT_MAX_L, &cfg->maxlifetime) < 0)
+		return -1;
+	if (env_path_var(ctx, "AUTOSSH_PIDFILE", &cfg->pidfile, 1) < 0)
+		return -1;
+	/* AUTOSSH_NTSERVICE: Cygwin-only in 1.4g, accepted and ignored. */
+	if (env_path_var(ctx, "AUTOSSH_LOGFILE", &cfg->logfile, 0) < 0)
+		return -1;
+	return 0;
+}
+
+static int parse_env_extensions(struct env_ctx *ctx, struct config *cfg)
+{
+	const char *v;
+	long n;
+	int r;
+
+	if ((v = env_value(ctx, "AUTOSSH_MONITOR_ADDR")) != NULL) {
+		int is_v6;
+		if (!is_loopback_literal(v, &is_v6))
+			return env_invalid(ctx, "AUTOSSH_MONITOR_ADDR", v,
+					   "expected a loopback address such as 127.0.0.1 or ::1");
+		cfg->monitor_addr = v;
+		cfg->monitor_addr_set = 1;
+	}
+	if ((r = env_number(ctx, "AUTOSSH_NET_TIMEOUT", 100, 3600000, &n)) < 0)
+		return -1;
+	if (r) {
+		cfg->net_timeout_ms = n;
+		cfg->net_timeout_fixed = 1;
+	}
+	if (env_path_var(ctx, "AUTOSSH_STATUSFILE", &cfg->statusfile, 1) < 0)
+		return -1;
+	if (env_number(ctx, "AUTOSSH_JITTER", 0, 50, &cfg->jitter) < 0)
+		return -1;
+	if (env_number(ctx, "AUTOSSH_CONNECT_TIMEOUT", 0, INT_MAX_L, &cfg->connect_timeout) < 0)
+		return -1;
+	if (cfg->connect_timeout > 0 && cfg->monitor_port == 0) {
+		v = env_value(ctx, "AUTOSSH_CONNECT_TIMEOUT");
+		return env_invalid(ctx, "AUTOSSH_CONNECT_TIMEOUT", v, "needs a monitor port");
+	}
+	cfg->notify_socket = env_value(ctx, "NOTIFY_SOCKET");
+	if ((v = env_value(ctx, "WATCHDOG_USEC")) != NULL) {
+		char *end;
+		errno = 0;
+		long long usec = strtoll(v, &end, 10);
+		if (errno == 0 && *end == '\0' && usec > 0)
+			cfg->watchdog_usec = usec;
+	}
+	cfg->watchdog_pid = env_value(ctx, "WATCHDOG_PID");
+	cfg->journal_stream = env_value(ctx, "JOURNAL_STREAM");
+	return 0;
+}
+
+/* Values derived from others once everything is read (SPEC §4.4, §5.7). */
+static void derive_config(struct config *cfg)
+{
+	if (cfg->background)
+		cfg->gatetime = 0;
+	if (cfg->maxlifetime > 0 && cfg->poll > cfg->maxlifetime) {
+		cfg->poll = cfg->maxlifetime;
+		cfg->poll_adjusted = 1;
+	}
+	if (cfg->first_poll < 0)
+		cfg->first_poll = cfg->poll;
+	else if (cfg->maxlifetime > 0 && cfg->first_poll > cfg->maxlifetime) {
+		cfg->first_poll = cfg->maxlifetime;
+		cfg->first_poll_adjusted = 1;
+	}
+	if (!cfg->net_timeout_fixed) {
+		cfg->net_timeout_ms = 15000;
+		if (cfg->poll < 30) {
+			cfg->net_timeout_ms = cfg->poll * 500;
+			cfg->short_poll = 1;
+		}
+	}
+}
+
+static int is_systemd_variable(const char *entry)
+{
+	static const char *const names[] = { "NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID=" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strncmp(entry, names[i], strlen(names[i])) == 0)
+			return 1;
+	return 0;
+}
+
+static char **filtered_environment(char **env)
+{
+	size_t n = 0, k = 0;
+	while (env && env[n])
+		n++;
+	char **copy = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		if (!is_systemd_variable(env[i]))
+			copy[k++] = env[i];
+	copy[k] = NULL;
+	return copy;
+}
+
+static void config_defaults(struct config *cfg, const char *argv0)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->progname = base_name(argv0 && *argv0 ? argv0 : "autossh");
+	cfg->monitor_addr = "127.0.0.1";
+	cfg->loglevel = LOG_INFO;
+	cfg->poll = 600;
+	cfg->first_poll = -1;
+	cfg->gatetime = 30;
+	cfg->maxstart = -1;
+	cfg->ssh_path = SSH_PATH;
+}
+
+static void config_free(struct config *cfg)
+{
+	if (cfg->ssh_argv)
+		for (int i = 0; cfg->ssh_argv[i]; i++)
+			free(cfg->ssh_argv[i]);
+	free(cfg->ssh_argv);
+	free(cfg->ssh_envp);
+	free(cfg->ssh_exec);
+	free(cfg->pidfile);
+	free(cfg->logfile);
+	free(cfg->statusfile);
+	cfg->ssh_argv = NULL;
+	cfg->ssh_envp = NULL;
+	cfg->ssh_exec = cfg->pidfile = cfg->logfile = cfg->statusfile = NULL;
+}
+
+/*
+ * Everything the command line and environment say, validated.  Pure but for
+ * reading the filesystem to resolve AUTOSSH_PATH and to probe that the pid
+ * and status files can be created.
+ */
+static enum parse_result parse_config(int argc, char **argv, env_lookup lookup, struct config *cfg,
+				      char *err, size_t err_len)
+{
+	struct arg_scan scan;
+	struct env_ctx ctx = { lookup, NULL, err, err_len };
+	char **words;
+	int n_words = 0;
+
+	config_defaults(cfg, argc > 0 ? argv[0] : NULL);
+	ctx.progname = cfg->progname;
+	err[0] = '\0';
+	if (argc == 2 && strcmp(argv[1], "--help") == 0)
+		return PARSE_HELP;
+	if (argc >= 2 && strcmp(argv[1], "--check") == 0)
+		return PARSE_CHECK;
+	memset(&scan, 0, sizeof scan);
+	words = xcalloc((size_t)argc + 1, sizeof(char *));
+	scan_arguments(argc, argv, cfg, &scan, words, &n_words);
+	if (scan.version) {
+		for (int i = 0; i < n_words; i++)
+			free(words[i]);
+		free(words);
+		return PARSE_VERSION;
+	}
+	cfg->ssh_argv = words;  /* owned until build_ssh_argv replaces it */
+	words[n_words] = NULL;
+	if (scan.monitor_missing) {
+		snprintf(err, err_len, "%s: -M: option requires a port", cfg->progname);
+		return PARSE_ERROR;
+	}
+	if (scan.monitor_text) {
+		const char *reason;
+		if (parse_monitor_spec(scan.monitor_text, &cfg->monitor_port, &cfg->echo_port, &reason) != 0) {
+			snprintf(err, err_len, "%s: -M \"%s\": %s", cfg->progname, scan.monitor_text, reason);
+			return PARSE_ERROR;
+		}
+		cfg->port_given = 1;
+	}
+	if (!scan.destination_seen) {
+		snprintf(err, err_len, "%s: no destination host given", cfg->progname);
+		return PARSE_USAGE;
+	}
+	if (parse_env_core(&ctx, cfg) != 0 || parse_env_extensions(&ctx, cfg) != 0)
+		return PARSE_ERROR;
+	if (cfg->ssh_exec == NULL) {
+		cfg->ssh_exec = resolve_executable(cfg->ssh_path, lookup("PATH"));
+		if (cfg->ssh_exec == NULL) {
+			snprintf(err, err_len, "%s: %s: %s", cfg->progname, cfg->ssh_path,
+				 strchr(cfg->ssh_path, '/') ? "not an executable file" : "not found in PATH");
+			return PARSE_ERROR;
+		}
+	}
+	derive_config(cfg);
+	cfg->ssh_argv = NULL;
+	build_ssh_argv(cfg, words, n_words, cfg->port_from_env ? 0 : scan.monitor_insert);
+	free(words);
+	return PARSE_RUN;
+}
+
+static void print_usage(FILE *to, const char *progname)
+{
+	fprintf(to,
+		"usage: %s [-V] [-M monitor_port[:echo_port]] [-f] [SSH_OPTIONS]\n"
+		"       %s --check STATUSFILE\n"
+		"    -M port[:echo_port]  monitor the connection on port (0 turns monitoring off);\n"
+		"                         with :echo_port, use a remote echo service\n"
+		"    -f                   run in the background (gate time forced to 0)\n"
+		"    -V                   print the version and exit\n"
+		"    --check STATUSFILE   health check: exit 0 if the tunnel is up\n"
+		"environment (default):\n"
+		"    AUTOSSH_PATH         ssh program to run (ssh in PATH)\n"
+		"    AUTOSSH_DEBUG        log debug messages, copy to stderr (unset)\n"
+		"    AUTOSSH_LOGLEVEL     syslog level threshold 0-7 (6)\n"
+		"    AUTOSSH_POLL         seconds between probes (600)\n"
+		"    AUTOSSH_FIRST_POLL   seconds to the first probe (AUTOSSH_POLL)\n"
+		"    AUTOSSH_GATETIME     seconds ssh must live to count as started (30)\n"
+		"    AUTOSSH_MAXSTART     maximum number of ssh starts (-1: no limit)\n"
+		"    AUTOSSH_MESSAGE      text appended to the probe (empty)\n"
+		"    AUTOSSH_PORT         monitor port, as -M (unset)\n"
+		"    AUTOSSH_MAXLIFETIME  seconds before exiting (0: forever)\n"
+		"    AUTOSSH_PIDFILE      write autossh's pid to this file (unset)\n"
+		"    AUTOSSH_LOGFILE      log to this file, - for stderr (syslog)\n"
+		"    AUTOSSH_NTSERVICE    ignored (unset)\n"
+		"    AUTOSSH_MONITOR_ADDR loopback address for the probe (127.0.0.1)\n"
+		"    AUTOSSH_NET_TIMEOUT  fixed probe timeout in ms (adaptive)\n"
+		"    AUTOSSH_STATUSFILE   keep a key=value status file here (unset)\n"
+		"    AUTOSSH_JITTER       spread restart waits by +-percent (0)\n"
+		"    AUTOSSH_CONNECT_TIMEOUT  restart ssh not proven after seconds (0: off)\n",
+		progname, progname);
+}
+
+/* --------------------------------------------------------------------- log */
+
+enum log_sink { SINK_SYSLOG, SINK_FILE, SINK_STDERR, SINK_JOURNAL };
+
+static struct {
+	const char *progname;
+	int threshold;
+	int debug_copy;         /* AUTOSSH_DEBUG with syslog: copy to stderr */
+	enum log_sink sink;
+	int fd;                 /* file or stderr descriptor, -1 if none */
+	const char *path;       /* reopened on SIGHUP; NULL for inherited ones */
+	int ready;              /* set up: errors go to the log as well */
+} logger = { "autossh", LOG_INFO, 0, SINK_SYSLOG, -1, NULL, 0 };
+
+static int open_log_file(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+}
+
+/* Does JOURNAL_STREAM ("device:inode") name our stderr? */
+static int stderr_is_journal(const char *journal_stream)
+{
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (journal_stream == NULL || sscanf(journal_stream, "%llu:%llu", &dev, &ino) != 2)
+		return 0;
+	return fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
+/* Set up the sinks; on failure fill why and return -1 (nothing is created). */
+static int log_setup(const struct config *cfg, char *why, size_t why_len)
+{
+	logger.progname = cfg->progname;
+	logger.threshold = cfg->debug ? LOG_DEBUG : cfg->loglevel;
+	logger.debug_copy = cfg->debug;
+	if (cfg->logfile == NULL) {
+		logger.sink = SINK_SYSLOG;
+		openlog(cfg->progname, LOG_PID, LOG_USER);
+	} else if (strcmp(cfg->logfile, "-") == 0) {
+		logger.sink = stderr_is_journal(cfg->journal_stream) ? SINK_JOURNAL : SINK_STDERR;
+		logger.fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	} else if (strcmp(cfg->logfile, "/dev/stdout") == 0 || strcmp(cfg->logfile, "/dev/stderr") == 0) {
+		logger.sink = SINK_FILE;
+		logger.fd = fcntl(cfg->logfile[5] == 'o' ? STDOUT_FILENO : STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	} else {
+		logger.sink = SINK_FILE;
+		logger.path = cfg->logfile;
+		logger.fd = open_log_file(cfg->logfile);
+	}
+	if (logger.sink != SINK_SYSLOG && logger.fd < 0) {
+		snprintf(why, why_len, "%s", strerror(errno));
+		return -1;
+	}
+	logger.ready = 1;
+	return 0;
+}
+
+static void log_reopen(void)
+{
+	if (logger.path == NULL)
+		return;
+	int fd = open_log_file(logger.path);
+	if (fd < 0)
+		return;  /* keep writing to the old one */
+	dup2(fd, logger.fd);
+	close(fd);
+	fcntl(logger.fd, F_SETFD, FD_CLOEXEC);
+}
+
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;  /* a failed write never stops supervision */
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+static void log_line(int level, const char *message)
+{
+	char line[1024];
+	int n = 0;
+
+	switch (logger.sink) {
+	case SINK_SYSLOG:
+		syslog(level, "%s", message);
+		if (logger.debug_copy) {
+			n = snprintf(line, sizeof line, "%s[%ld]: %s\n", logger.progname, (long)getpid(), message);
+			write_all(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+		}
+		return;
+	case SINK_JOURNAL:
+		n = snprintf(line, sizeof line, "<%d>%s\n", level, message);
+		break;
+	case SINK_FILE:
+	case SINK_STDERR: {
+		char stamp[32];
+		time_t now = time(NULL);
+		struct tm tm;
+		localtime_r(&now, &tm);
+		strftime(stamp, sizeof stamp, "%Y/%m/%d %H:%M:%S", &tm);
+		n = snprintf(line, sizeof line, "%s %s[%ld]: %s\n", stamp, logger.progname, (long)getpid(),
+			     message);
+		break;
+	}
+	}
+	if ((size_t)n >= sizeof line) {
+		n = sizeof line - 1;
+		line[n - 1] = '\n';
+	}
+	write_all(logger.fd, line, (size_t)n);
+}
+
+/* Format once, then send the same text to the sink (DESIGN rule 7). */
+static void logmsg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logmsg(int level, const char *fmt, ...)
+{
+	char message[768];
+	va_list ap;
+
+	if (level > logger.threshold)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	for (char *c = message; *c; c++)
+		if (*c == '\n' || *c == '\r')
+			*c = ' ';
+	log_line(level, message);
+}
+
+/* A setup error: one line on stderr, and in the log once it is open. */
+static void report_error(const char *line)
+{
+	fprintf(stderr, "%s\n", line);
+	fflush(stderr);
+	if (logger.ready && !(logger.sink == SINK_STDERR || logger.sink == SINK_JOURNAL)) {
+		size_t skip = strlen(logger.progname) + 2;  /* the message without "progname: " */
+		int old_copy = logger.debug_copy;
+		logger.debug_copy = 0;
+		logmsg(LOG_ERR, "%s", strlen(line) > skip ? line + skip : line);
+		logger.debug_copy = old_copy;
+	}
+}
+
+/* ------------------------------------------------------------------ policy */
+
+enum exit_action { ACTION_RESTART, ACTION_EXIT };
+
+struct exit_decision {
+	enum exit_action action;
+	int exit_status;
+	int level;
+	char message[160];
+};
+
+/* What to do when ssh exits on its own (SPEC §5.2, rows in order). */
+static struct exit_decision decide_on_exit(int wait_status, int first, int gate_on, long long lived_ms,
+					   long gatetime, const char *progname)
+{
+	struct exit_decision d = { ACTION_RESTART, 0, LOG_INFO, "" };
+	int status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+
+	if (WIFSIGNALED(wait_status)) {
+		snprintf(d.message, sizeof d.message, "ssh exited on signal %d, restarting ssh",
+			 WTERMSIG(wait_status));
+		return d;
+	}
+	if (first && gate_on && lived_ms <= (long long)gatetime * 1000) {
+		d.action = ACTION_EXIT;
+		d.exit_status = 1;
+		d.level = LOG_ERR;
+		snprintf(d.message, sizeof d.message, "ssh exited prematurely with status %d; %s exiting", status,
+			 progname);
+		return d;
+	}
+	if (status == 255 || ((status == 1 || status == 2) && !(first && gate_on))) {
+		snprintf(d.message, sizeof d.message, "ssh exited with error status %d; restarting ssh", status);
+		return d;
+	}
+	d.action = ACTION_EXIT;
+	d.exit_status = status == 0 ? 0 : 1;
+	snprintf(d.message, sizeof d.message, "ssh exited with status %d; %s exiting", status, progname);
+	return d;
+}
+
+/* A start this soon after the previous one counts as a quick retry (SPEC §5.4). */
+static long min_uptime_seconds(long poll)
+{
+	return poll / 10 > 10 ? poll / 10 : 10;
+}
+
+static int next_tries(int tries, long long since_previous_start_ms, long poll)
+{
+	if (since_previous_start_ms >= (long long)min_uptime_seconds(poll) * 1000)
+		return 0;
+	return tries < INT_MAX ? tries + 1 : tries;
+}
+
+/* Seconds to wait before a start with this many quick retries behind it. */
+static long grace_seconds(int tries, long poll)
+{
+	if (tries <= 5)
+		return 0;
+	long long t = tries - 5;
+	long long wait = (long long)poll * t * t / 300;
+	return wait > poll ? poll : (long)wait;
+}
+
+/* Spread a wait by +-jitter percent, never beyond POLL; unit01 is in [0, 1]. */
+static long long jittered_ms(long seconds, long jitter_percent, long poll, double unit01)
+{
+	double factor = 1.0 + (double)jitter_percent / 100.0 * (2.0 * unit01 - 1.0);
+	long long ms = (long long)((double)seconds * 1000.0 * factor);
+	long long cap = (long long)poll * 1000;
+	if (jitter_percent == 0)
+		return (long long)seconds * 1000;
+	return ms > cap ? cap : ms;
+}
+
+/* A small generator for the probe number and jitter: xorshift64*. */
+static uint64_t rng_state = 88172645463325252ULL;
+
+static void rng_seed(uint64_t seed)
+{
+	rng_state ^= seed * 0x9E3779B97F4A7C15ULL;
+	if (rng_state == 0)
+		rng_state = 88172645463325252ULL;
+}
+
+static uint64_t rng_next(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 2685821657736338717ULL;
+}
+
+/* 0..2147483647, as random(3) gives. */
+static long rng_probe_number(void)
+{
+	return (long)(rng_next() >> 33);
+}
+
+static double rng_unit(void)
+{
+	return (double)(rng_next() >> 11) / 9007199254740991.0;
+}
+
+/* The probe line (SPEC §4.1); returns its length. */
+static size_t probe_message(char *buf, size_t len, const char *node, const char *prog, long pid, long random,
+			    const char *message)
+{
+	int n = snprintf(buf, len, "%.64s %.64s %ld %ld %s\r\n", node, prog, pid, random, message);
+	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+}
+
+static int probe_reply_matches(const char *expected, size_t expected_len, const char *reply, size_t reply_len)
+{
+	return expected_len == reply_len && memcmp(expected, reply, expected_len) == 0;
+}
+
+/* First-attempt timeout from recent round trips (SPEC §10.3). */
+static long adaptive_timeout_ms(long net_timeout_ms, const long *rtts, int n_rtts)
+{
+	long longest = 0;
+	if (n_rtts == 0)
+		return net_timeout_ms;
+	for (int i = 0; i < n_rtts; i++)
+		if (rtts[i] > longest)
+			longest = rtts[i];
+	long adaptive = longest * 8 < 1000 ? 1000 : longest * 8;
+	return adaptive < net_timeout_ms ? adaptive : net_timeout_ms;
+}
+
+/* ----------------------------------------------------------------- monitor */
+
+static long long monotime_ms(void)
+{
+	struct timespec ts;
+#ifdef CLOCK_BOOTTIME
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
+		return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+#endif
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static socklen_t monitor_sockaddr(const struct config *cfg, int port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET6, cfg->monitor_addr, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)port);
+		return sizeof *v6;
+	}
+	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+	v4->sin_family = AF_INET;
+	v4->sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, cfg->monitor_addr, &v4->sin_addr);
+	return sizeof *v4;
+}
+
+static int set_nonblocking(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+	return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+static int monitor_socket(const struct config *cfg, int port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	*len = monitor_sockaddr(cfg, port, ss);
+	int fd = socket(ss->ss_family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	if (set_nonblocking(fd) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Bind addr:port; listen if asked, else only show that it can be bound. */
+static int bind_monitor_port(const struct config *cfg, int port, int do_listen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int one = 1, saved;
+	int fd = monitor_socket(cfg, port, &ss, &len);
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&ss, len) == 0 && (!do_listen || listen(fd, 16) == 0)) {
+		if (do_listen)
+			return fd;
+		close(fd);
+		return 0;
+	}
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+enum probe_phase { PROBE_IDLE, PROBE_CONNECTING, PROBE_ACCEPTING, PROBE_READING };
+enum probe_result { PROBE_PENDING, PROBE_PASSED, PROBE_FAILED };
+
+enum { RTT_HISTORY = 8 };
+
+struct probe {
+	enum probe_phase phase;
+	int attempt;                    /* 1 or 2 */
+	int early;                      /* failures only debug-logged (SPEC §10) */
+	int conn_fd;                    /* our connection into ssh's -L port */
+	int reply_fd;                   /* where the reply arrives */
+	long long deadline;
+	long long wrote_at;
+	long timeout_ms;
+	char message[256];
+	size_t message_len;
+	char reply[256];
+	size_t reply_len;
+	long rtt_ms;                    /* of the last pass */
+	long rtts[RTT_HISTORY];
+	int n_rtts, next_rtt;
+};
+
+static void probe_close(struct probe *p)
+{
+	if (p->conn_fd >= 0)
+		close(p->conn_fd);
+	if (p->reply_fd >= 0 && p->reply_fd != p->conn_fd)
+		close(p->reply_fd);
+	p->conn_fd = p->reply_fd = -1;
+	p->phase = PROBE_IDLE;
+}
+
+static void probe_send(struct probe *p, long long now)
+{
+	ssize_t n;
+	do
+		n = write(p->conn_fd, p->message, p->message_len);
+	while (n < 0 && errno == EINTR);
+	p->wrote_at = now;
+	p->phase = PROBE_READING;
+	p->deadline = now + p->timeout_ms;
+	p->reply_len = 0;
+	if (n != (ssize_t)p->message_len)
+		p->deadline = now;  /* a short write is a socket error: next attempt */
+}
+
+/* The connection into ssh is up: loop mode waits for it to come back round. */
+static void probe_connected(const struct config *cfg, struct probe *p, long long now)
+{
+	if (cfg->echo_port) {
+		p->reply_fd = p->conn_fd;
+		probe_send(p, now);
+	} else {
+		p->phase = PROBE_ACCEPTING;
+		p->deadline = now + p->timeout_ms;
+	}
+}
+
+static enum probe_result probe_fail_now(const struct config *cfg, struct probe *p, const char *reason)
+{
+	if (reason)
+		logmsg(p->early ? LOG_DEBUG : LOG_INFO, "%s:%d: %s", cfg->monitor_addr, cfg->monitor_port, reason);
+	probe_close(p);
+	p->n_rtts = 0;
+	return PROBE_FAILED;
+}
+
+static enum probe_result probe_attempt(const struct config *cfg, struct probe *p, long long now)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	p->timeout_ms = p->attempt == 1 ? adaptive_timeout_ms(cfg->net_timeout_ms, p->rtts, p->n_rtts)
+					: cfg->net_timeout_ms;
+	p->conn_fd = monitor_socket(cfg, cfg->monitor_port, &ss, &len);
+	if (p->conn_fd < 0)
+		return probe_fail_now(cfg, p, strerror(errno));
+	if (connect(p->conn_fd, (struct sockaddr *)&ss, len) == 0) {
+		probe_connected(cfg, p, now);
+		return PROBE_PENDING;
+	}
+	if (errno != EINPROGRESS)
+		return probe_fail_now(cfg, p, strerror(errno));
+	p->phase = PROBE_CONNECTING;
+	p->deadline = now + p->timeout_ms;
+	return PROBE_PENDING;
+}
+
+/* Start a probe: a new random number, shared by both attempts. */
+static enum probe_result probe_start(const struct config *cfg, struct probe *p, int early, long long now)
+{
+	struct utsname un;
+	const char *node = uname(&un) == 0 ? un.nodename : "unknown";
+
+	p->message_len = probe_message(p->message, sizeof p->message, node, cfg->progname, (long)getpid(),
+				       rng_probe_number(), cfg->message);
+	p->early = early;
+	p->attempt = 1;
+	return probe_attempt(cfg, p, now);
+}
+
+/* A late, wrong or cut-off reply or a socket error: one more try (SPEC §4.4). */
+static enum probe_result probe_retry(const struct config *cfg, struct probe *p, long long now, const char *why)
+{
+	logmsg(LOG_DEBUG, "probe attempt %d failed: %s", p->attempt, why);
+	probe_close(p);
+	if (p->attempt >= 2) {
+		p->n_rtts = 0;
+		return PROBE_FAILED;
+	}
+	p->attempt = 2;
+	return probe_attempt(cfg, p, now);
+}
+
+static enum probe_result probe_read_reply(const struct config *cfg, struct probe *p, long long now)
+{
+	ssize_t n = read(p->reply_fd, p->reply + p->reply_len, p->message_len - p->reply_len);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return PROBE_PENDING;
+	if (n < 0)
+		return probe_retry(cfg, p, now, strerror(errno));
+	if (n == 0)
+		return probe_retry(cfg, p, now, "connection closed before the full reply");
+	p->reply_len += (size_t)n;
+	if (p->reply_len < p->message_len)
+		return PROBE_PENDING;
+	if (!probe_reply_matches(p->message, p->message_len, p->reply, p->reply_len))
+		return probe_retry(cfg, p, now, "reply does not match the message");
+	p->rtt_ms = (long)(now - p->wrote_at);
+	p->rtts[p->next_rtt] = p->rtt_ms;
+	p->next_rtt = (p->next_rtt + 1) % RTT_HISTORY;
+	if (p->n_rtts < RTT_HISTORY)
+		p->n_rtts++;
+	probe_close(p);
+	logmsg(LOG_DEBUG, "connection ok");
+	return PROBE_PASSED;
+}
+
+/* Advance the probe after poll(); revents are for conn_fd, reply_fd, listener. */
+static enum probe_result probe_advance(const struct config *cfg, struct probe *p, int listener, short conn_ev,
+				       short reply_ev, short listen_ev, long long now)
+{
+	if (p->phase == PROBE_CONNECTING && conn_ev) {
+		int err = 0;
+		socklen_t len = sizeof err;
+		getsockopt(p->conn_fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		if (err != 0)
+			return probe_fail_now(cfg, p, strerror(err));
+		probe_connected(cfg, p, now);
+	}
+	if (p->phase == PROBE_ACCEPTING && listen_ev) {
+		int fd = accept(listener, NULL, NULL);
+		if (fd >= 0) {
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+			set_nonblocking(fd);
+			p->reply_fd = fd;
+			probe_send(p, now);
+			return PROBE_PENDING;
+		}
+	}
+	if (p->phase == PROBE_READING && reply_ev)
+		return probe_read_reply(cfg, p, now);
+	return PROBE_PENDING;
+}
+
+static enum probe_result probe_timeout(const struct config *cfg, struct probe *p, long long now)
+{
+	if (p->phase == PROBE_IDLE || now < p->deadline)
+		return PROBE_PENDING;
+	switch (p->phase) {
+	case PROBE_CONNECTING:
+		return probe_fail_now(cfg, p, strerror(ETIMEDOUT));
+	case PROBE_ACCEPTING:
+		logmsg(p->early ? LOG_DEBUG : LOG_INFO, "timeout polling to accept read connection");
+		return probe_fail_now(cfg, p, NULL);
+	default:
+		return probe_retry(cfg, p, now, p->reply_len ? "reply cut off" : "no reply in time");
+	}
+}
+
+/* Close connections to the listener that no probe is waiting for. */
+static void drop_stray_connection(int listener)
+{
+	int fd = accept(listener, NULL, NULL);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* ------------------------------------------------------------------- child */
+
+/* Start ssh: no shell, default signal handling, nothing blocked (SPEC §5.1). */
+static pid_t spawn_ssh(const struct config *cfg, int stderr_fd, int *exec_errno)
+{
+	int report[2];
+	pid_t parent = getpid(), pid;
+
+	*exec_errno = 0;
+	if (pipe(report) != 0) {
+		*exec_errno = errno;
+		return -1;
+	}
+	fcntl(report[0], F_SETFD, FD_CLOEXEC);
+	fcntl(report[1], F_SETFD, FD_CLOEXEC);
+	pid = fork();
+	if (pid == 0) {
+		/* Only async-signal-safe calls from here to exec. */
+		struct sigaction dfl;
+		sigset_t none;
+		int err;
+		memset(&dfl, 0, sizeof dfl);
+		dfl.sa_handler = SIG_DFL;
+		for (int sig = 1; sig < 65; sig++)
+			sigaction(sig, &dfl, NULL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+#ifdef PR_SET_PDEATHSIG
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(127);
+#else
+		(void)parent;
+#endif
+		if (stderr_fd >= 0)
+			dup2(stderr_fd, STDERR_FILENO);
+		execve(cfg->ssh_exec, cfg->ssh_argv, cfg->ssh_envp);
+		err = errno;
+		(void)!write(report[1], &err, sizeof err);
+		_exit(127);
+	}
+	close(report[1]);
+	if (pid < 0) {
+		*exec_errno = errno;
+		close(report[0]);
+		return -1;
+	}
+	/* The report pipe closes at exec: this read ends as soon as ssh runs. */
+	ssize_t n;
+	do
+		n = read(report[0], exec_errno, sizeof *exec_errno);
+	while (n < 0 && errno == EINTR);
+	close(report[0]);
+	if (n == (ssize_t)sizeof *exec_errno) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return -1;
+	}
+	*exec_errno = 0;
+	return pid;
+}
+
+/* Reap every exited child; report our ssh's status if it was among them. */
+static int reap_children(pid_t ssh_pid, int *ssh_status)
+{
+	int status, found = 0;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		if (pid == ssh_pid) {
+			*ssh_status = status;
+			found = 1;
+		}
+	return found;
+}
+
+/* ------------------------------------------------------------------ notify */
+
+/* Write a file as <path>.new, then rename it over path (DESIGN rule 9). */
+static int write_file_atomically(const char *path, const char *content)
+{
+	size_t len = strlen(path) + 5;
+	char *tmp = xcalloc(len, 1);
+	int fd, saved = 0;
+
+	snprintf(tmp, len, "%s.new", path);
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		saved = errno;
+	} else {
+		size_t want = strlen(content);
+		ssize_t n = write(fd, content, want);
+		if (n != (ssize_t)want)
+			saved = n < 0 ? errno : EIO;
+		if (close(fd) != 0 && saved == 0)
+			saved = errno;
+		if (saved == 0 && rename(tmp, path) != 0)
+			saved = errno;
+		if (saved != 0)
+			unlink(tmp);
+	}
+	free(tmp);
+	errno = saved;
+	return saved == 0 ? 0 : -1;
+}
+
+/* Remove path only if it still says what we wrote there. */
+static void remove_if_ours(const char *path, const char *expected_start)
+{
+	char buf[64];
+	ssize_t n = 0;
+	int fd;
+
+	if (path == NULL)
+		return;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n < 0)
+		return;
+	buf[n] = '\0';
+	if (strncmp(buf, expected_start, strlen(expected_start)) == 0)
+		unlink(path);
+}
+
+/* One sd_notify datagram; other forms of the address and errors are ignored. */
+static void notify_send(const char *notify_socket, const char *text)
+{
+	static int fd = -1;
+	struct sockaddr_un addr;
+	size_t path_len;
+
+	if (notify_socket == NULL || (notify_socket[0] != '/' && notify_socket[0] != '@'))
+		return;
+	path_len = strlen(notify_socket);
+	if (path_len >= sizeof addr.sun_path)
+		return;
+	if (fd < 0) {
+		fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+		if (fd < 0)
+			return;
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	memset(&addr, 0, sizeof addr);
+	addr.sun_family = AF_UNIX;
+	memcpy(addr.sun_path, notify_socket, path_len);
+	if (addr.sun_path[0] == '@')
+		addr.sun_path[0] = '\0';
+	sendto(fd, text, strlen(text), MSG_NOSIGNAL, (struct sockaddr *)&addr,
+	       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + path_len));
+}
+
+/* --------------------------------------------------------------------- loop */
+
+enum ssh_phase { PHASE_RUNNING, PHASE_STOPPING, PHASE_BACKOFF, PHASE_DONE };
+enum after_stop { AFTER_RESTART_NOW, AFTER_RESTART_BACKOFF, AFTER_EXIT };
+
+struct state {
+	const struct config *cfg;
+	enum ssh_phase phase;
+	enum after_stop after_stop;
+	pid_t ssh_pid;                  /* 0 when none */
+	int ssh_exited;                 /* reaped this wake-up, not yet acted on */
+	int ssh_wait_status;
+	long long ssh_started_at, previous_start_at;
+	int starts, tries;
+	int proven, ever_ready;
+	long long kill_at;              /* STOPPING: when to send SIGKILL, 0 once sent */
+	long long backoff_until;
+	long long lifetime_deadline;    /* 0: forever */
+	long long next_probe_at, next_early_at, connect_deadline, proven_at;
+	long long next_watchdog_at;
+	long long watchdog_interval_ms;
+	int exit_status, exit_signal;
+	int listener, self_pipe;
+	int stderr_fd;                  /* read end of ssh's stderr (-f) */
+	char stderr_line[513];
+	size_t stderr_len;
+	int explained_stale_forward;
+	struct probe probe;
+	char last_exit[32];
+	const char *reported_state;
+	time_t state_since, last_probe_ok;
+};
+
+static int monitoring(const struct state *st)
+{
+	return st->cfg->monitor_port != 0;
+}
+
+static const char *state_name(const struct state *st)
+{
+	switch (st->phase) {
+	case PHASE_RUNNING:
+		return st->proven ? "connected" : "starting";
+	case PHASE_BACKOFF:
+		return "backoff";
+	default:
+		return "stopping";
+	}
+}
+
+static void write_status_file(const struct state *st)
+{
+	const struct config *cfg = st->cfg;
+	char content[1024], monitor[32];
+
+	if (cfg->statusfile == NULL)
+		return;
+	if (cfg->monitor_port == 0)
+		strcpy(monitor, "0");
+	else if (cfg->echo_port)
+		snprintf(monitor, sizeof monitor, "%d:%d", cfg->monitor_port, cfg->echo_port);
+	else
+		snprintf(monitor, sizeof monitor, "%d", cfg->monitor_port);
+	snprintf(content, sizeof content,
+		 "state=%s\npid=%ld\nssh_pid=%ld\nstarts=%d\nlast_exit=%s\nsince=%lld\n"
+		 "last_probe_ok=%lld\nlast_probe_rtt_ms=%ld\nmonitor=%s\npoll=%ld\nfirst_poll=%ld\n"
+		 "net_timeout_ms=%ld\n",
+		 state_name(st), (long)getpid(), (long)(st->ssh_exited ? 0 : st->ssh_pid), st->starts,
+		 st->last_exit, (long long)st->state_since, (long long)st->last_probe_ok, st->probe.rtt_ms,
+		 monitor, cfg->poll, cfg->first_poll, cfg->net_timeout_ms);
+	write_file_atomically(cfg->statusfile, content);
+}
+
+/* Tell systemd and the status file; the status file also after every probe. */
+static void report_state(struct state *st, int probe_done)
+{
+	const char *name = state_name(st);
+	char status[160];
+
+	if (name != st->reported_state) {
+		st->reported_state = name;
+		st->state_since = time(NULL);
+		logmsg(LOG_DEBUG, "state %s", name);
+		snprintf(status, sizeof status, "STATUS=%s; %d restart%s", name, st->starts > 0 ? st->starts - 1 : 0,
+			 st->starts == 2 ? "" : "s");
+		notify_send(st->cfg->notify_socket, status);
+	} else if (!probe_done) {
+		return;
+	}
+	write_status_file(st);
+}
+
+static void finish(struct state *st, int status, int signal_number)
+{
+	st->phase = PHASE_DONE;
+	st->exit_status = status;
+	st->exit_signal = signal_number;
+}
+
+static int maxstart_reached(struct state *st)
+{
+	if (st->cfg->maxstart < 0 || st->starts < st->cfg->maxstart)
+		return 0;
+	logmsg(LOG_INFO, "max start count reached; exiting");
+	finish(st, 0, 0);
+	return 1;
+}
+
+static void close_ssh_stderr(struct state *st)
+{
+	if (st->stderr_fd >= 0)
+		close(st->stderr_fd);
+	st->stderr_fd = -1;
+	st->stderr_len = 0;
+}
+
+/* With -f, ssh's stderr comes through a pipe to the log (SPEC §10.6). */
+static int open_ssh_stderr(struct state *st, int *write_end)
+{
+	int fds[2];
+
+	*write_end = -1;
+	if (!st->cfg->background)
+		return 0;
+	if (pipe(fds) != 0)
+		return -1;
+	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	set_nonblocking(fds[0]);
+	st->stderr_fd = fds[0];
+	*write_end = fds[1];
+	return 0;
+}
+
+static void start_ssh(struct state *st, long long now)
+{
+	const struct config *cfg = st->cfg;
+	int write_end, exec_errno;
+
+	if (maxstart_reached(st))
+		return;
+	st->starts++;
+	if (cfg->maxstart >= 0)
+		logmsg(LOG_INFO, "starting ssh (count %d of %ld)", st->starts, cfg->maxstart);
+	else
+		logmsg(LOG_INFO, "starting ssh (count %d)", st->starts);
+	close_ssh_stderr(st);
+	open_ssh_stderr(st, &write_end);
+	st->explained_stale_forward = 0;
+	st->ssh_pid = spawn_ssh(cfg, write_end, &exec_errno);
+	if (write_end >= 0)
+		close(write_end);
+	if (st->ssh_pid < 0) {
+		char line[ERRLEN];
+		st->ssh_pid = 0;
+		snprintf(line, sizeof line, "%s: %s: %s", cfg->progname, cfg->ssh_exec, strerror(exec_errno));
+		report_error(line);
+		finish(st, 1, 0);
+		return;
+	}
+	logmsg(LOG_INFO, "ssh child pid is %ld", (long)st->ssh_pid);
+	st->phase = PHASE_RUNNING;
+	st->ssh_exited = 0;
+	st->ssh_started_at = st->previous_start_at = now;
+	st->proven = 0;
+	st->next_probe_at = monitoring(st) ? now + cfg->first_poll * 1000LL : 0;
+	st->next_early_at = monitoring(st) && (cfg->notify_socket || cfg->statusfile || cfg->connect_timeout)
+				    ? now + 1000 : 0;
+	st->connect_deadline = cfg->connect_timeout ? now + cfg->connect_timeout * 1000LL : 0;
+	st->proven_at = monitoring(st) ? 0 : now + 2000;
+	report_state(st, 0);
+}
+
+/* Restart through the backoff (SPEC §5.4). */
+static void request_restart(struct state *st, long long now)
+{
+	const struct config *cfg = st->cfg;
+	long grace;
+
+	st->tries = next_tries(st->tries, now - st->previous_start_at, cfg->poll);
+	if (maxstart_reached(st))
+		return;
+	grace = grace_seconds(st->tries, cfg->poll);
+	if (grace <= 0) {
+		start_ssh(st, now);
+		return;
+	}
+	logmsg(LOG_DEBUG, "sleeping for grace time %ld secs", grace);
+	st->phase = PHASE_BACKOFF;
+	st->backoff_until = now + jittered_ms(grace, cfg->jitter, cfg->poll, rng_unit());
+	report_state(st, 0);
+}
+
+static void stop_ssh(struct state *st, enum after_stop after, long long now)
+{
+	probe_close(&st->probe);
+	st->after_stop = after;
+	st->phase = PHASE_STOPPING;
+	st->kill_at = now + 2000;
+	if (!st->ssh_exited && st->ssh_pid > 0)
+		kill(st->ssh_pid, SIGTERM);
+	report_state(st, 0);
+}
+
+static void after_ssh_stopped(struct state *st, long long now)
+{
+	switch (st->after_stop) {
+	case AFTER_RESTART_NOW:
+		start_ssh(st, now);
+		break;
+	case AFTER_RESTART_BACKOFF:
+		request_restart(st, now);
+		break;
+	case AFTER_EXIT:
+		finish(st, st->exit_status, st->exit_signal);
+		break;
+	}
+}
+
+static void log_ssh_stderr_line(struct state *st, const char *line)
+{
+	logmsg(LOG_INFO, "ssh: %s", line);
+	if (!st->explained_stale_forward &&
+	    (strstr(line, "remote port forwarding failed") || strstr(line, "Address already in use"))) {
+		st->explained_stale_forward = 1;
+		logmsg(LOG_INFO, "the server port is probably still held by the old session; "
+				 "set ClientAliveInterval in the server's sshd_config to free it sooner");
+	}
+}
+
+/* Log ssh's stderr a line at a time, lines cut to 512 bytes. */
+static void read_ssh_stderr(struct state *st)
+{
+	char buf[1024];
+	ssize_t n;
+
+	while ((n = read(st->stderr_fd, buf, sizeof buf)) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == '\n' || st->stderr_len == sizeof st->stderr_line - 1) {
+				st->stderr_line[st->stderr_len] = '\0';
+				if (st->stderr_len > 0)
+					log_ssh_stderr_line(st, st->stderr_line);
+				st->stderr_len = 0;
+				if (buf[i] == '\n')
+					continue;
+			}
+			if (buf[i] != '\r')
+				st->stderr_line[st->stderr_len++] = buf[i];
+		}
+	}
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		if (st->stderr_len > 0) {
+			st->stderr_line[st->stderr_len] = '\0';
+			log_ssh_stderr_line(st, st->stderr_line);
+		}
+		close_ssh_stderr(st);
+	}
+}
+
+static void record_exit(struct state *st, int wait_status)
+{
+	if (WIFSIGNALED(wait_status))
+		snprintf(st->last_exit, sizeof st->last_exit, "signal %d", WTERMSIG(wait_status));
+	else
+		snprintf(st->last_exit, sizeof st->last_exit, "status %d", WEXITSTATUS(wait_status));
+}
+
+static void on_ssh_exit(struct state *st, long long now)
+{
+	const struct config *cfg = st->cfg;
+
+	if (st->stderr_fd >= 0)
+		read_ssh_stderr(st);
+	record_exit(st, st->ssh_wait_status);
+	probe_close(&st->probe);
+	st->ssh_pid = 0;
+	st->ssh_exited = 0;
+	if (st->phase == PHASE_STOPPING) {
+		logmsg(LOG_DEBUG, "ssh stopped (%s)", st->last_exit);
+		after_ssh_stopped(st, now);
+		return;
+	}
+	struct exit_decision d = decide_on_exit(st->ssh_wait_status, st->starts == 1,
+						cfg->gatetime > 0 && !cfg->background,
+						now - st->ssh_started_at, cfg->gatetime, cfg->progname);
+	logmsg(d.level, "%s", d.message);
+	if (d.action == ACTION_EXIT)
+		finish(st, d.exit_status, 0);
+	else
+		request_restart(st, now);
+}
+
+static void on_exit_signal(struct state *st, int sig, long long now)
+{
+	if (st->phase == PHASE_STOPPING && st->after_stop == AFTER_EXIT && st->exit_signal) {
+		if (st->ssh_pid > 0 && !st->ssh_exited)
+			kill(st->ssh_pid, SIGKILL);
+		st->kill_at = 0;
+		return;
+	}
+	logmsg(LOG_INFO, "received signal to exit (%d)", sig);
+	st->exit_status = 128 + sig;
+	st->exit_signal = sig;
+	if (st->phase == PHASE_RUNNING)
+		stop_ssh(st, AFTER_EXIT, now);
+	else if (st->phase == PHASE_STOPPING)
+		st->after_stop = AFTER_EXIT;
+	else
+		finish(st, 128 + sig, sig);
+}
+
+static void probe_now(struct state *st, long long now);
+
+static void on_signal(struct state *st, int sig, long long now)
+{
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+	case SIGQUIT:
+		on_exit_signal(st, sig, now);
+		break;
+	case SIGUSR1:
+		if (st->phase == PHASE_RUNNING) {
+			logmsg(LOG_INFO, "signalled to kill and restart ssh");
+			stop_ssh(st, AFTER_RESTART_NOW, now);
+		} else if (st->phase == PHASE_BACKOFF) {
+			logmsg(LOG_DEBUG, "SIGUSR1 during backoff: starting ssh now");
+			start_ssh(st, now);
+		}
+		break;
+	case SIGHUP:
+		log_reopen();
+		if (st->phase == PHASE_BACKOFF) {
+			logmsg(LOG_DEBUG, "SIGHUP during backoff: starting ssh now");
+			start_ssh(st, now);
+		} else if (st->phase == PHASE_RUNNING) {
+			probe_now(st, now);
+		}
+		break;
+	case SIGALRM:
+		if (st->phase == PHASE_RUNNING)
+			probe_now(st, now);
+		break;
+	default:
+		break;  /* SIGUSR2, SIGPIPE: ignored; SIGCHLD: reaped by the loop */
+	}
+}
+
+static void mark_proven(struct state *st)
+{
+	if (st->proven)
+		return;
+	st->proven = 1;
+	st->next_early_at = 0;
+	st->connect_deadline = 0;
+	logmsg(LOG_DEBUG, "ssh proven");
+	if (!st->ever_ready) {
+		st->ever_ready = 1;
+		notify_send(st->cfg->notify_socket, "READY=1");
+	}
+}
+
+static void probe_finished(struct state *st, enum probe_result result, long long now)
+{
+	const struct config *cfg = st->cfg;
+	int early = st->probe.early;
+
+	if (result == PROBE_PENDING)
+		return;
+	if (result == PROBE_PASSED) {
+		st->last_probe_ok = time(NULL);
+		mark_proven(st);
+	}
+	if (!early)
+		st->next_probe_at = now + cfg->poll * 1000LL;
+	else if (!st->proven)
+		st->next_early_at = now + 2000 < st->next_probe_at ? now + 2000 : 0;
+	if (result == PROBE_FAILED && early) {
+		logmsg(LOG_DEBUG, "early probe failed; ssh not proven yet");
+	} else if (result == PROBE_FAILED) {
+		logmsg(LOG_INFO, "port down, restarting ssh");
+		stop_ssh(st, AFTER_RESTART_BACKOFF, now);
+		return;
+	}
+	report_state(st, 1);
+}
+
+static void begin_probe(struct state *st, int early, long long now)
+{
+	probe_finished(st, probe_start(st->cfg, &st->probe, early, now), now);
+}
+
+/* SIGHUP/SIGALRM: probe at once if monitoring and none in flight (SPEC §10.4). */
+static void probe_now(struct state *st, long long now)
+{
+	if (monitoring(st) && st->probe.phase == PROBE_IDLE) {
+		logmsg(LOG_DEBUG, "probing now on request");
+		begin_probe(st, 0, now);
+	}
+}
+
+/* Fire whatever deadline has come (DESIGN: the last step of each wake-up). */
+static void fire_deadlines(struct state *st, long long now)
+{
+	const struct config *cfg = st->cfg;
+
+	if (st->lifetime_deadline && now >= st->lifetime_deadline && st->phase != PHASE_DONE &&
+	    !(st->phase == PHASE_STOPPING && st->after_stop == AFTER_EXIT)) {
+		logmsg(LOG_INFO, "exceeded maximum time to live, shutting down");
+		st->exit_status = 0;
+		st->exit_signal = 0;
+		if (st->phase == PHASE_RUNNING)
+			stop_ssh(st, AFTER_EXIT, now);
+		else if (st->phase == PHASE_STOPPING)
+			st->after_stop = AFTER_EXIT;
+		else
+			finish(st, 0, 0);
+	}
+	if (st->phase == PHASE_STOPPING && st->kill_at && now >= st->kill_at) {
+		logmsg(LOG_WARNING, "ssh did not exit 2 s after SIGTERM; sending SIGKILL");
+		if (st->ssh_pid > 0 && !st->ssh_exited)
+			kill(st->ssh_pid, SIGKILL);
+		st->kill_at = 0;
+	}
+	if (st->phase == PHASE_BACKOFF && now >= st->backoff_until)
+		start_ssh(st, now);
+	if (st->phase != PHASE_RUNNING)
+		return;
+	if (st->proven_at && now >= st->proven_at) {
+		st->proven_at = 0;
+		mark_proven(st);
+		report_state(st, 1);
+	}
+	if (st->connect_deadline && now >= st->connect_deadline && !st->proven) {
+		logmsg(LOG_INFO, "ssh not connected after %ld s, restarting ssh", cfg->connect_timeout);
+		stop_ssh(st, AFTER_RESTART_BACKOFF, now);
+		return;
+	}
+	probe_finished(st, probe_timeout(cfg, &st->probe, now), now);
+	if (st->phase != PHASE_RUNNING)
+		return;
+	if (st->next_probe_at && now >= st->next_probe_at) {
+		if (st->probe.phase == PROBE_IDLE)
+			begin_probe(st, 0, now);
+		else
+			st->probe.early = 0;  /* an early probe in flight becomes the regular one */
+	} else if (st->next_early_at && now >= st->next_early_at && st->probe.phase == PROBE_IDLE) {
+		begin_probe(st, 1, now);
+	}
+}
+
+static void consider(long long *nearest, long long deadline)
+{
+	if (deadline > 0 && (*nearest == 0 || deadline < *nearest))
+		*nearest = deadline;
+}
+
+static int poll_timeout(const struct state *st, long long now)
+{
+	long long nearest = 0;
+
+	consider(&nearest, st->lifetime_deadline);
+	consider(&nearest, st->next_watchdog_at);
+	if (st->phase == PHASE_STOPPING)
+		consider(&nearest, st->kill_at);
+	if (st->phase == PHASE_BACKOFF)
+		consider(&nearest, st->backoff_until);
+	if (st->phase == PHASE_RUNNING) {
+		consider(&nearest, st->proven_at);
+		consider(&nearest, st->connect_deadline);
+		consider(&nearest, st->next_probe_at);
+		consider(&nearest, st->next_early_at);
+		if (st->probe.phase != PROBE_IDLE)
+			consider(&nearest, st->probe.deadline);
+	}
+	if (nearest == 0)
+		return -1;
+	if (nearest <= now)
+		return 0;
+	return nearest - now > INT_MAX ? INT_MAX : (int)(nearest - now);
+}
+
+static void send_watchdog(struct state *st, long long now)
+{
+	if (st->next_watchdog_at && now >= st->next_watchdog_at) {
+		notify_send(st->cfg->notify_socket, "WATCHDOG=1");
+		st->next_watchdog_at = now + st->watchdog_interval_ms;
+	}
+}
+
+/* Read the signal numbers the handler wrote, in arrival order. */
+static int drain_self_pipe(int fd, unsigned char *sigs, int max)
+{
+	int n = 0;
+	ssize_t got;
+	unsigned char buf[64];
+
+	while ((got = read(fd, buf, sizeof buf)) > 0)
+		for (ssize_t i = 0; i < got && n < max; i++)
+			sigs[n++] = buf[i];
+	return n;
+}
+
+enum { FD_SELF, FD_LISTEN, FD_CONN, FD_REPLY, FD_STDERR, N_FDS };
+
+static void handle_wakeup(struct state *st, struct pollfd *fds, long long now)
+{
+	unsigned char sigs[256];
+	int n_sigs = 0;
+
+	if (fds[FD_SELF].revents)
+		n_sigs = drain_self_pipe(st->self_pipe, sigs, (int)sizeof sigs);
+	if (st->ssh_pid > 0 && !st->ssh_exited && reap_children(st->ssh_pid, &st->ssh_wait_status))
+		st->ssh_exited = 1;
+	else if (st->ssh_pid <= 0)
+		reap_children(-1, &st->ssh_wait_status);
+	/* Signals first: an exit request beats a simultaneous ssh exit. */
+	for (int i = 0; i < n_sigs && st->phase != PHASE_DONE; i++)
+		on_signal(st, sigs[i], now);
+	if (st->ssh_exited && st->phase != PHASE_DONE)
+		on_ssh_exit(st, now);
+	if (st->stderr_fd >= 0 && fds[FD_STDERR].fd == st->stderr_fd && fds[FD_STDERR].revents)
+		read_ssh_stderr(st);
+	if (st->phase == PHASE_RUNNING && st->probe.phase != PROBE_IDLE) {
+		struct probe *p = &st->probe;
+		short conn_ev = fds[FD_CONN].fd == p->conn_fd ? fds[FD_CONN].revents : 0;
+		short reply_ev = fds[FD_REPLY].fd == p->reply_fd ? fds[FD_REPLY].revents : 0;
+		probe_finished(st, probe_advance(st->cfg, p, st->listener, conn_ev, reply_ev,
+						 fds[FD_LISTEN].revents, now), now);
+	} else if (st->listener >= 0 && fds[FD_LISTEN].revents) {
+		drop_stray_connection(st->listener);
+	}
+	if (st->phase != PHASE_DONE)
+		fire_deadlines(st, now);
+	send_watchdog(st, now);
+}
+
+static void run_loop(struct state *st)
+{
+	struct pollfd fds[N_FDS];
+
+	start_ssh(st, monotime_ms());
+	while (st->phase != PHASE_DONE) {
+		const struct probe *p = &st->probe;
+		long long now = monotime_ms();
+		for (int i = 0; i < N_FDS; i++) {
+			fds[i].fd = -1;
+			fds[i].events = POLLIN;
+			fds[i].revents = 0;
+		}
+		fds[FD_SELF].fd = st->self_pipe;
+		fds[FD_LISTEN].fd = st->listener;
+		fds[FD_STDERR].fd = st->stderr_fd;
+		if (p->phase == PROBE_CONNECTING) {
+			fds[FD_CONN].fd = p->conn_fd;
+			fds[FD_CONN].events = POLLOUT;
+		}
+		if (p->phase == PROBE_READING)
+			fds[FD_REPLY].fd = p->reply_fd;
+		if (poll(fds, N_FDS, poll_timeout(st, now)) < 0 && errno != EINTR) {
+			logmsg(LOG_ERR, "internal error: poll: %s", strerror(errno));
+			finish(st, 1, 0);
+			break;
+		}
+		handle_wakeup(st, fds, monotime_ms());
+	}
+	/* Never leave ssh behind, whatever ended the loop. */
+	if (st->ssh_pid > 0 && !st->ssh_exited) {
+		kill(st->ssh_pid, SIGKILL);
+		waitpid(st->ssh_pid, NULL, 0);
+	}
+	probe_close(&st->probe);
+	close_ssh_stderr(st);
+}
+
+/* -------------------------------------------------------------------- main */
+
+static int self_pipe_write = -1;
+
+static void on_signal_record(int sig)
+{
+	int saved = errno;
+	unsigned char byte = (unsigned char)sig;
+	(void)!write(self_pipe_write, &byte, 1);
+	errno = saved;
+}
+
+static int install_signals(int *read_end)
+{
+	static const int handled[] = { SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGHUP,
+				       SIGALRM, SIGPIPE, SIGCHLD };
+	struct sigaction sa;
+	int fds[2];
+
+	if (pipe(fds) != 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+		set_nonblocking(fds[i]);
+	}
+	*read_end = fds[0];
+	self_pipe_write = fds[1];
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal_record;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_NOCLDSTOP;
+	for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++)
+		sigaction(handled[i], &sa, NULL);
+	return 0;
+}
+
+/* Die by the signal that asked us to exit, so the parent sees it (SPEC §8, D6). */
+static void die_by_signal(int sig)
+{
+	struct sigaction dfl;
+	sigset_t set;
+
+	if (sig == SIGQUIT) {
+		struct rlimit none = { 0, 0 };
+		setrlimit(RLIMIT_CORE, &none);
+	}
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigaction(sig, &dfl, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	_exit(128 + sig);
+}
+
+/* The foreground half of -f: wait for the background's word, then leave. */
+static void foreground_wait(const struct config *cfg, int ready_read, pid_t child)
+{
+	char buf[ERRLEN];
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < sizeof buf - 1 && (n = read(ready_read, buf + got, sizeof buf - 1 - got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	if (got > 0 && buf[0] == '\0') {
+		char mainpid[48];
+		snprintf(mainpid, sizeof mainpid, "MAINPID=%ld", (long)child);
+		notify_send(cfg->notify_socket, mainpid);
+		exit(0);
+	}
+	if (got == 0)
+		fprintf(stderr, "%s: background process ended before it was ready\n", cfg->progname);
+	else
+		fprintf(stderr, "%s\n", buf);
+	exit(1);
+}
+
+/* Fork for -f (SPEC §6.1); returns in the background with the ready pipe. */
+static int go_background(const struct config *cfg)
+{
+	int ready[2], devnull;
+	pid_t pid;
+
+	if (pipe(ready) != 0)
+		return -1;
+	fcntl(ready[0], F_SETFD, FD_CLOEXEC);
+	fcntl(ready[1], F_SETFD, FD_CLOEXEC);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0) {
+		close(ready[1]);
+		foreground_wait(cfg, ready[0], pid);
+	}
+	close(ready[0]);
+	setsid();
+	if (chdir("/") != 0)
+		return -1;
+	devnull = open("/dev/null", O_RDWR);
+	if (devnull >= 0) {
+		dup2(devnull, STDIN_FILENO);
+		dup2(devnull, STDOUT_FILENO);
+		dup2(devnull, STDERR_FILENO);
+		if (devnull > STDERR_FILENO)
+			close(devnull);
+	}
+	return ready[1];
+}
+
+static void tell_foreground(int *ready_fd, const char *error_line)
+{
+	if (*ready_fd < 0)
+		return;
+	if (error_line)
+		write_all(*ready_fd, error_line, strlen(error_line));
+	else
+		write_all(*ready_fd, "", 1);
+	close(*ready_fd);
+	*ready_fd = -1;
+}
+
+static void log_startup_notes(const struct config *cfg)
+{
+	if (!cfg->port_given)
+		logmsg(LOG_INFO, "no monitor port given, monitoring disabled");
+	else if (cfg->monitor_port == 0)
+		logmsg(LOG_INFO, "port set to 0, monitoring disabled");
+	if (cfg->poll_adjusted)
+		logmsg(LOG_INFO, "poll time is greater than lifetime, dropping poll time to %ld", cfg->poll);
+	if (cfg->first_poll_adjusted)
+		logmsg(LOG_INFO, "first poll time is greater than lifetime, dropping first poll time to %ld",
+		       cfg->first_poll);
+	if (cfg->short_poll && cfg->monitor_port)
+		logmsg(LOG_INFO, "short poll time: adjusting net timeouts to %ld", cfg->net_timeout_ms);
+}
+
+/* Open the listener and check the monitor port (SPEC §4.2, D13). */
+static int setup_monitor(const struct config *cfg, int *listener, char *err, size_t err_len)
+{
+	*listener = -1;
+	if (cfg->monitor_port == 0)
+		return 0;
+	if (!cfg->echo_port) {
+		*listener = bind_monitor_port(cfg, cfg->monitor_port + 1, 1);
+		if (*listener < 0) {
+			snprintf(err, err_len, "%s: bind on %s:%d: %s", cfg->progname, cfg->monitor_addr,
+				 cfg->monitor_port + 1, strerror(errno));
+			return -1;
+		}
+	}
+	if (bind_monitor_port(cfg, cfg->monitor_port, 0) != 0) {
+		snprintf(err, err_len, "%s: monitor port %s:%d: %s", cfg->progname, cfg->monitor_addr,
+			 cfg->monitor_port, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void make_paths_absolute(struct config *cfg)
+{
+	char **paths[] = { &cfg->pidfile, &cfg->statusfile, &cfg->ssh_exec };
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		char *abs = absolute_path(*paths[i]);
+		free(*paths[i]);
+		*paths[i] = abs;
+	}
+	if (cfg->logfile && strcmp(cfg->logfile, "-") != 0) {
+		char *abs = absolute_path(cfg->logfile);
+		free(cfg->logfile);
+		cfg->logfile = abs;
+	}
+}
+
+/* autossh --check STATUSFILE (SPEC §10.8). */
+static int run_check(const char *progname, const char *path)
+{
+	char line[256], state[32] = "", monitor[32] = "0";
+	long long pid = 0, last_ok = 0, poll = 0, first_poll = 0, timeout_ms = 0;
+	FILE *f;
+
+	if (path == NULL) {
+		fprintf(stderr, "%s: --check: option requires a status file\n", progname);
+		return 1;
+	}
+	f = fopen(path, "re");
+	if (f == NULL) {
+		printf("unhealthy: cannot read %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	while (fgets(line, sizeof line, f)) {
+		sscanf(line, "state=%31s", state);
+		sscanf(line, "pid=%lld", &pid);
+		sscanf(line, "last_probe_ok=%lld", &last_ok);
+		sscanf(line, "monitor=%31s", monitor);
+		sscanf(line, "poll=%lld", &poll);
+		sscanf(line, "first_poll=%lld", &first_poll);
+		sscanf(line, "net_timeout_ms=%lld", &timeout_ms);
+	}
+	fclose(f);
+	if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno != EPERM)) {
+		printf("unhealthy: autossh (pid %lld) is not running\n", pid);
+		return 1;
+	}
+	if (strcmp(state, "connected") != 0) {
+		printf("unhealthy: state is %s\n", state[0] ? state : "unknown");
+		return 1;
+	}
+	if (strcmp(monitor, "0") != 0) {
+		long long age = (long long)time(NULL) - last_ok;
+		long long limit = 2 * (poll > first_poll ? poll : first_poll) + (4 * timeout_ms + 999) / 1000;
+		if (last_ok <= 0 || age > limit) {
+			printf("unhealthy: last good probe %lld s ago (limit %lld s)\n", last_ok ? age : -1, limit);
+			return 1;
+		}
+		printf("healthy: connected, last good probe %lld s ago\n", age);
+		return 0;
+	}
+	printf("healthy: connected\n");
+	return 0;
+}
+
+static const char *real_getenv(const char *name)
+{
+	return getenv(name);
+}
+
+static void fail_setup(const char *line, int *ready_fd)
+{
+	report_error(line);
+	tell_foreground(ready_fd, line);
+	exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	static struct config cfg;
+	struct state st;
+	char err[ERRLEN], why[256], pidline[32];
+	int ready_fd = -1;
+	long long started = monotime_ms();
+
+	switch (parse_config(argc, argv, real_getenv, &cfg, err, sizeof err)) {
+	case PARSE_VERSION:
+		printf("%s %s\n", cfg.progname, VERSION);
+		return 0;
+	case PARSE_HELP:
+		print_usage(stdout, cfg.progname);
+		return 0;
+	case PARSE_CHECK:
+		return run_check(cfg.progname, argc > 2 ? argv[2] : NULL);
+	case PARSE_USAGE:
+		report_error(err);
+		print_usage(stderr, cfg.progname);
+		return 1;
+	case PARSE_ERROR:
+		report_error(err);
+		return 1;
+	case PARSE_RUN:
+		break;
+	}
+	cfg.ssh_envp = filtered_environment(environ);
+	if (cfg.background)
+		make_paths_absolute(&cfg);
+	if (log_setup(&cfg, why, sizeof why) != 0) {
+		snprintf(err, sizeof err, "%s: AUTOSSH_LOGFILE: invalid value \"%s\" (%s)", cfg.progname,
+			 cfg.logfile, why);
+		fail_setup(err, &ready_fd);
+	}
+	memset(&st, 0, sizeof st);
+	st.cfg = &cfg;
+	st.stderr_fd = -1;
+	st.probe.conn_fd = st.probe.reply_fd = -1;
+	strcpy(st.last_exit, "none");
+	if (setup_monitor(&cfg, &st.listener, err, sizeof err) != 0)
+		fail_setup(err, &ready_fd);
+	if (cfg.watchdog_usec > 0 && (cfg.watchdog_pid == NULL || atol(cfg.watchdog_pid) == (long)getpid()))
+		st.watchdog_interval_ms = cfg.watchdog_usec / 2000 > 0 ? cfg.watchdog_usec / 2000 : 1;
+	if (cfg.background && (ready_fd = go_background(&cfg)) < 0) {
+		snprintf(err, sizeof err, "%s: cannot go to the background: %s", cfg.progname, strerror(errno));
+		fail_setup(err, &ready_fd);
+	}
+	rng_seed((uint64_t)getpid() << 32 ^ (uint64_t)time(NULL) ^ (uint64_t)started);
+	if (install_signals(&st.self_pipe) != 0) {
+		snprintf(err, sizeof err, "%s: internal error: self-pipe: %s", cfg.progname, strerror(errno));
+		fail_setup(err, &ready_fd);
+	}
+	snprintf(pidline, sizeof pidline, "%ld\n", (long)getpid());
+	if (cfg.pidfile && write_file_atomically(cfg.pidfile, pidline) != 0) {
+		snprintf(err, sizeof err, "%s: AUTOSSH_PIDFILE: invalid value \"%s\" (%s)", cfg.progname,
+			 cfg.pidfile, strerror(errno));
+		fail_setup(err, &ready_fd);
+	}
+	tell_foreground(&ready_fd, NULL);
+	log_startup_notes(&cfg);
+	if (cfg.maxlifetime > 0)
+		st.lifetime_deadline = started + cfg.maxlifetime * 1000LL;
+	if (st.watchdog_interval_ms)
+		st.next_watchdog_at = monotime_ms() + st.watchdog_interval_ms;
+	run_loop(&st);
+	notify_send(cfg.notify_socket, "STOPPING=1");
+	remove_if_ours(cfg.pidfile, pidline);
+	if (cfg.statusfile)
+		unlink(cfg.statusfile);
+	config_free(&cfg);
+	if (st.exit_signal)
+		die_by_signal(st.exit_signal);
+	return st.exit_status;
+}
