@@ -15,7 +15,8 @@ SSH_PATH =
 -include config.mk
 
 VERSION != sed -n 's/^Version \([0-9][0-9.]*\).*/\1/p' CHANGES | head -n 1
-ALL_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -DVERSION='"$(VERSION)"' $(CPPFLAGS)
+SSH_DEFINE != test -n "$(SSH_PATH)" && echo "-DSSH_PATH='\"$(SSH_PATH)\"'" || true
+ALL_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -DVERSION='"$(VERSION)"' $(SSH_DEFINE) $(CPPFLAGS)
 
 all: autossh
 
@@ -30,6 +31,29 @@ check: autossh tests/unit
 
 demo: autossh
 	sh tests/demo.sh
+
+# Same tests, other builds or longer runs (see README, "Reliability").
+SANITIZE_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+sanitize:
+	$(MAKE) clean
+	$(MAKE) check CFLAGS="$(SANITIZE_FLAGS)" LDFLAGS="$(SANITIZE_FLAGS)"
+	$(MAKE) clean
+
+valgrind: autossh tests/unit
+	sh tests/valgrind.sh
+
+soak: autossh
+	sh tests/soak.sh
+
+fuzz:
+	sh tests/fuzz/run.sh
+
+lint:
+	sh tests/lint.sh
+
+bench: autossh
+	sh bench/bench.sh
 
 install: autossh
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)/examples
@@ -53,4 +77,4 @@ clean:
 distclean: clean
 	rm -rf config.mk config.log config.status autom4te.cache
 
-.PHONY: all check demo install uninstall clean distclean
+.PHONY: all check demo sanitize valgrind soak fuzz lint bench install uninstall clean distclean

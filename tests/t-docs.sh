@@ -1,0 +1,336 @@
+#!/bin/sh
+# tests/t-docs.sh: the companion files agree with the code and with SPEC.
+#
+# Checks the man page (mandoc lint, AUTOSSH_* names and exit statuses
+# against autossh.c, version), shellcheck on the shell files, rscreen's
+# command line (SPEC §11), autossh.host's command line, the README opening,
+# and make install / uninstall with DESTDIR.
+set -eu
+
+# shellcheck source=tests/lib.sh disable=SC1091
+. tests/lib.sh
+lib_init docs
+
+cd "$TOP"
+
+# A sub-make must not see the outer `make check`'s flags or jobserver.
+submake() {
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make "$@"
+}
+
+# ---------------------------------------------------------------- man page
+
+if ! command -v mandoc >/dev/null 2>&1; then
+	skip "mandoc lint" "mandoc not installed (apt-get install mandoc)"
+else
+	rc=0
+	mandoc -Tlint -Wwarning autossh.1 >"$T/lint" 2>&1 || rc=$?
+	if [ "$rc" = 0 ] && [ ! -s "$T/lint" ]; then
+		ok "mandoc lint"
+	else
+		not_ok "mandoc lint" "exit $rc, $(wc -l <"$T/lint") messages"
+		diag "$T/lint"
+	fi
+fi
+
+# ---------------------------------------------------------------- shellcheck
+
+if ! command -v shellcheck >/dev/null 2>&1; then
+	skip "shellcheck rscreen autossh.host" "shellcheck not installed"
+	skip "shellcheck tests/*.sh" "shellcheck not installed"
+else
+	if shellcheck rscreen autossh.host >"$T/sc1" 2>&1; then
+		ok "shellcheck rscreen autossh.host"
+	else
+		not_ok "shellcheck rscreen autossh.host" "$(grep -c '^In ' "$T/sc1") findings"
+		diag "$T/sc1"
+	fi
+	if shellcheck tests/*.sh >"$T/sc2" 2>&1; then
+		ok "shellcheck tests/*.sh"
+	else
+		not_ok "shellcheck tests/*.sh" "findings in: $(sed -n 's/^In \([^ ]*\) line.*/\1/p' "$T/sc2" | sort -u | tr '\n' ' ')"
+		diag "$T/sc2"
+	fi
+fi
+
+# ---------------------------------------------------------------- rscreen
+
+usage='usage: rscreen [-h] host [ssh options]'
+
+# run_rscreen [VAR=VALUE...] ./rscreen ARG...: run rscreen with the stub as
+# autossh (exit 0 unless STUB_EXIT=n is given); sets RC and leaves stdout,
+# stderr and the stub's argument log in $T/rs.*.
+run_rscreen() {
+	rm -f "$T/rs.out" "$T/rs.err" "$T/rs.log"
+	RC=0
+	env AUTOSSH="$STUB" STUB_LOG="$T/rs.log" STUB_EXIT=0 "$@" \
+		>"$T/rs.out" 2>"$T/rs.err" || RC=$?
+}
+
+# Arguments the stub received, in quote_args form (the pid dropped).
+stub_args() {
+	[ -f "$1" ] || return 0
+	sed -n '1s/^[0-9]* //p' "$1"
+}
+
+t="rscreen is executable"
+if [ -x rscreen ] && [ -x autossh.host ]; then ok "$t"; else not_ok "$t" "rscreen or autossh.host lacks the x bit"; fi
+
+t="rscreen without host: usage on stderr, exit 1"
+run_rscreen ./rscreen
+if [ "$RC" = 1 ] && [ "$(cat "$T/rs.err")" = "$usage" ] && [ ! -s "$T/rs.out" ] && [ ! -f "$T/rs.log" ]; then
+	ok "$t"
+else
+	not_ok "$t" "exit $RC, stderr '$(head -n 1 "$T/rs.err")', stdout $(wc -c <"$T/rs.out") bytes"
+fi
+
+t="rscreen -h: usage on stdout, exit 0"
+run_rscreen ./rscreen -h
+if [ "$RC" = 0 ] && [ "$(cat "$T/rs.out")" = "$usage" ] && [ ! -s "$T/rs.err" ] && [ ! -f "$T/rs.log" ]; then
+	ok "$t"
+else
+	not_ok "$t" "exit $RC, stdout '$(head -n 1 "$T/rs.out")', stderr $(wc -c <"$T/rs.err") bytes"
+fi
+
+t="rscreen host options: autossh -M 20004 -t options host screen"
+run_rscreen ./rscreen gw1 -p 2222 -o 'ServerAliveInterval 30' -l me
+want=$(quote_args -M 20004 -t -p 2222 -o 'ServerAliveInterval 30' -l me gw1 'screen -e^Zz -D -R')
+got=$(stub_args "$T/rs.log")
+if [ "$RC" = 0 ] && [ "$got" = "$want" ]; then
+	ok "$t"
+else
+	not_ok "$t" "exit $RC, ran [$got], want [$want]"
+fi
+
+t="rscreen passes autossh's exit status"
+run_rscreen STUB_EXIT=3 ./rscreen gw1
+if [ "$RC" = 3 ]; then ok "$t"; else not_ok "$t" "exit $RC, want 3"; fi
+
+t="rscreen with AUTOSSH_PORT: no -M"
+run_rscreen AUTOSSH_PORT=20000 ./rscreen gw1 -v
+want=$(quote_args -t -v gw1 'screen -e^Zz -D -R')
+got=$(stub_args "$T/rs.log")
+if [ "$RC" = 0 ] && [ "$got" = "$want" ]; then
+	ok "$t"
+else
+	not_ok "$t" "ran [$got], want [$want]"
+fi
+
+t="rscreen with RSCREEN_COMMAND"
+run_rscreen RSCREEN_COMMAND='tmux new-session -A -s main' ./rscreen gw1
+want=$(quote_args -M 20004 -t gw1 'tmux new-session -A -s main')
+got=$(stub_args "$T/rs.log")
+if [ "$RC" = 0 ] && [ "$got" = "$want" ]; then
+	ok "$t"
+else
+	not_ok "$t" "ran [$got], want [$want]"
+fi
+
+# ---------------------------------------------------------------- autossh.host
+
+# Fake autossh, ssh-agent and ssh-add first in PATH.
+mkdir "$T/bin"
+ln -s "$STUB" "$T/bin/autossh"
+cat >"$T/bin/ssh-agent" <<'EOF'
+#!/bin/sh
+echo "SSH_AUTH_SOCK=/nonexistent/agent.sock; export SSH_AUTH_SOCK;"
+echo "echo Agent pid 1;"
+EOF
+cat >"$T/bin/ssh-add" <<EOF
+#!/bin/sh
+echo "ssh-add \$SSH_AUTH_SOCK" >>"$T/ssh-add.log"
+EOF
+chmod +x "$T/bin/ssh-agent" "$T/bin/ssh-add"
+
+t="autossh.host runs the tunnel command, starting an agent"
+rc=0
+env -u SSH_AUTH_SOCK PATH="$T/bin:$PATH" STUB_LOG="$T/host.log" STUB_EXIT=0 \
+	STUB_ENV="$T/host.env" sh autossh.host >"$T/host.out" 2>&1 || rc=$?
+want=$(quote_args -f -M 20000 -N -o ExitOnForwardFailure=yes -R 2200:localhost:22 tunnel@gateway.example.org)
+got=$(stub_args "$T/host.log")
+if [ "$rc" = 0 ] && [ "$got" = "$want" ] &&
+	log_has "$T/host.env" '^SSH_AUTH_SOCK=/nonexistent/agent.sock$' &&
+	log_has "$T/ssh-add.log" '^ssh-add /nonexistent/agent.sock$'; then
+	ok "$t"
+else
+	not_ok "$t" "exit $rc, ran [$got], want [$want]"
+	diag "$T/host.out"
+fi
+
+t="autossh.host keeps an existing agent"
+rm -f "$T/host.log" "$T/ssh-add.log"
+rc=0
+SSH_AUTH_SOCK=/existing/sock PATH="$T/bin:$PATH" STUB_LOG="$T/host.log" STUB_EXIT=0 \
+	sh autossh.host >"$T/host.out" 2>&1 || rc=$?
+got=$(stub_args "$T/host.log")
+if [ "$rc" = 0 ] && [ "$got" = "$want" ] && [ ! -f "$T/ssh-add.log" ]; then
+	ok "$t"
+else
+	not_ok "$t" "exit $rc, ran [$got], ssh-add ran: $([ -f "$T/ssh-add.log" ] && echo yes || echo no)"
+fi
+
+# ---------------------------------------------------------------- version
+
+t="version agrees: autossh -V, CHANGES, man page"
+version=$(sed -n 's/^Version \([0-9][0-9.]*\).*/\1/p' CHANGES | head -n 1)
+# The binary built from this tree, whatever TEST_AUTOSSH says.
+[ -x "$TOP/autossh" ] || submake -s autossh >"$T/build" 2>&1 || :
+v_out=$("$TOP/autossh" -V 2>&1) || v_out="(exit $?) $v_out"
+os_line=$(grep '^\.Os' autossh.1 || :)
+bad_mentions=$(grep -i 'version [0-9]' autossh.1 | grep -v "version $version" || :)
+if [ -n "$version" ] && [ "$(head -n 1 CHANGES)" = "Version $version ($(sed -n '1s/^Version [^ ]* (\(.*\))$/\1/p' CHANGES))" ] &&
+	[ "$v_out" = "autossh $version" ] && [ "$os_line" = ".Os autossh $version" ] &&
+	[ -z "$bad_mentions" ]; then
+	ok "$t"
+else
+	not_ok "$t" "CHANGES [$version], -V [$v_out], man [$os_line], other mentions [$bad_mentions]"
+fi
+
+# ---------------------------------------------------------------- names
+
+# AUTOSSH_ names, one per line, sorted; "AUTOSSH_" alone (a prefix used to
+# build messages) is not a name.
+names() {
+	grep -o 'AUTOSSH_[A-Z][A-Z0-9_]*' "$@" | sort -u
+}
+
+# The .Sh section named $1 of the man page.
+man_section() {
+	awk -v want=".Sh $1" '
+		/^\.Sh / { on = ($0 == want); next }
+		on' autossh.1
+}
+
+names autossh.c >"$T/names.code" || :
+names autossh.1 >"$T/names.man" || :
+
+t="AUTOSSH_* names: man page = code"
+only_code=$(comm -23 "$T/names.code" "$T/names.man" | tr '\n' ' ')
+only_man=$(comm -13 "$T/names.code" "$T/names.man" | tr '\n' ' ')
+if [ -s "$T/names.code" ] && [ -z "$only_code$only_man" ]; then
+	ok "$t"
+else
+	not_ok "$t" "only in code: [${only_code% }], only in man page: [${only_man% }]"
+fi
+
+t="every AUTOSSH_* name has an ENVIRONMENT entry"
+man_section ENVIRONMENT | sed -n 's/^\.It Ev \(AUTOSSH_[A-Z0-9_]*\).*/\1/p' | sort -u >"$T/names.env"
+missing=$(comm -23 "$T/names.code" "$T/names.env" | tr '\n' ' ')
+extra_env=
+for v in NOTIFY_SOCKET WATCHDOG_USEC WATCHDOG_PID JOURNAL_STREAM; do
+	man_section ENVIRONMENT | grep -qx "\\.It Ev $v" || extra_env="$extra_env $v"
+done
+if [ -s "$T/names.env" ] && [ -z "$missing$extra_env" ]; then
+	ok "$t"
+else
+	not_ok "$t" "no entry for: ${missing}${extra_env}"
+fi
+
+# ---------------------------------------------------------------- exit status
+
+# Exit statuses the code can produce: the arguments of exit() and the
+# literal returns of main(), with comments and string literals removed.
+# Literals must be 0 or 1 (EXIT_SUCCESS, EXIT_FAILURE); 128+n comes from
+# dying by the signal (raise or kill of ourselves), documented as 128+n.
+# _exit() is left out: only the forked child uses it, before exec, and
+# autossh itself sees that status, the user never does.
+t="exit statuses: man page EXIT STATUS = code"
+sed -E "s/'([^'\\\\]|\\\\.)'/0/g" autossh.c |
+	sed -E 's/"([^"\\]|\\.)*"/""/g; s:/\*([^*]|\*+[^*/])*\*+/::g; s://.*$::' >"$T/code.c"
+{
+	grep -oE '(^|[^A-Za-z0-9_])exit[[:space:]]*\([^()]*\)' "$T/code.c" |
+		sed -E 's/^[^(]*\([[:space:]]*//; s/[[:space:]]*\)$//'
+	awk '/^main[[:space:]]*\(|^int[[:space:]]+main[[:space:]]*\(/ { on = 1 }
+		on && /^}/ { on = 0 }
+		on' "$T/code.c" |
+		sed -n -E 's/.*(^|[^A-Za-z0-9_])return[[:space:]]+([A-Za-z0-9_+ ]+);.*/\2/p'
+} | sed -E 's/[[:space:]]+$//' | sort -u >"$T/exits.code"
+bad_codes=
+for e in $(tr ' ' '_' <"$T/exits.code"); do
+	case $e in
+	0 | 1 | EXIT_SUCCESS | EXIT_FAILURE) ;;
+	[0-9]*) bad_codes="$bad_codes $e" ;;
+	*) ;; # a variable: its values are covered by the unit tests
+	esac
+done
+uses_signal_death=no
+if grep -Eq '\braise[[:space:]]*\(|\bkill[[:space:]]*\([[:space:]]*getpid' "$T/code.c"; then
+	uses_signal_death=yes
+fi
+man_section 'EXIT STATUS' | sed -n 's/^\.It \(.*\)$/\1/p' | sed 's/ Ns Ar //; s/ Ns //g' | tr '\n' ' ' >"$T/exits.man"
+man_exits=$(cat "$T/exits.man")
+if [ -z "$bad_codes" ] && [ "$man_exits" = "0 1 128+n " ] && [ "$uses_signal_death" = yes ] &&
+	grep -Eq '^(0|EXIT_SUCCESS)$' "$T/exits.code" && grep -Eq '^(1|EXIT_FAILURE)$' "$T/exits.code"; then
+	ok "$t"
+else
+	not_ok "$t" "code: [$(tr '\n' ' ' <"$T/exits.code")]${bad_codes:+ undocumented:$bad_codes}, dies by signal: $uses_signal_death; man page: [$man_exits]"
+fi
+
+# ---------------------------------------------------------------- systemd unit
+
+t="systemd-analyze verify contrib/autossh@.service"
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+	skip "$t" "systemd-analyze not installed"
+elif [ ! -x "$TOP/autossh" ]; then
+	not_ok "$t" "./autossh not built"
+else
+	# verify wants ExecStart's program to exist: use the one built here.
+	mkdir "$T/unit"
+	sed "s|^ExecStart=/usr/bin/autossh |ExecStart=$TOP/autossh |" \
+		contrib/autossh@.service >"$T/unit/autossh@docs.service"
+	rc=0
+	(cd "$T/unit" && systemd-analyze verify ./autossh@docs.service) >"$T/verify" 2>&1 || rc=$?
+	if [ "$rc" = 0 ] && [ ! -s "$T/verify" ]; then
+		ok "$t"
+	else
+		not_ok "$t" "exit $rc, $(wc -l <"$T/verify") messages"
+		diag "$T/verify"
+	fi
+fi
+
+# ---------------------------------------------------------------- README
+
+t="README opens with make demo and make check"
+head -n 15 README >"$T/readme.head" 2>/dev/null || :
+if log_has "$T/readme.head" 'make demo' && log_has "$T/readme.head" 'make check'; then
+	ok "$t"
+else
+	not_ok "$t" "the first 15 lines of README do not show both commands"
+fi
+
+# ---------------------------------------------------------------- install
+
+root=$T/root
+files="usr/bin/autossh usr/bin/rscreen usr/share/man/man1/autossh.1
+usr/share/doc/autossh/examples/autossh.host
+usr/share/doc/autossh/examples/autossh@.service
+usr/share/doc/autossh/examples/autossh.default"
+
+t="make install DESTDIR PREFIX=/usr"
+rc=0
+submake install DESTDIR="$root" PREFIX=/usr >"$T/install.log" 2>&1 || rc=$?
+missing=
+for f in $files; do
+	[ -f "$root/$f" ] || missing="$missing $f"
+done
+for f in usr/bin/autossh usr/bin/rscreen; do
+	[ ! -f "$root/$f" ] || [ -x "$root/$f" ] || missing="$missing $f(not executable)"
+done
+if [ "$rc" = 0 ] && [ -z "$missing" ] && cmp -s autossh.1 "$root/usr/share/man/man1/autossh.1" &&
+	[ "$("$root/usr/bin/autossh" -V 2>&1)" = "autossh $version" ]; then
+	ok "$t"
+else
+	not_ok "$t" "exit $rc, missing or wrong:${missing:- (content)}"
+	diag "$T/install.log"
+fi
+
+t="make uninstall removes every installed file"
+rc=0
+submake uninstall DESTDIR="$root" PREFIX=/usr >"$T/uninstall.log" 2>&1 || rc=$?
+left=$(cd "$root" 2>/dev/null && find . ! -type d | tr '\n' ' ')
+if [ "$rc" = 0 ] && [ -d "$root" ] && [ -z "$left" ]; then
+	ok "$t"
+else
+	not_ok "$t" "exit $rc, left: ${left:-nothing}"
+	diag "$T/uninstall.log"
+fi
