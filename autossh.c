@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 
 #include <errno.h>
@@ -1462,6 +1463,7 @@ struct state {
 	long long watchdog_interval_ms;
 	int exit_status, exit_signal;
 	int listener, self_pipe;
+	int ready_fd;                   /* -f: the foreground waits on this */
 	int stderr_fd;                  /* read end of ssh's stderr (-f) */
 	char stderr_line[513];
 	size_t stderr_len;
@@ -1573,6 +1575,8 @@ static int open_ssh_stderr(struct state *st, int *write_end)
 	return 0;
 }
 
+static void tell_foreground(int *ready_fd, const char *error_line);
+
 static void start_ssh(struct state *st, long long now)
 {
 	const struct config *cfg = st->cfg;
@@ -1596,9 +1600,12 @@ static void start_ssh(struct state *st, long long now)
 		st->ssh_pid = 0;
 		snprintf(line, sizeof line, "%s: %s: %s", cfg->progname, cfg->ssh_exec, strerror(exec_errno));
 		report_error(line);
+		tell_foreground(&st->ready_fd, line);
 		finish(st, 1, 0);
 		return;
 	}
+	/* With -f the foreground exits 0 once the first ssh runs (SPEC §6.1). */
+	tell_foreground(&st->ready_fd, NULL);
 	logmsg(LOG_INFO, "ssh child pid is %ld", (long)st->ssh_pid);
 	st->phase = PHASE_RUNNING;
 	st->ssh_exited = 0;
@@ -1609,7 +1616,7 @@ static void start_ssh(struct state *st, long long now)
 				    ? now + 1000 : 0;
 	st->connect_deadline = cfg->connect_timeout ? now + cfg->connect_timeout * 1000LL : 0;
 	st->proven_at = monitoring(st) ? 0 : now + 2000;
-	report_state(st, 0);
+	report_state(st, 1);
 }
 
 /* Restart through the backoff (SPEC §5.4). */
@@ -2243,6 +2250,33 @@ static int run_check(const char *progname, const char *path)
 	return 0;
 }
 
+/*
+ * ssh inherits only 0, 1 and 2 (SPEC §5.1): mark whatever else we inherited
+ * close-on-exec, listing the open descriptors where the system can.
+ */
+static void close_inherited_on_exec(void)
+{
+	static const char *const fd_dirs[] = { "/proc/self/fd", "/dev/fd" };
+	struct rlimit rl;
+
+	for (size_t i = 0; i < sizeof fd_dirs / sizeof fd_dirs[0]; i++) {
+		DIR *dir = opendir(fd_dirs[i]);
+		struct dirent *entry;
+		if (dir == NULL)
+			continue;
+		while ((entry = readdir(dir)) != NULL) {
+			int fd = atoi(entry->d_name);
+			if (fd > STDERR_FILENO)
+				fcntl(fd, F_SETFD, FD_CLOEXEC);
+		}
+		closedir(dir);
+		return;
+	}
+	int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+	for (int fd = STDERR_FILENO + 1; fd < max; fd++)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
 static const char *real_getenv(const char *name)
 {
 	return getenv(name);
@@ -2262,6 +2296,8 @@ int main(int argc, char **argv)
 	char err[ERRLEN], why[256], pidline[32];
 	int ready_fd = -1;
 	long long started = monotime_ms();
+
+	close_inherited_on_exec();
 
 	switch (parse_config(argc, argv, real_getenv, &cfg, err, sizeof err)) {
 	case PARSE_VERSION:
@@ -2314,13 +2350,14 @@ int main(int argc, char **argv)
 			 cfg.pidfile, strerror(errno));
 		fail_setup(err, &ready_fd);
 	}
-	tell_foreground(&ready_fd, NULL);
+	st.ready_fd = ready_fd;
 	log_startup_notes(&cfg);
 	if (cfg.maxlifetime > 0)
 		st.lifetime_deadline = started + cfg.maxlifetime * 1000LL;
 	if (st.watchdog_interval_ms)
 		st.next_watchdog_at = monotime_ms() + st.watchdog_interval_ms;
 	run_loop(&st);
+	tell_foreground(&st.ready_fd, NULL);
 	notify_send(cfg.notify_socket, "STOPPING=1");
 	remove_if_ours(cfg.pidfile, pidline);
 	if (cfg.statusfile)
