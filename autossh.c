@@ -1979,14 +1979,16 @@ static void handle_wakeup(struct state *st, struct pollfd *fds, long long now)
 		on_ssh_exit(st, now);
 	if (st->stderr_fd >= 0 && fds[FD_STDERR].fd == st->stderr_fd && fds[FD_STDERR].revents)
 		read_ssh_stderr(st);
-	if (st->phase == PHASE_RUNNING && st->probe.phase != PROBE_IDLE) {
-		struct probe *p = &st->probe;
+	struct probe *p = &st->probe;
+	int awaiting_loop = st->phase == PHASE_RUNNING &&
+			    (p->phase == PROBE_CONNECTING || p->phase == PROBE_ACCEPTING);
+	if (st->listener >= 0 && fds[FD_LISTEN].revents && !awaiting_loop)
+		drop_stray_connection(st->listener);
+	if (st->phase == PHASE_RUNNING && p->phase != PROBE_IDLE) {
 		short conn_ev = fds[FD_CONN].fd == p->conn_fd ? fds[FD_CONN].revents : 0;
 		short reply_ev = fds[FD_REPLY].fd == p->reply_fd ? fds[FD_REPLY].revents : 0;
 		probe_finished(st, probe_advance(st->cfg, p, st->listener, conn_ev, reply_ev,
 						 fds[FD_LISTEN].revents, now), now);
-	} else if (st->listener >= 0 && fds[FD_LISTEN].revents) {
-		drop_stray_connection(st->listener);
 	}
 	if (st->phase != PHASE_DONE)
 		fire_deadlines(st, now);
