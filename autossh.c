@@ -215,8 +215,9 @@ static int scan_group(char **argv, int i, int argc, struct config *cfg, struct a
 		char letter = word[pos];
 		const char *rest = word + pos + 1;
 		if (letter == 'M') {
+			/* The forwards go after the letters kept before M, if any. */
 			if (scan->monitor_insert < 0)
-				scan->monitor_insert = *out_n;
+				scan->monitor_insert = *out_n + (k > 1);
 			if (*rest) {
 				scan->monitor_text = rest;
 			} else if (i + 1 < argc) {
@@ -426,6 +427,24 @@ static char *absolute_path(const char *path)
 	return joined;
 }
 
+/* Quote a user's value for a one-line message: control bytes as \n, \r, \xHH. */
+static const char *printable(const char *value, char *buf, size_t len)
+{
+	size_t k = 0;
+	for (const unsigned char *c = (const unsigned char *)value; *c && k + 5 < len; c++) {
+		if (*c == '\n' || *c == '\r') {
+			buf[k++] = '\\';
+			buf[k++] = *c == '\n' ? 'n' : 'r';
+		} else if (*c < 0x20 || *c == 0x7f) {
+			k += (size_t)snprintf(buf + k, len - k, "\\x%02x", *c);
+		} else {
+			buf[k++] = (char)*c;
+		}
+	}
+	buf[k] = '\0';
+	return buf;
+}
+
 struct env_ctx {
 	env_lookup lookup;
 	const char *progname;
@@ -442,8 +461,9 @@ static const char *env_value(struct env_ctx *ctx, const char *name)
 
 static int env_invalid(struct env_ctx *ctx, const char *name, const char *value, const char *expected)
 {
-	snprintf(ctx->err, ctx->err_len, "%s: %s: invalid value \"%s\" (%s)", ctx->progname, name, value,
-		 expected);
+	char shown[256];
+	snprintf(ctx->err, ctx->err_len, "%s: %s: invalid value \"%s\" (%s)", ctx->progname, name,
+		 printable(value, shown, sizeof shown), expected);
 	return -1;
 }
 
@@ -685,7 +705,9 @@ static enum parse_result parse_config(int argc, char **argv, env_lookup lookup, 
 	if (scan.monitor_text) {
 		const char *reason;
 		if (parse_monitor_spec(scan.monitor_text, &cfg->monitor_port, &cfg->echo_port, &reason) != 0) {
-			snprintf(err, err_len, "%s: -M \"%s\": %s", cfg->progname, scan.monitor_text, reason);
+			char shown[256];
+			snprintf(err, err_len, "%s: -M \"%s\": %s", cfg->progname,
+				 printable(scan.monitor_text, shown, sizeof shown), reason);
 			return PARSE_ERROR;
 		}
 		cfg->port_given = 1;
@@ -954,8 +976,9 @@ static long grace_seconds(int tries, long poll)
 	if (tries <= 5)
 		return 0;
 	long long t = tries - 5;
-	long long wait = (long long)poll * t * t / 300;
-	return wait > poll ? poll : (long)wait;
+	if (t * t >= 300)  /* POLL·t²/300 ≥ POLL; also keeps the product in range */
+		return poll;
+	return (long)((long long)poll * t * t / 300);
 }
 
 /* Spread a wait by +-jitter percent, never beyond POLL; unit01 is in [0, 1]. */
@@ -2305,7 +2328,7 @@ int main(int argc, char **argv)
 {
 	static struct config cfg;
 	struct state st;
-	char err[ERRLEN], why[256], pidline[32];
+	char err[ERRLEN], why[256], pidline[32], shown[256];
 	int ready_fd = -1;
 	long long started = monotime_ms();
 
@@ -2335,7 +2358,7 @@ int main(int argc, char **argv)
 		make_paths_absolute(&cfg);
 	if (log_setup(&cfg, why, sizeof why) != 0) {
 		snprintf(err, sizeof err, "%s: AUTOSSH_LOGFILE: invalid value \"%s\" (%s)", cfg.progname,
-			 cfg.logfile, why);
+			 printable(cfg.logfile, shown, sizeof shown), why);
 		fail_setup(err, &ready_fd);
 	}
 	memset(&st, 0, sizeof st);
@@ -2359,7 +2382,7 @@ int main(int argc, char **argv)
 	snprintf(pidline, sizeof pidline, "%ld\n", (long)getpid());
 	if (cfg.pidfile && write_file_atomically(cfg.pidfile, pidline) != 0) {
 		snprintf(err, sizeof err, "%s: AUTOSSH_PIDFILE: invalid value \"%s\" (%s)", cfg.progname,
-			 cfg.pidfile, strerror(errno));
+			 printable(cfg.pidfile, shown, sizeof shown), strerror(errno));
 		fail_setup(err, &ready_fd);
 	}
 	st.ready_fd = ready_fd;
