@@ -72,7 +72,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
-	rm -f autossh tests/unit
+	rm -f autossh tests/unit tests/fuzz/fuzz-parse
 
 distclean: clean
 	rm -rf config.mk config.log config.status autom4te.cache

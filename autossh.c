@@ -640,8 +640,11 @@ static char **filtered_environment(char **env)
 
 static void config_defaults(struct config *cfg, const char *argv0)
 {
+	static char progname[MAX_NAME * 4 + 8];
+
+	/* Shown in every message and log line: keep it to one line. */
 	memset(cfg, 0, sizeof *cfg);
-	cfg->progname = base_name(argv0 && *argv0 ? argv0 : "autossh");
+	cfg->progname = printable(base_name(argv0 && *argv0 ? argv0 : "autossh"), progname, sizeof progname);
 	cfg->monitor_addr = "127.0.0.1";
 	cfg->loglevel = LOG_INFO;
 	cfg->poll = 600;

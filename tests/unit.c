@@ -1,0 +1,1347 @@
+/*
+ * tests/unit.c: table tests of autossh.c's pure sections (config, policy,
+ * probe message).  autossh.c is included whole, its main renamed, so the
+ * tests call the real functions; expected values come from SPEC.md, never
+ * from a copy of the logic.  Prints "ok NAME" or "not ok NAME: why" per case
+ * and exits 1 if any failed.
+ */
+
+#define main autossh_main
+#include "../autossh.c"
+#undef main
+
+#define S16 "0123456789abcdef"
+#define S64 S16 S16 S16 S16
+#define TRUE_PATH "/bin/true"
+#define DONT_CARE (-99)
+
+static int n_failed;
+
+/* Temporary directory for pidfile probes and a fake "ssh" in PATH. */
+static char tmpdir[64];
+static char tmp_path_env[96];   /* "PATH=<tmpdir>" */
+static char tmp_pidfile_env[128];
+static char tmp_statusfile_env[128];
+static char tmp_dir_pidfile_env[128];
+static char tmp_noexec_env[128];   /* "AUTOSSH_PATH=<tmpdir>/plain", mode 0644 */
+
+static void result(const char *name, const char *why)
+{
+	if (why == NULL) {
+		printf("ok %s\n", name);
+	} else {
+		/* keep the result on one line: show control characters escaped */
+		printf("not ok %s: ", name);
+		for (const char *c = why; *c; c++) {
+			if (*c == '\n')
+				fputs("\\n", stdout);
+			else if (*c == '\r')
+				fputs("\\r", stdout);
+			else
+				putchar(*c);
+		}
+		putchar('\n');
+		n_failed++;
+	}
+	fflush(stdout);
+}
+
+static void resultf(const char *name, int ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void resultf(const char *name, int ok, const char *fmt, ...)
+{
+	char why[2048];
+	va_list ap;
+
+	if (ok) {
+		result(name, NULL);
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	result(name, why);
+}
+
+/* ------------------------------------------------------------ fake environment */
+
+static const char *const *case_env;     /* this case's "NAME=value" entries, first match wins */
+static const char *const base_env[] = { "AUTOSSH_PATH=" TRUE_PATH, NULL };
+
+static const char *find_in(const char *const *env, const char *name)
+{
+	size_t len = strlen(name);
+	for (int i = 0; env && env[i]; i++)
+		if (strncmp(env[i], name, len) == 0 && env[i][len] == '=')
+			return env[i] + len + 1;
+	return NULL;
+}
+
+/* A case's own entry wins, even if empty; AUTOSSH_PATH defaults to /bin/true. */
+static const char *fake_lookup(const char *name)
+{
+	const char *v = find_in(case_env, name);
+	return v == NULL ? find_in(base_env, name) : v;
+}
+
+static enum parse_result parse(const char *const *args, const char *const *env, struct config *cfg, char *err,
+			       size_t err_len)
+{
+	char *argv[64];
+	int argc = 0;
+
+	while (args[argc] != NULL && argc < 63) {
+		argv[argc] = (char *)(uintptr_t)args[argc];
+		argc++;
+	}
+	argv[argc] = NULL;
+	case_env = env;
+	return parse_config(argc, argv, fake_lookup, cfg, err, err_len);
+}
+
+static const char *result_name(enum parse_result r)
+{
+	switch (r) {
+	case PARSE_RUN:
+		return "RUN";
+	case PARSE_VERSION:
+		return "VERSION";
+	case PARSE_HELP:
+		return "HELP";
+	case PARSE_CHECK:
+		return "CHECK";
+	case PARSE_ERROR:
+		return "ERROR";
+	case PARSE_USAGE:
+		return "USAGE";
+	}
+	return "?";
+}
+
+static void join_words(char *buf, size_t len, char *const *words)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int i = 0; words && words[i] && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s[%s]", i ? " " : "", words[i]);
+}
+
+static void join_const(char *buf, size_t len, const char *const *words)
+{
+	join_words(buf, len, (char *const *)(uintptr_t)words);
+}
+
+static int same_words(char *const *got, const char *const *want)
+{
+	int i = 0;
+	if (got == NULL)
+		return 0;
+	for (; want[i]; i++)
+		if (got[i] == NULL || strcmp(got[i], want[i]) != 0)
+			return 0;
+	return got[i] == NULL;
+}
+
+/* ---------------------------------------------------------- ssh command lines */
+
+struct run_case {
+	const char *name;
+	const char *args[24];   /* argv, argv[0] included */
+	const char *env[12];
+	const char *want[24];   /* ssh argv */
+	int background;
+	int port, echo;
+};
+
+#define LOOP20000 "-L", "20000:127.0.0.1:20000", "-R", "20000:127.0.0.1:20001"
+
+static const struct run_case run_cases[] = {
+	/* SPEC §2.1 examples */
+	{ .name = "args-fN", .args = { "autossh", "-M", "0", "-fN", "host" },
+	  .want = { TRUE_PATH, "-N", "host" }, .background = 1 },
+	{ .name = "args-vfM-next-word", .args = { "autossh", "-vfM", "20000", "host" },
+	  .want = { TRUE_PATH, "-v", LOOP20000, "host" }, .background = 1, .port = 20000 },
+	{ .name = "args-fM20000-dropped", .args = { "autossh", "-fM20000", "host" },
+	  .want = { TRUE_PATH, LOOP20000, "host" }, .background = 1, .port = 20000 },
+	{ .name = "args-f-after-destination-taken", .args = { "autossh", "-M", "0", "host", "-f", "-N" },
+	  .want = { TRUE_PATH, "host", "-N" }, .background = 1 },
+	{ .name = "args-f-in-command-kept", .args = { "autossh", "-M", "0", "host", "ls", "-f" },
+	  .want = { TRUE_PATH, "host", "ls", "-f" } },
+	{ .name = "args-f-after-command-word", .args = { "autossh", "-M", "0", "host", "-N", "ls", "-f", "-M", "1" },
+	  .want = { TRUE_PATH, "host", "-N", "ls", "-f", "-M", "1" } },
+	{ .name = "args-dashdash-before-destination", .args = { "autossh", "-M", "0", "--", "-M", "-S", "ctl", "host" },
+	  .want = { TRUE_PATH, "-M", "-S", "ctl", "host" } },
+	{ .name = "args-dashdash-hides-f-and-V", .args = { "autossh", "-M", "0", "--", "-f", "-V", "host" },
+	  .want = { TRUE_PATH, "-f", "-V", "host" } },
+	{ .name = "args-dashdash-after-destination", .args = { "autossh", "-M", "0", "host", "--", "-f" },
+	  .want = { TRUE_PATH, "host", "--", "-f" } },
+	{ .name = "args-dashdash-after-options", .args = { "autossh", "-M", "0", "host", "-N", "--", "-f", "ls" },
+	  .want = { TRUE_PATH, "host", "-N", "--", "-f", "ls" }, .background = 0 },
+	{ .name = "args-several-M-last-wins", .args = { "autossh", "-M", "20010", "-v", "-M", "20000", "host" },
+	  .want = { TRUE_PATH, LOOP20000, "-v", "host" }, .port = 20000 },
+	{ .name = "args-several-M-forwards-at-first", .args = { "autossh", "-v", "-M", "0", "-N", "-M", "20000", "host" },
+	  .want = { TRUE_PATH, "-v", LOOP20000, "-N", "host" }, .port = 20000 },
+	{ .name = "args-several-M-last-zero", .args = { "autossh", "-M", "20000", "-M", "0", "host" },
+	  .want = { TRUE_PATH, "host" } },
+	{ .name = "args-M-after-destination", .args = { "autossh", "host", "-M", "20000", "-N" },
+	  .want = { TRUE_PATH, "host", LOOP20000, "-N" }, .port = 20000 },
+	{ .name = "args-empty-words-kept", .args = { "autossh", "-M", "0", "-o", "", "host", "", "cmd", "" },
+	  .want = { TRUE_PATH, "-o", "", "host", "", "cmd", "" } },
+	{ .name = "args-empty-word-is-destination", .args = { "autossh", "-M", "0", "", "-f", "host" },
+	  .want = { TRUE_PATH, "", "host" }, .background = 1 },
+	{ .name = "args-dash-is-destination", .args = { "autossh", "-M", "0", "-", "-f" },
+	  .want = { TRUE_PATH, "-" }, .background = 1 },
+	{ .name = "args-o-takes-f", .args = { "autossh", "-M", "0", "-o", "-f", "host" },
+	  .want = { TRUE_PATH, "-o", "-f", "host" } },
+	{ .name = "args-o-takes-dashdash", .args = { "autossh", "-M", "0", "-o", "--", "host", "-f" },
+	  .want = { TRUE_PATH, "-o", "--", "host" }, .background = 1 },
+	{ .name = "args-of-attached-value", .args = { "autossh", "-M", "0", "-of", "host" },
+	  .want = { TRUE_PATH, "-of", "host" } },
+	{ .name = "args-fo-then-value", .args = { "autossh", "-M", "0", "-fo", "-f", "host" },
+	  .want = { TRUE_PATH, "-o", "-f", "host" }, .background = 1 },
+	{ .name = "args-vLf-value", .args = { "autossh", "-M", "0", "-vLf", "host" },
+	  .want = { TRUE_PATH, "-vLf", "host" } },
+	{ .name = "args-unknown-letter-is-flag", .args = { "autossh", "-M", "0", "-Zf", "host" },
+	  .want = { TRUE_PATH, "-Z", "host" }, .background = 1 },
+	{ .name = "args-value-after-destination", .args = { "autossh", "-M", "0", "host", "-o", "-f", "ls" },
+	  .want = { TRUE_PATH, "host", "-o", "-f", "ls" } },
+	{ .name = "args-ssh-options-order", .args = { "autossh", "-M", "0", "-N", "-T", "-L", "1:h:2", "-oA=b", "u@h", "x", "y" },
+	  .want = { TRUE_PATH, "-N", "-T", "-L", "1:h:2", "-oA=b", "u@h", "x", "y" } },
+	{ .name = "args-no-M-no-forwards", .args = { "autossh", "-N", "host" },
+	  .want = { TRUE_PATH, "-N", "host" } },
+	/* SPEC §2.3 */
+	{ .name = "forwards-spec-example", .args = { "autossh", "-p", "2", "-M", "20000", "h" },
+	  .want = { TRUE_PATH, "-p", "2", LOOP20000, "h" }, .port = 20000 },
+	{ .name = "forwards-echo", .args = { "autossh", "-M", "20000:7", "-N", "host" },
+	  .want = { TRUE_PATH, "-L", "20000:127.0.0.1:7", "-N", "host" }, .port = 20000, .echo = 7 },
+	{ .name = "forwards-hex", .args = { "autossh", "-M", "0x4e20", "host" },
+	  .want = { TRUE_PATH, LOOP20000, "host" }, .port = 20000 },
+	{ .name = "forwards-octal-020000", .args = { "autossh", "-M", "020000", "host" },
+	  .want = { TRUE_PATH, "-L", "8192:127.0.0.1:8192", "-R", "8192:127.0.0.1:8193", "host" }, .port = 8192 },
+	{ .name = "forwards-echo-hex-octal", .args = { "autossh", "-M", "0x10:010", "host" },
+	  .want = { TRUE_PATH, "-L", "16:127.0.0.1:8", "host" }, .port = 16, .echo = 8 },
+	{ .name = "forwards-port-65534", .args = { "autossh", "-M", "65534", "host" },
+	  .want = { TRUE_PATH, "-L", "65534:127.0.0.1:65534", "-R", "65534:127.0.0.1:65535", "host" }, .port = 65534 },
+	{ .name = "forwards-port-1", .args = { "autossh", "-M", "1", "host" },
+	  .want = { TRUE_PATH, "-L", "1:127.0.0.1:1", "-R", "1:127.0.0.1:2", "host" }, .port = 1 },
+	{ .name = "forwards-echo-65535", .args = { "autossh", "-M", "65535:65535", "host" },
+	  .want = { TRUE_PATH, "-L", "65535:127.0.0.1:65535", "host" }, .port = 65535, .echo = 65535 },
+	{ .name = "forwards-zero-echo-off", .args = { "autossh", "-M", "0:7", "host" },
+	  .want = { TRUE_PATH, "host" } },
+	{ .name = "forwards-env-port-first", .args = { "autossh", "-v", "host" }, .env = { "AUTOSSH_PORT=20000" },
+	  .want = { TRUE_PATH, LOOP20000, "-v", "host" }, .port = 20000 },
+	{ .name = "forwards-env-port-echo", .args = { "autossh", "-N", "host" }, .env = { "AUTOSSH_PORT=20000:7" },
+	  .want = { TRUE_PATH, "-L", "20000:127.0.0.1:7", "-N", "host" }, .port = 20000, .echo = 7 },
+	{ .name = "forwards-M-beats-env-port", .args = { "autossh", "-v", "-M", "20000", "host" },
+	  .env = { "AUTOSSH_PORT=30000" }, .want = { TRUE_PATH, "-v", LOOP20000, "host" }, .port = 20000 },
+	{ .name = "forwards-M0-beats-env-port", .args = { "autossh", "-M", "0", "host" },
+	  .env = { "AUTOSSH_PORT=30000" }, .want = { TRUE_PATH, "host" } },
+	{ .name = "forwards-env-port-zero", .args = { "autossh", "host" }, .env = { "AUTOSSH_PORT=0" },
+	  .want = { TRUE_PATH, "host" } },
+	{ .name = "forwards-env-port-empty-unset", .args = { "autossh", "host" }, .env = { "AUTOSSH_PORT=" },
+	  .want = { TRUE_PATH, "host" } },
+	/* SPEC §10.2 */
+	{ .name = "forwards-monitor-addr-v4-loop", .args = { "autossh", "-M", "20000", "host" },
+	  .env = { "AUTOSSH_MONITOR_ADDR=127.0.0.2" },
+	  .want = { TRUE_PATH, "-L", "127.0.0.2:20000:127.0.0.2:20000", "-R", "20000:127.0.0.2:20001", "host" },
+	  .port = 20000 },
+	{ .name = "forwards-monitor-addr-v4-echo", .args = { "autossh", "-M", "20000:7", "host" },
+	  .env = { "AUTOSSH_MONITOR_ADDR=127.0.0.2" },
+	  .want = { TRUE_PATH, "-L", "127.0.0.2:20000:127.0.0.2:7", "host" }, .port = 20000, .echo = 7 },
+	{ .name = "forwards-monitor-addr-v6-loop", .args = { "autossh", "-M", "20000", "host" },
+	  .env = { "AUTOSSH_MONITOR_ADDR=::1" },
+	  .want = { TRUE_PATH, "-L", "[::1]:20000:[::1]:20000", "-R", "20000:[::1]:20001", "host" }, .port = 20000 },
+	{ .name = "forwards-monitor-addr-v6-echo", .args = { "autossh", "-M", "20000:7", "host" },
+	  .env = { "AUTOSSH_MONITOR_ADDR=::1" },
+	  .want = { TRUE_PATH, "-L", "[::1]:20000:[::1]:7", "host" }, .port = 20000, .echo = 7 },
+	{ .name = "forwards-monitor-addr-empty-unset", .args = { "autossh", "-M", "20000", "host" },
+	  .env = { "AUTOSSH_MONITOR_ADDR=" }, .want = { TRUE_PATH, LOOP20000, "host" }, .port = 20000 },
+	{ .name = "forwards-monitor-addr-no-port", .args = { "autossh", "-M", "0", "host" },
+	  .env = { "AUTOSSH_MONITOR_ADDR=::1" }, .want = { TRUE_PATH, "host" } },
+	/* AUTOSSH_PATH: argv[0] as given, resolved separately */
+	{ .name = "path-argv0-as-given-name", .args = { "autossh", "-M", "0", "host" },
+	  .env = { "AUTOSSH_PATH=true", "PATH=/nonexistent-autossh-unit:/usr/bin:/bin" },
+	  .want = { "true", "host" } },
+};
+
+static void test_run_cases(void)
+{
+	for (size_t c = 0; c < sizeof run_cases / sizeof run_cases[0]; c++) {
+		const struct run_case *tc = &run_cases[c];
+		struct config cfg;
+		char err[ERRLEN], got[1024], want[1024];
+		enum parse_result r = parse(tc->args, tc->env, &cfg, err, sizeof err);
+
+		if (r != PARSE_RUN) {
+			resultf(tc->name, 0, "parse_config gave %s (%s), want RUN", result_name(r), err);
+		} else if (!same_words(cfg.ssh_argv, tc->want)) {
+			join_words(got, sizeof got, cfg.ssh_argv);
+			join_const(want, sizeof want, tc->want);
+			resultf(tc->name, 0, "ssh argv %s, want %s", got, want);
+		} else {
+			int n = 0;
+			while (tc->want[n])
+				n++;
+			resultf(tc->name,
+				cfg.background == tc->background && cfg.monitor_port == tc->port &&
+					cfg.echo_port == tc->echo && cfg.ssh_argc == n,
+				"background %d port %d echo %d argc %d, want %d %d %d %d", cfg.background,
+				cfg.monitor_port, cfg.echo_port, cfg.ssh_argc, tc->background, tc->port, tc->echo, n);
+		}
+		config_free(&cfg);
+	}
+}
+
+/* SPEC §2.1.2: value letters take the next word (even "-f"); others are flags. */
+static void test_letter_grammar(void)
+{
+	static const char value_letters[] = "BbcDEeFIiJLlmOoPpQRSWw";
+	static const char flag_letters[] = "1246AaCGgKkNnqsTtvXxYyZ";
+	char bad[256] = "";
+	size_t used = 0;
+
+	for (const char *l = value_letters; *l; l++) {
+		char opt[3] = { '-', *l, '\0' }, bundle[4] = { '-', 'v', *l, '\0' };
+		const char *a1[] = { "autossh", "-M", "0", opt, "-f", "host", NULL };
+		const char *w1[] = { TRUE_PATH, opt, "-f", "host", NULL };
+		const char *a2[] = { "autossh", "-M", "0", bundle, "-f", "host", "-f", NULL };
+		const char *w2[] = { TRUE_PATH, bundle, "-f", "host", NULL };
+		struct config cfg;
+		char err[ERRLEN];
+		int ok;
+
+		ok = parse(a1, NULL, &cfg, err, sizeof err) == PARSE_RUN && same_words(cfg.ssh_argv, w1) &&
+		     !cfg.background;
+		config_free(&cfg);
+		ok = ok && parse(a2, NULL, &cfg, err, sizeof err) == PARSE_RUN && same_words(cfg.ssh_argv, w2) &&
+		     cfg.background;
+		config_free(&cfg);
+		if (!ok && used < sizeof bad)
+			used += (size_t)snprintf(bad + used, sizeof bad - used, " -%c", *l);
+	}
+	resultf("args-value-letters-take-next-word", used == 0, "wrong for%s", bad);
+
+	used = 0;
+	bad[0] = '\0';
+	for (const char *l = flag_letters; *l; l++) {
+		char opt[3] = { '-', *l, '\0' }, bundle[4] = { '-', *l, 'f', '\0' };
+		const char *a1[] = { "autossh", "-M", "0", opt, "-f", "host", NULL };
+		const char *a2[] = { "autossh", "-M", "0", bundle, "host", NULL };
+		const char *w[] = { TRUE_PATH, opt, "host", NULL };
+		struct config cfg;
+		char err[ERRLEN];
+		int ok;
+
+		ok = parse(a1, NULL, &cfg, err, sizeof err) == PARSE_RUN && same_words(cfg.ssh_argv, w) &&
+		     cfg.background;
+		config_free(&cfg);
+		ok = ok && parse(a2, NULL, &cfg, err, sizeof err) == PARSE_RUN && same_words(cfg.ssh_argv, w) &&
+		     cfg.background;
+		config_free(&cfg);
+		if (!ok && used < sizeof bad)
+			used += (size_t)snprintf(bad + used, sizeof bad - used, " -%c", *l);
+	}
+	resultf("args-flag-letters-bundle-with-f", used == 0, "wrong for%s", bad);
+}
+
+/* ------------------------------------------------------- results and errors */
+
+/*
+ * want_err: the exact stderr line; one ending in "(*" is a prefix, the rest
+ * of the line being free text closed by ")" (SPEC §3's <expected>).
+ */
+struct err_case {
+	const char *name;
+	const char *args[16];
+	const char *env[16];
+	enum parse_result want;
+	const char *want_err;
+};
+
+#define HOST_M0 "autossh", "-M", "0", "host"
+#define TOO_LONG S64 "x"
+
+static const struct err_case err_cases[] = {
+	/* SPEC §2.1.8 */
+	{ "err-M-needs-port", { "autossh", "-M" }, { NULL }, PARSE_ERROR, "autossh: -M: option requires a port" },
+	{ "err-M-needs-port-after-host", { "autossh", "host", "-M" }, { NULL }, PARSE_ERROR,
+	  "autossh: -M: option requires a port" },
+	{ "err-M-needs-port-bundle", { "autossh", "-vM" }, { NULL }, PARSE_ERROR, "autossh: -M: option requires a port" },
+	{ "err-no-destination-empty", { "autossh" }, { NULL }, PARSE_USAGE, "autossh: no destination host given" },
+	{ "err-no-destination-options", { "autossh", "-M", "0", "-f", "-N" }, { NULL }, PARSE_USAGE,
+	  "autossh: no destination host given" },
+	{ "err-no-destination-dashdash", { "autossh", "-M", "0", "--" }, { NULL }, PARSE_USAGE,
+	  "autossh: no destination host given" },
+	{ "err-no-destination-value-eaten", { "autossh", "-M", "0", "-o", "host" }, { NULL }, PARSE_USAGE,
+	  "autossh: no destination host given" },
+	{ "err-progname-basename", { "/usr/local/bin/tunnel" }, { NULL }, PARSE_USAGE, "tunnel: no destination host given" },
+	/* SPEC §2.2, -M */
+	{ "err-M-letters", { "autossh", "-M", "x", "host" }, { NULL }, PARSE_ERROR, "autossh: -M \"x\": invalid monitor port" },
+	{ "err-M-empty", { "autossh", "-M", "", "host" }, { NULL }, PARSE_ERROR, "autossh: -M \"\": invalid monitor port" },
+	{ "err-M-takes-V", { "autossh", "-M", "-V", "host" }, { NULL }, PARSE_ERROR,
+	  "autossh: -M \"-V\": invalid monitor port" },
+	{ "err-M-attached-f", { "autossh", "-Mf", "host" }, { NULL }, PARSE_ERROR, "autossh: -M \"f\": invalid monitor port" },
+	{ "err-M-minus", { "autossh", "-M", "-1", "host" }, { NULL }, PARSE_ERROR,
+	  "autossh: -M \"-1\": invalid monitor port" },
+	{ "err-M-plus", { "autossh", "-M", "+1", "host" }, { NULL }, PARSE_ERROR, "autossh: -M \"+1\": invalid monitor port" },
+	{ "err-M-leading-blank", { "autossh", "-M", " 1", "host" }, { NULL }, PARSE_ERROR,
+	  "autossh: -M \" 1\": invalid monitor port" },
+	{ "err-M-trailing-blank", { "autossh", "-M", "1 ", "host" }, { NULL }, PARSE_ERROR,
+	  "autossh: -M \"1 \": invalid monitor port" },
+	{ "err-M-suffix", { "autossh", "-M", "20000x", "host" }, { NULL }, PARSE_ERROR,
+	  "autossh: -M \"20000x\": invalid monitor port" },
+	{ "err-M-bad-octal", { "autossh", "-M", "08", "host" }, { NULL }, PARSE_ERROR,
+	  "autossh: -M \"08\": invalid monitor port" },
+	{ "err-M-bare-0x", { "autossh", "-M", "0x", "host" }, { NULL }, PARSE_ERROR,
+	  "autossh: -M \"0x\": invalid monitor port" },
+	{ "err-M-no-port-before-colon", { "autossh", "-M", ":7", "host" }, { NULL }, PARSE_ERROR,
+	  "autossh: -M \":7\": invalid monitor port" },
+	{ "err-M-65535-loop", { "autossh", "-M", "65535", "host" }, { NULL }, PARSE_ERROR,
+	  "autossh: -M \"65535\": monitor port out of range (1-65534)" },
+	{ "err-M-70000-loop", { "autossh", "-M", "70000", "host" }, { NULL }, PARSE_ERROR,
+	  "autossh: -M \"70000\": monitor port out of range (1-65534)" },
+	{ "err-M-hex-out-of-range", { "autossh", "-M", "0x10000", "host" }, { NULL }, PARSE_ERROR,
+	  "autossh: -M \"0x10000\": monitor port out of range (1-65534)" },
+	{ "err-M-70000-echo", { "autossh", "-M", "70000:7", "host" }, { NULL }, PARSE_ERROR,
+	  "autossh: -M \"70000:7\": monitor port out of range (1-65535)" },
+	{ "err-M-echo-empty", { "autossh", "-M", "20000:", "host" }, { NULL }, PARSE_ERROR,
+	  "autossh: -M \"20000:\": invalid echo port" },
+	{ "err-M-echo-letters", { "autossh", "-M", "20000:x", "host" }, { NULL }, PARSE_ERROR,
+	  "autossh: -M \"20000:x\": invalid echo port" },
+	{ "err-M-echo-two-colons", { "autossh", "-M", "20000:7:7", "host" }, { NULL }, PARSE_ERROR,
+	  "autossh: -M \"20000:7:7\": invalid echo port" },
+	{ "err-M-echo-zero", { "autossh", "-M", "20000:0", "host" }, { NULL }, PARSE_ERROR,
+	  "autossh: -M \"20000:0\": echo port out of range (1-65535)" },
+	{ "err-M-echo-65536", { "autossh", "-M", "20000:65536", "host" }, { NULL }, PARSE_ERROR,
+	  "autossh: -M \"20000:65536\": echo port out of range (1-65535)" },
+	{ "err-M-zero-still-checks-echo", { "autossh", "-M", "0:x", "host" }, { NULL }, PARSE_ERROR,
+	  "autossh: -M \"0:x\": invalid echo port" },
+	{ "err-M-zero-echo-range", { "autossh", "-M", "0:70000", "host" }, { NULL }, PARSE_ERROR,
+	  "autossh: -M \"0:70000\": echo port out of range (1-65535)" },
+	{ "err-M-zero-echo-zero", { "autossh", "-M", "0:0", "host" }, { NULL }, PARSE_ERROR,
+	  "autossh: -M \"0:0\": echo port out of range (1-65535)" },
+	{ "err-M-last-value-checked", { "autossh", "-M", "20000", "-M", "x", "host" }, { NULL }, PARSE_ERROR,
+	  "autossh: -M \"x\": invalid monitor port" },
+	/* SPEC §2.2, AUTOSSH_PORT */
+	{ "err-env-port-letters", { "autossh", "host" }, { "AUTOSSH_PORT=x" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_PORT: invalid value \"x\" (invalid monitor port)" },
+	{ "err-env-port-65535", { "autossh", "host" }, { "AUTOSSH_PORT=65535" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_PORT: invalid value \"65535\" (monitor port out of range (1-65534))" },
+	{ "err-env-port-echo-monitor-range", { "autossh", "host" }, { "AUTOSSH_PORT=70000:7" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_PORT: invalid value \"70000:7\" (monitor port out of range (1-65535))" },
+	{ "err-env-port-echo-invalid", { "autossh", "host" }, { "AUTOSSH_PORT=0:x" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_PORT: invalid value \"0:x\" (invalid echo port)" },
+	{ "err-env-port-echo-range", { "autossh", "host" }, { "AUTOSSH_PORT=20000:70000" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_PORT: invalid value \"20000:70000\" (echo port out of range (1-65535))" },
+	{ "err-env-port-checked-despite-M", { "autossh", "-M", "20000", "host" }, { "AUTOSSH_PORT=-1" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_PORT: invalid value \"-1\" (invalid monitor port)" },
+	/* SPEC §3: each variable's range */
+	{ "err-env-loglevel-8", { HOST_M0 }, { "AUTOSSH_LOGLEVEL=8" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_LOGLEVEL: invalid value \"8\" (*" },
+	{ "err-env-loglevel-minus", { HOST_M0 }, { "AUTOSSH_LOGLEVEL=-1" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_LOGLEVEL: invalid value \"-1\" (*" },
+	{ "err-env-poll-0", { HOST_M0 }, { "AUTOSSH_POLL=0" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_POLL: invalid value \"0\" (*" },
+	{ "err-env-poll-negative", { HOST_M0 }, { "AUTOSSH_POLL=-600" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_POLL: invalid value \"-600\" (*" },
+	{ "err-env-poll-blank", { HOST_M0 }, { "AUTOSSH_POLL= 60" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_POLL: invalid value \" 60\" (*" },
+	{ "err-env-poll-only-blank", { HOST_M0 }, { "AUTOSSH_POLL= " }, PARSE_ERROR,
+	  "autossh: AUTOSSH_POLL: invalid value \" \" (*" },
+	{ "err-env-poll-suffix", { HOST_M0 }, { "AUTOSSH_POLL=60s" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_POLL: invalid value \"60s\" (*" },
+	{ "err-env-poll-too-big", { HOST_M0 }, { "AUTOSSH_POLL=2147483648" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_POLL: invalid value \"2147483648\" (*" },
+	{ "err-env-first-poll-0", { HOST_M0 }, { "AUTOSSH_FIRST_POLL=0" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_FIRST_POLL: invalid value \"0\" (*" },
+	{ "err-env-gatetime-negative", { HOST_M0 }, { "AUTOSSH_GATETIME=-1" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_GATETIME: invalid value \"-1\" (*" },
+	{ "err-env-gatetime-checked-with-f", { "autossh", "-f", "-M", "0", "host" }, { "AUTOSSH_GATETIME=x" },
+	  PARSE_ERROR, "autossh: AUTOSSH_GATETIME: invalid value \"x\" (*" },
+	{ "err-env-maxstart-minus-2", { HOST_M0 }, { "AUTOSSH_MAXSTART=-2" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_MAXSTART: invalid value \"-2\" (*" },
+	{ "err-env-message-65-bytes", { HOST_M0 }, { "AUTOSSH_MESSAGE=" TOO_LONG }, PARSE_ERROR,
+	  "autossh: AUTOSSH_MESSAGE: invalid value \"" TOO_LONG "\" (*" },
+	/* SPEC §3 and §7: the error is one line even when the value holds CR or LF */
+	{ "err-env-message-lf-one-line", { HOST_M0 }, { "AUTOSSH_MESSAGE=a\nb" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_MESSAGE: invalid value \"a*" },
+	{ "err-env-message-cr-one-line", { HOST_M0 }, { "AUTOSSH_MESSAGE=a\r" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_MESSAGE: invalid value \"a*" },
+	{ "err-env-poll-lf-one-line", { HOST_M0 }, { "AUTOSSH_POLL=1\n2" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_POLL: invalid value \"1*" },
+	{ "err-M-lf-one-line", { "autossh", "-M", "1\n2", "host" }, { NULL }, PARSE_ERROR, "autossh: -M \"1*" },
+	{ "err-env-maxlifetime-negative", { HOST_M0 }, { "AUTOSSH_MAXLIFETIME=-1" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_MAXLIFETIME: invalid value \"-1\" (*" },
+	{ "err-env-path-missing", { HOST_M0 }, { "AUTOSSH_PATH=/nonexistent-autossh-unit/ssh" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_PATH: invalid value \"/nonexistent-autossh-unit/ssh\" (*" },
+	{ "err-env-path-directory", { HOST_M0 }, { "AUTOSSH_PATH=/" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_PATH: invalid value \"/\" (*" },
+	{ "err-env-path-not-in-PATH", { HOST_M0 }, { "AUTOSSH_PATH=no-such-ssh-autossh-unit", "PATH=/usr/bin:/bin" },
+	  PARSE_ERROR, "autossh: AUTOSSH_PATH: invalid value \"no-such-ssh-autossh-unit\" (*" },
+	{ "err-default-ssh-not-in-PATH", { HOST_M0 }, { "AUTOSSH_PATH=", "PATH=/nonexistent-autossh-unit" },
+	  PARSE_ERROR, "autossh: ssh: *" },
+	{ "err-env-pidfile-no-dir", { HOST_M0 }, { "AUTOSSH_PIDFILE=/nonexistent-autossh-unit/a.pid" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_PIDFILE: invalid value \"/nonexistent-autossh-unit/a.pid\" (*" },
+	/* SPEC §10 variables */
+	{ "err-env-monitor-addr-not-loopback", { HOST_M0 }, { "AUTOSSH_MONITOR_ADDR=10.0.0.1" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_MONITOR_ADDR: invalid value \"10.0.0.1\" (*" },
+	{ "err-env-monitor-addr-name", { HOST_M0 }, { "AUTOSSH_MONITOR_ADDR=localhost" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_MONITOR_ADDR: invalid value \"localhost\" (*" },
+	{ "err-env-monitor-addr-bracketed", { HOST_M0 }, { "AUTOSSH_MONITOR_ADDR=[::1]" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_MONITOR_ADDR: invalid value \"[::1]\" (*" },
+	{ "err-env-net-timeout-99", { HOST_M0 }, { "AUTOSSH_NET_TIMEOUT=99" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_NET_TIMEOUT: invalid value \"99\" (*" },
+	{ "err-env-net-timeout-3600001", { HOST_M0 }, { "AUTOSSH_NET_TIMEOUT=3600001" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_NET_TIMEOUT: invalid value \"3600001\" (*" },
+	{ "err-env-statusfile-no-dir", { HOST_M0 }, { "AUTOSSH_STATUSFILE=/nonexistent-autossh-unit/s" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_STATUSFILE: invalid value \"/nonexistent-autossh-unit/s\" (*" },
+	{ "err-env-jitter-51", { HOST_M0 }, { "AUTOSSH_JITTER=51" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_JITTER: invalid value \"51\" (*" },
+	{ "err-env-jitter-negative", { HOST_M0 }, { "AUTOSSH_JITTER=-1" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_JITTER: invalid value \"-1\" (*" },
+	{ "err-env-connect-timeout-negative", { "autossh", "-M", "20000", "host" }, { "AUTOSSH_CONNECT_TIMEOUT=-1" },
+	  PARSE_ERROR, "autossh: AUTOSSH_CONNECT_TIMEOUT: invalid value \"-1\" (*" },
+	{ "err-env-connect-timeout-needs-port", { HOST_M0 }, { "AUTOSSH_CONNECT_TIMEOUT=5" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_CONNECT_TIMEOUT: invalid value \"5\" (needs a monitor port)" },
+	{ "err-env-connect-timeout-needs-port-none", { "autossh", "host" }, { "AUTOSSH_CONNECT_TIMEOUT=5" },
+	  PARSE_ERROR, "autossh: AUTOSSH_CONNECT_TIMEOUT: invalid value \"5\" (needs a monitor port)" },
+	/* SPEC §3: arguments are checked before variables */
+	{ "order-M-error-before-env", { "autossh", "-M", "x", "host" }, { "AUTOSSH_POLL=0", "AUTOSSH_PATH=/nonexistent" },
+	  PARSE_ERROR, "autossh: -M \"x\": invalid monitor port" },
+	{ "order-M-missing-before-env", { "autossh", "host", "-M" }, { "AUTOSSH_LOGLEVEL=9" }, PARSE_ERROR,
+	  "autossh: -M: option requires a port" },
+	{ "order-destination-before-env", { "autossh", "-M", "0" }, { "AUTOSSH_POLL=0" }, PARSE_USAGE,
+	  "autossh: no destination host given" },
+	{ "order-M-before-env-port", { "autossh", "-M", "70000", "host" }, { "AUTOSSH_PORT=x" }, PARSE_ERROR,
+	  "autossh: -M \"70000\": monitor port out of range (1-65534)" },
+	{ "order-table-before-extensions", { HOST_M0 }, { "AUTOSSH_JITTER=99", "AUTOSSH_MAXLIFETIME=-1" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_MAXLIFETIME: invalid value \"-1\" (*" },
+	/* -V, --help, --check */
+	{ "version-alone", { "autossh", "-V" }, { NULL }, PARSE_VERSION, "" },
+	{ "version-bundle", { "autossh", "-vV", "host" }, { NULL }, PARSE_VERSION, "" },
+	{ "version-after-destination", { "autossh", "-M", "0", "host", "-V" }, { NULL }, PARSE_VERSION, "" },
+	{ "version-before-arg-checks", { "autossh", "-M", "x", "-V" }, { NULL }, PARSE_VERSION, "" },
+	{ "version-before-M-missing", { "autossh", "-V", "-M" }, { NULL }, PARSE_VERSION, "" },
+	{ "version-before-env-checks", { "autossh", "-V" }, { "AUTOSSH_POLL=0", "AUTOSSH_PATH=/nonexistent" },
+	  PARSE_VERSION, "" },
+	{ "version-in-command-is-ssh", { "autossh", "-M", "0", "host", "ls", "-V" }, { NULL }, PARSE_RUN, "" },
+	{ "version-as-value-is-ssh", { "autossh", "-M", "0", "-o", "-V", "host" }, { NULL }, PARSE_RUN, "" },
+	{ "help-alone", { "autossh", "--help" }, { NULL }, PARSE_HELP, "" },
+	{ "help-before-env-checks", { "autossh", "--help" }, { "AUTOSSH_POLL=0" }, PARSE_HELP, "" },
+	{ "check-first-argument", { "autossh", "--check", "/run/x.status" }, { NULL }, PARSE_CHECK, "" },
+	{ "check-no-file", { "autossh", "--check" }, { NULL }, PARSE_CHECK, "" },
+	/* SPEC §3: empty = unset, ranges' ends accepted */
+	{ "env-empty-is-unset",
+	  { HOST_M0 },
+	  { "AUTOSSH_LOGLEVEL=", "AUTOSSH_POLL=", "AUTOSSH_FIRST_POLL=", "AUTOSSH_GATETIME=", "AUTOSSH_MAXSTART=",
+	    "AUTOSSH_MESSAGE=", "AUTOSSH_PORT=", "AUTOSSH_MAXLIFETIME=", "AUTOSSH_PIDFILE=", "AUTOSSH_LOGFILE=",
+	    "AUTOSSH_NET_TIMEOUT=", "AUTOSSH_STATUSFILE=", "AUTOSSH_JITTER=", "AUTOSSH_CONNECT_TIMEOUT=" },
+	  PARSE_RUN, "" },
+	{ "env-range-ends-accepted",
+	  { "autossh", "-M", "20000", "host" },
+	  { "AUTOSSH_LOGLEVEL=0", "AUTOSSH_POLL=2147483647", "AUTOSSH_FIRST_POLL=1", "AUTOSSH_GATETIME=0",
+	    "AUTOSSH_MAXSTART=-1", "AUTOSSH_MAXLIFETIME=2147483647", "AUTOSSH_NET_TIMEOUT=100", "AUTOSSH_JITTER=50",
+	    "AUTOSSH_CONNECT_TIMEOUT=2147483647" },
+	  PARSE_RUN, "" },
+	{ "env-range-other-ends-accepted",
+	  { "autossh", "-M", "20000", "host" },
+	  { "AUTOSSH_LOGLEVEL=7", "AUTOSSH_POLL=1", "AUTOSSH_FIRST_POLL=2147483647", "AUTOSSH_GATETIME=2147483647",
+	    "AUTOSSH_MAXSTART=2147483647", "AUTOSSH_MAXLIFETIME=0", "AUTOSSH_NET_TIMEOUT=3600000", "AUTOSSH_JITTER=0",
+	    "AUTOSSH_CONNECT_TIMEOUT=0" },
+	  PARSE_RUN, "" },
+	{ "env-unknown-ignored", { HOST_M0 }, { "AUTOSSH_FOO=bar", "AUTOSSH_NTSERVICE=yes", "AUTOSSH_=1" }, PARSE_RUN,
+	  "" },
+	{ "env-connect-timeout-zero-no-port", { HOST_M0 }, { "AUTOSSH_CONNECT_TIMEOUT=0" }, PARSE_RUN, "" },
+	{ "env-monitor-addr-127-x", { HOST_M0 }, { "AUTOSSH_MONITOR_ADDR=127.255.0.9" }, PARSE_RUN, "" },
+};
+
+static int err_matches(const char *got, const char *want)
+{
+	size_t wl = strlen(want);
+
+	if (strpbrk(got, "\r\n") != NULL)
+		return 0;  /* always one line */
+	if (wl >= 1 && want[wl - 1] == '*') {
+		size_t gl = strlen(got);
+		int needs_paren = wl >= 2 && want[wl - 2] == '(';
+		return strncmp(got, want, wl - 1) == 0 && gl > wl - 1 + (needs_paren ? 1 : 0) &&
+		       (!needs_paren || got[gl - 1] == ')');
+	}
+	return strcmp(got, want) == 0;
+}
+
+static void test_err_cases(void)
+{
+	for (size_t c = 0; c < sizeof err_cases / sizeof err_cases[0]; c++) {
+		const struct err_case *tc = &err_cases[c];
+		struct config cfg;
+		char err[ERRLEN];
+		enum parse_result r = parse(tc->args, tc->env, &cfg, err, sizeof err);
+		int ok = r == tc->want;
+
+		if (ok && (r == PARSE_ERROR || r == PARSE_USAGE))
+			ok = err_matches(err, tc->want_err);
+		resultf(tc->name, ok, "got %s \"%s\", want %s \"%s\"", result_name(r), err, result_name(tc->want),
+			tc->want_err);
+		config_free(&cfg);
+	}
+}
+
+/* SPEC §3: variables are validated in the table's order. */
+static void test_env_order(void)
+{
+	static const char *const bad[][2] = {
+		{ "AUTOSSH_PATH", "AUTOSSH_PATH=/nonexistent-autossh-unit/ssh" },
+		{ "AUTOSSH_LOGLEVEL", "AUTOSSH_LOGLEVEL=8" },
+		{ "AUTOSSH_POLL", "AUTOSSH_POLL=0" },
+		{ "AUTOSSH_FIRST_POLL", "AUTOSSH_FIRST_POLL=x" },
+		{ "AUTOSSH_GATETIME", "AUTOSSH_GATETIME=-1" },
+		{ "AUTOSSH_MAXSTART", "AUTOSSH_MAXSTART=-2" },
+		{ "AUTOSSH_MESSAGE", "AUTOSSH_MESSAGE=a\nb" },
+		{ "AUTOSSH_PORT", "AUTOSSH_PORT=65535" },
+		{ "AUTOSSH_MAXLIFETIME", "AUTOSSH_MAXLIFETIME=-5" },
+		{ "AUTOSSH_PIDFILE", "AUTOSSH_PIDFILE=/nonexistent-autossh-unit/pid" },
+	};
+	enum { N = sizeof bad / sizeof bad[0] };
+	static const char *const args[] = { "autossh", "-M", "20000", "host", NULL };
+
+	for (int first = 0; first < N; first++) {
+		const char *env[N + 1];
+		char name[64], prefix[64], err[ERRLEN];
+		struct config cfg;
+		int k = 0;
+
+		/* Bad values for this variable and all later ones, listed last first. */
+		for (int i = N - 1; i >= first; i--)
+			env[k++] = bad[i][1];
+		env[k] = NULL;
+		snprintf(name, sizeof name, "order-env-%s-first", bad[first][0]);
+		snprintf(prefix, sizeof prefix, "autossh: %s: invalid value \"", bad[first][0]);
+		enum parse_result r = parse(args, env, &cfg, err, sizeof err);
+		resultf(name, r == PARSE_ERROR && strncmp(err, prefix, strlen(prefix)) == 0, "got %s \"%s\"",
+			result_name(r), err);
+		config_free(&cfg);
+	}
+}
+
+/* Values parse_config stores (SPEC §3 defaults and accepted values). */
+static void test_env_values(void)
+{
+	struct config cfg;
+	char err[ERRLEN];
+	const char *args[] = { HOST_M0, NULL };
+	const char *args_f[] = { "autossh", "-f", "-M", "0", "host", NULL };
+	enum parse_result r;
+
+	r = parse(args, NULL, &cfg, err, sizeof err);
+	resultf("defaults", r == PARSE_RUN && cfg.poll == 600 && cfg.first_poll == 600 && cfg.gatetime == 30 &&
+				    cfg.maxstart == -1 && cfg.maxlifetime == 0 && cfg.loglevel == 6 && !cfg.debug &&
+				    cfg.message[0] == '\0' && cfg.net_timeout_ms == 15000 && cfg.jitter == 0 &&
+				    cfg.connect_timeout == 0 && cfg.pidfile == NULL && cfg.statusfile == NULL &&
+				    cfg.logfile == NULL && !cfg.background && strcmp(cfg.monitor_addr, "127.0.0.1") == 0 &&
+				    strcmp(cfg.progname, "autossh") == 0,
+		"%s: poll %ld first %ld gate %ld maxstart %ld life %ld loglevel %d debug %d T %ld", result_name(r),
+		cfg.poll, cfg.first_poll, cfg.gatetime, cfg.maxstart, cfg.maxlifetime, cfg.loglevel, cfg.debug,
+		cfg.net_timeout_ms);
+	config_free(&cfg);
+
+	{
+		const char *env[] = { "AUTOSSH_DEBUG=", NULL };
+		r = parse(args, env, &cfg, err, sizeof err);
+		resultf("env-debug-empty-counts", r == PARSE_RUN && cfg.debug == 1, "%s debug %d", result_name(r),
+			cfg.debug);
+		config_free(&cfg);
+	}
+	{
+		const char *env[] = { "AUTOSSH_DEBUG=0", "AUTOSSH_LOGLEVEL=3", NULL };
+		r = parse(args, env, &cfg, err, sizeof err);
+		resultf("env-debug-any-value", r == PARSE_RUN && cfg.debug == 1 && cfg.loglevel == 3,
+			"%s debug %d loglevel %d", result_name(r), cfg.debug, cfg.loglevel);
+		config_free(&cfg);
+	}
+	{
+		const char *env[] = { "AUTOSSH_MESSAGE=" S64, NULL };
+		r = parse(args, env, &cfg, err, sizeof err);
+		resultf("env-message-64-bytes", r == PARSE_RUN && strcmp(cfg.message, S64) == 0, "%s \"%s\" %s",
+			result_name(r), cfg.message, err);
+		config_free(&cfg);
+	}
+	{
+		const char *env[] = { "AUTOSSH_MESSAGE=hello world", NULL };
+		r = parse(args, env, &cfg, err, sizeof err);
+		resultf("env-message-kept", r == PARSE_RUN && strcmp(cfg.message, "hello world") == 0, "%s \"%s\"",
+			result_name(r), cfg.message);
+		config_free(&cfg);
+	}
+	{
+		const char *env[] = { "AUTOSSH_MAXSTART=0", "AUTOSSH_GATETIME=0x10", "AUTOSSH_POLL=010", NULL };
+		r = parse(args, env, &cfg, err, sizeof err);
+		resultf("env-numbers-base-0", r == PARSE_RUN && cfg.maxstart == 0 && cfg.gatetime == 16 && cfg.poll == 8,
+			"%s maxstart %ld gatetime %ld poll %ld", result_name(r), cfg.maxstart, cfg.gatetime, cfg.poll);
+		config_free(&cfg);
+	}
+	{
+		const char *env[] = { "AUTOSSH_MAXSTART=-1", NULL };
+		r = parse(args, env, &cfg, err, sizeof err);
+		resultf("env-maxstart-minus-1", r == PARSE_RUN && cfg.maxstart == -1, "%s %ld %s", result_name(r),
+			cfg.maxstart, err);
+		config_free(&cfg);
+	}
+	{
+		const char *env[] = { tmp_pidfile_env, tmp_statusfile_env, NULL };
+		const char *args_mon[] = { "autossh", "-M", "20000", "host", NULL };
+		r = parse(args_mon, env, &cfg, err, sizeof err);
+		resultf("env-pidfile-statusfile-writable-dir",
+			r == PARSE_RUN && cfg.pidfile && strcmp(cfg.pidfile, strchr(tmp_pidfile_env, '=') + 1) == 0 &&
+				cfg.statusfile && strcmp(cfg.statusfile, strchr(tmp_statusfile_env, '=') + 1) == 0,
+			"%s %s", result_name(r), err);
+		config_free(&cfg);
+	}
+	{
+		const char *env[] = { tmp_dir_pidfile_env, NULL };
+		char prefix[160];
+		snprintf(prefix, sizeof prefix, "autossh: AUTOSSH_PIDFILE: invalid value \"%s\" (",
+			 strchr(tmp_dir_pidfile_env, '=') + 1);
+		r = parse(args, env, &cfg, err, sizeof err);
+		resultf("err-env-pidfile-is-directory", r == PARSE_ERROR && strncmp(err, prefix, strlen(prefix)) == 0,
+			"%s \"%s\"", result_name(r), err);
+		config_free(&cfg);
+	}
+	{
+		const char *env[] = { tmp_noexec_env, NULL };
+		char prefix[160];
+		snprintf(prefix, sizeof prefix, "autossh: AUTOSSH_PATH: invalid value \"%s\" (",
+			 strchr(tmp_noexec_env, '=') + 1);
+		r = parse(args, env, &cfg, err, sizeof err);
+		resultf("err-env-path-not-executable", r == PARSE_ERROR && strncmp(err, prefix, strlen(prefix)) == 0,
+			"%s \"%s\"", result_name(r), err);
+		config_free(&cfg);
+	}
+	{
+		const char *env[] = { "AUTOSSH_PATH=", tmp_path_env, NULL };
+		char exec_want[128];
+		snprintf(exec_want, sizeof exec_want, "%s/ssh", tmpdir);
+		r = parse(args, env, &cfg, err, sizeof err);
+		resultf("path-default-ssh-from-PATH",
+			r == PARSE_RUN && strcmp(cfg.ssh_argv[0], "ssh") == 0 && cfg.ssh_exec &&
+				strcmp(cfg.ssh_exec, exec_want) == 0,
+			"%s argv0 %s exec %s %s", result_name(r), r == PARSE_RUN ? cfg.ssh_argv[0] : "-",
+			cfg.ssh_exec ? cfg.ssh_exec : "(null)", err);
+		config_free(&cfg);
+	}
+	{
+		const char *env[] = { "AUTOSSH_PATH=true", "PATH=/nonexistent-autossh-unit:/usr/bin:/bin", NULL };
+		r = parse(args, env, &cfg, err, sizeof err);
+		resultf("path-name-resolved", r == PARSE_RUN && cfg.ssh_exec && cfg.ssh_exec[0] == '/' &&
+						      strcmp(base_name(cfg.ssh_exec), "true") == 0,
+			"%s exec %s", result_name(r), cfg.ssh_exec ? cfg.ssh_exec : "(null)");
+		config_free(&cfg);
+	}
+	{
+		const char *env[] = { "AUTOSSH_GATETIME=60", NULL };
+		r = parse(args_f, env, &cfg, err, sizeof err);
+		resultf("derive-f-forces-gate-0", r == PARSE_RUN && cfg.background && cfg.gatetime == 0,
+			"%s background %d gatetime %ld", result_name(r), cfg.background, cfg.gatetime);
+		config_free(&cfg);
+		r = parse(args, env, &cfg, err, sizeof err);
+		resultf("derive-gatetime-kept-without-f", r == PARSE_RUN && cfg.gatetime == 60, "%s gatetime %ld",
+			result_name(r), cfg.gatetime);
+		config_free(&cfg);
+	}
+	{
+		const char *env[] = { "AUTOSSH_PORT=20000", NULL };
+		const char *args_none[] = { "autossh", "host", NULL };
+		r = parse(args_none, NULL, &cfg, err, sizeof err);
+		int none_ok = r == PARSE_RUN && !cfg.port_given && cfg.monitor_port == 0;
+		config_free(&cfg);
+		r = parse(args_none, env, &cfg, err, sizeof err);
+		int env_ok = r == PARSE_RUN && cfg.port_given && cfg.monitor_port == 20000;
+		config_free(&cfg);
+		r = parse(args, NULL, &cfg, err, sizeof err);
+		int zero_ok = r == PARSE_RUN && cfg.port_given && cfg.monitor_port == 0;
+		config_free(&cfg);
+		resultf("port-given-flags", none_ok && env_ok && zero_ok, "no port %d, env %d, -M 0 %d", none_ok,
+			env_ok, zero_ok);
+	}
+	{
+		/* argv words must survive the caller freeing nothing: all copies. */
+		char word[] = "host";
+		char *argv[] = { (char *)(uintptr_t) "autossh", (char *)(uintptr_t) "-M", (char *)(uintptr_t) "0",
+				 word, NULL };
+		case_env = NULL;
+		r = parse_config(4, argv, fake_lookup, &cfg, err, sizeof err);
+		word[0] = 'X';
+		resultf("args-ssh-argv-copied", r == PARSE_RUN && strcmp(cfg.ssh_argv[1], "host") == 0, "%s %s",
+			result_name(r), r == PARSE_RUN ? cfg.ssh_argv[1] : "-");
+		config_free(&cfg);
+	}
+}
+
+/* ------------------------------------------------------------ derive_config */
+
+struct derive_case {
+	const char *name;
+	const char *env[8];
+	long poll, first_poll, net_timeout_ms;
+	int poll_adjusted, first_poll_adjusted, short_poll;
+};
+
+static const struct derive_case derive_cases[] = {
+	{ "derive-first-poll-defaults-to-poll", { "AUTOSSH_POLL=60" }, 60, 60, 15000, 0, 0, 0 },
+	{ "derive-first-poll-own", { "AUTOSSH_POLL=60", "AUTOSSH_FIRST_POLL=10" }, 60, 10, 15000, 0, 0, 0 },
+	{ "derive-first-poll-longer", { "AUTOSSH_POLL=60", "AUTOSSH_FIRST_POLL=900" }, 60, 900, 15000, 0, 0, 0 },
+	{ "derive-poll-30-full-timeout", { "AUTOSSH_POLL=30" }, 30, 30, 15000, 0, 0, 0 },
+	{ "derive-poll-29-short", { "AUTOSSH_POLL=29" }, 29, 29, 14500, 0, 0, 1 },
+	{ "derive-poll-20-short", { "AUTOSSH_POLL=20" }, 20, 20, 10000, 0, 0, 1 },
+	{ "derive-poll-1-short", { "AUTOSSH_POLL=1" }, 1, 1, 500, 0, 0, 1 },
+	{ "derive-net-timeout-fixed", { "AUTOSSH_POLL=20", "AUTOSSH_NET_TIMEOUT=3000" }, 20, 20, 3000, 0, 0, 0 },
+	{ "derive-net-timeout-fixed-long-poll", { "AUTOSSH_NET_TIMEOUT=100" }, 600, 600, 100, 0, 0, 0 },
+	{ "derive-net-timeout-above-15s", { "AUTOSSH_NET_TIMEOUT=60000" }, 600, 600, 60000, 0, 0, 0 },
+	{ "derive-lifetime-caps-poll", { "AUTOSSH_MAXLIFETIME=100" }, 100, 100, 15000, 1, DONT_CARE, 0 },
+	{ "derive-lifetime-caps-first-poll", { "AUTOSSH_MAXLIFETIME=100", "AUTOSSH_POLL=50", "AUTOSSH_FIRST_POLL=200" },
+	  50, 100, 15000, 0, 1, 0 },
+	{ "derive-lifetime-caps-both", { "AUTOSSH_MAXLIFETIME=100", "AUTOSSH_POLL=300", "AUTOSSH_FIRST_POLL=200" },
+	  100, 100, 15000, 1, 1, 0 },
+	{ "derive-lifetime-equal-poll-not-capped", { "AUTOSSH_MAXLIFETIME=600" }, 600, 600, 15000, 0, DONT_CARE, 0 },
+	{ "derive-lifetime-short-poll-uses-new", { "AUTOSSH_MAXLIFETIME=20" }, 20, 20, 10000, 1, DONT_CARE, 1 },
+	{ "derive-lifetime-0-forever", { "AUTOSSH_MAXLIFETIME=0", "AUTOSSH_POLL=900" }, 900, 900, 15000, 0, 0, 0 },
+};
+
+static void test_derive(void)
+{
+	static const char *const args[] = { "autossh", "-M", "20000", "host", NULL };
+
+	for (size_t c = 0; c < sizeof derive_cases / sizeof derive_cases[0]; c++) {
+		const struct derive_case *tc = &derive_cases[c];
+		struct config cfg;
+		char err[ERRLEN];
+		enum parse_result r = parse(args, tc->env, &cfg, err, sizeof err);
+
+		resultf(tc->name,
+			r == PARSE_RUN && cfg.poll == tc->poll && cfg.first_poll == tc->first_poll &&
+				cfg.net_timeout_ms == tc->net_timeout_ms && cfg.poll_adjusted == tc->poll_adjusted &&
+				(tc->first_poll_adjusted == DONT_CARE ||
+				 cfg.first_poll_adjusted == tc->first_poll_adjusted) &&
+				cfg.short_poll == tc->short_poll,
+			"%s %s: poll %ld first %ld T %ld adjusted %d/%d short %d; want %ld %ld %ld %d/%d %d",
+			result_name(r), err, cfg.poll, cfg.first_poll, cfg.net_timeout_ms, cfg.poll_adjusted,
+			cfg.first_poll_adjusted, cfg.short_poll, tc->poll, tc->first_poll, tc->net_timeout_ms,
+			tc->poll_adjusted, tc->first_poll_adjusted, tc->short_poll);
+		config_free(&cfg);
+	}
+}
+
+/* ------------------------------------------------------------- decide_on_exit */
+
+/* wait(2) statuses in the traditional encoding, checked against the W* macros. */
+static int exited(int status)
+{
+	return (status & 0xff) << 8;
+}
+
+static int killed(int sig)
+{
+	return sig & 0x7f;
+}
+
+static void test_wait_encoding(void)
+{
+	int ok = 1;
+	for (int s = 0; s < 256; s++)
+		ok = ok && WIFEXITED(exited(s)) && !WIFSIGNALED(exited(s)) && WEXITSTATUS(exited(s)) == s;
+	for (int sig = 1; sig < 32; sig++)
+		ok = ok && WIFSIGNALED(killed(sig)) && !WIFEXITED(killed(sig)) && WTERMSIG(killed(sig)) == sig;
+	resultf("exit-test-wait-encoding", ok, "this platform encodes wait statuses differently");
+}
+
+struct exit_case {
+	const char *name;
+	int wait_status, first, gate_on;
+	long long lived_ms;
+	long gatetime;
+	enum exit_action action;
+	int exit_status, level;
+	const char *message;
+};
+
+#define RESTART ACTION_RESTART
+#define EXIT ACTION_EXIT
+
+static const struct exit_case exit_cases[] = {
+	/* row 1: a signal restarts, before the gate */
+	{ "exit-row1-signal-first-gated", 9, 1, 1, 10, 30, RESTART, 0, LOG_INFO, "ssh exited on signal 9, restarting ssh" },
+	{ "exit-row1-signal-later", 15, 0, 1, 99999, 30, RESTART, 0, LOG_INFO, "ssh exited on signal 15, restarting ssh" },
+	{ "exit-row1-signal-gate-off", 2, 1, 0, 0, 0, RESTART, 0, LOG_INFO, "ssh exited on signal 2, restarting ssh" },
+	/* row 2: premature, any status; the boundary is inclusive */
+	{ "exit-row2-premature-255", -255, 1, 1, 1000, 30, EXIT, 1, LOG_ERR,
+	  "ssh exited prematurely with status 255; autossh exiting" },
+	{ "exit-row2-premature-0", -0, 1, 1, 0, 30, EXIT, 1, LOG_ERR,
+	  "ssh exited prematurely with status 0; autossh exiting" },
+	{ "exit-row2-premature-1", -1, 1, 1, 29999, 30, EXIT, 1, LOG_ERR,
+	  "ssh exited prematurely with status 1; autossh exiting" },
+	{ "exit-row2-premature-3", -3, 1, 1, 5000, 30, EXIT, 1, LOG_ERR,
+	  "ssh exited prematurely with status 3; autossh exiting" },
+	{ "exit-row2-gate-boundary-exact", -255, 1, 1, 30000, 30, EXIT, 1, LOG_ERR,
+	  "ssh exited prematurely with status 255; autossh exiting" },
+	{ "exit-row2-gate-boundary-plus-1ms", -255, 1, 1, 30001, 30, RESTART, 0, LOG_INFO,
+	  "ssh exited with error status 255; restarting ssh" },
+	{ "exit-row2-gate-1s-boundary", -0, 1, 1, 1000, 1, EXIT, 1, LOG_ERR,
+	  "ssh exited prematurely with status 0; autossh exiting" },
+	{ "exit-row2-gate-1s-plus-1ms", -0, 1, 1, 1001, 1, EXIT, 0, LOG_INFO,
+	  "ssh exited with status 0; autossh exiting" },
+	{ "exit-row2-not-first", -255, 0, 1, 10, 30, RESTART, 0, LOG_INFO,
+	  "ssh exited with error status 255; restarting ssh" },
+	{ "exit-row2-gate-off", -255, 1, 0, 10, 0, RESTART, 0, LOG_INFO,
+	  "ssh exited with error status 255; restarting ssh" },
+	{ "exit-row2-gate-off-f", -1, 1, 0, 10, 30, RESTART, 0, LOG_INFO,
+	  "ssh exited with error status 1; restarting ssh" },
+	/* row 3: 255 restarts */
+	{ "exit-row3-255-later", -255, 0, 0, 10, 30, RESTART, 0, LOG_INFO,
+	  "ssh exited with error status 255; restarting ssh" },
+	/* row 4: 0 exits 0 */
+	{ "exit-row4-0-later", -0, 0, 1, 10, 30, EXIT, 0, LOG_INFO, "ssh exited with status 0; autossh exiting" },
+	{ "exit-row4-0-first-after-gate", -0, 1, 1, 30001, 30, EXIT, 0, LOG_INFO,
+	  "ssh exited with status 0; autossh exiting" },
+	{ "exit-row4-0-first-gate-off", -0, 1, 0, 0, 0, EXIT, 0, LOG_INFO, "ssh exited with status 0; autossh exiting" },
+	/* row 5: 1 or 2 restart unless first and gated */
+	{ "exit-row5-1-later", -1, 0, 1, 10, 30, RESTART, 0, LOG_INFO, "ssh exited with error status 1; restarting ssh" },
+	{ "exit-row5-2-later", -2, 0, 1, 10, 30, RESTART, 0, LOG_INFO, "ssh exited with error status 2; restarting ssh" },
+	{ "exit-row5-2-first-gate-off", -2, 1, 0, 10, 0, RESTART, 0, LOG_INFO,
+	  "ssh exited with error status 2; restarting ssh" },
+	/* row 6: 1 or 2, first, gated, after the gate */
+	{ "exit-row6-1-first-gated", -1, 1, 1, 30001, 30, EXIT, 1, LOG_INFO, "ssh exited with status 1; autossh exiting" },
+	{ "exit-row6-2-first-gated", -2, 1, 1, 60000, 30, EXIT, 1, LOG_INFO, "ssh exited with status 2; autossh exiting" },
+	/* row 7: anything else exits 1 */
+	{ "exit-row7-3-later", -3, 0, 1, 10, 30, EXIT, 1, LOG_INFO, "ssh exited with status 3; autossh exiting" },
+	{ "exit-row7-127-gate-off", -127, 1, 0, 10, 0, EXIT, 1, LOG_INFO, "ssh exited with status 127; autossh exiting" },
+	{ "exit-row7-254-later", -254, 0, 0, 10, 30, EXIT, 1, LOG_INFO, "ssh exited with status 254; autossh exiting" },
+	{ "exit-row7-3-first-after-gate", -3, 1, 1, 30001, 30, EXIT, 1, LOG_INFO,
+	  "ssh exited with status 3; autossh exiting" },
+};
+
+static void test_decide_on_exit(void)
+{
+	for (size_t c = 0; c < sizeof exit_cases / sizeof exit_cases[0]; c++) {
+		const struct exit_case *tc = &exit_cases[c];
+		/* positive: a signal number; zero or negative: minus an exit status */
+		int ws = tc->wait_status > 0 ? killed(tc->wait_status) : exited(-tc->wait_status);
+		struct exit_decision d = decide_on_exit(ws, tc->first, tc->gate_on, tc->lived_ms, tc->gatetime, "autossh");
+
+		resultf(tc->name,
+			d.action == tc->action && d.level == tc->level && strcmp(d.message, tc->message) == 0 &&
+				(d.action == ACTION_RESTART || d.exit_status == tc->exit_status),
+			"got %s status %d level %d \"%s\"", d.action == ACTION_EXIT ? "exit" : "restart",
+			d.exit_status, d.level, d.message);
+	}
+	struct exit_decision d = decide_on_exit(exited(0), 0, 0, 10, 30, "tunnel");
+	resultf("exit-progname-in-message", strcmp(d.message, "ssh exited with status 0; tunnel exiting") == 0,
+		"\"%s\"", d.message);
+	d = decide_on_exit(exited(255), 1, 1, 10, 30, "tunnel");
+	resultf("exit-progname-in-premature", strcmp(d.message, "ssh exited prematurely with status 255; tunnel exiting") == 0,
+		"\"%s\"", d.message);
+}
+
+/* ------------------------------------------------------------------- backoff */
+
+static void test_backoff(void)
+{
+	static const struct {
+		long poll, min_up;
+	} min_up[] = { { 1, 10 }, { 30, 10 }, { 100, 10 }, { 109, 10 }, { 110, 11 }, { 600, 60 }, { 3600, 360 } };
+	char why[512] = "";
+	size_t used = 0;
+
+	for (size_t i = 0; i < sizeof min_up / sizeof min_up[0]; i++) {
+		long p = min_up[i].poll, m = min_up[i].min_up;
+		int a = next_tries(3, m * 1000 - 1, p), b = next_tries(3, m * 1000, p), c = next_tries(0, 0, p);
+		if (a != 4 || b != 0 || c != 1)
+			used += (size_t)snprintf(why + used, sizeof why - used,
+						 " poll %ld: %d %d %d (want 4 0 1 at min_up %ld s);", p, a, b, c, m);
+	}
+	resultf("backoff-next-tries-min-up", used == 0, "%s", why);
+	resultf("backoff-next-tries-long-uptime", next_tries(40, 86400000LL, 600) == 0, "got %d",
+		next_tries(40, 86400000LL, 600));
+
+	/* SPEC §5.4 schedules: wait before each start, driven by quick exits. */
+	static const long want600[] = { 0, 0, 0, 0, 0, 0, 2, 8, 18, 32, 50, 72, 98, 128, 162, 200, 242, 288,
+					338, 392, 450, 512, 578, 600, 600, 600 };
+	static const long want30[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 6, 8, 10, 12, 14, 16, 19, 22, 25,
+				       28, 30, 30 };
+	static const struct {
+		const char *name;
+		long poll;
+		const long *want;
+		size_t n;
+	} schedules[] = {
+		{ "backoff-schedule-poll-600", 600, want600, sizeof want600 / sizeof want600[0] },
+		{ "backoff-schedule-poll-30", 30, want30, sizeof want30 / sizeof want30[0] },
+	};
+	for (size_t s = 0; s < 2; s++) {
+		int tries = 0;  /* the first start */
+		size_t bad = 0;
+		long got_wait = 0;
+		for (size_t start = 0; start < schedules[s].n; start++) {
+			if (start > 0)  /* ssh lived 1 s: a quick exit */
+				tries = next_tries(tries, 1000, schedules[s].poll);
+			got_wait = grace_seconds(tries, schedules[s].poll);
+			if (got_wait != schedules[s].want[start]) {
+				bad = start + 1;
+				break;
+			}
+		}
+		resultf(schedules[s].name, bad == 0, "start %zu waits %ld s, want %ld", bad,
+			got_wait, bad ? schedules[s].want[bad - 1] : 0);
+	}
+
+	static const struct {
+		int tries;
+		long poll, want;
+	} grace[] = { { 0, 600, 0 },	       { 5, 600, 0 },	       { 6, 600, 2 },	     { 22, 600, 578 },
+		      { 23, 600, 600 },	       { 1000, 600, 600 },     { 6, 1, 0 },	     { 23, 1, 1 },
+		      { 10, 2147483647, 178956970 }, { 1000, 2147483647, 2147483647 } };
+	used = 0;
+	why[0] = '\0';
+	for (size_t i = 0; i < sizeof grace / sizeof grace[0]; i++) {
+		long g = grace_seconds(grace[i].tries, grace[i].poll);
+		if (g != grace[i].want)
+			used += (size_t)snprintf(why + used, sizeof why - used, " tries %d poll %ld: %ld, want %ld;",
+						 grace[i].tries, grace[i].poll, g, grace[i].want);
+	}
+	resultf("backoff-grace-edges", used == 0, "%s", why);
+}
+
+/*
+ * Huge tries (a run of quick exits with POLL < min_up) must still give POLL.
+ * Run last: an overflow here aborts a -fsanitize=undefined build.
+ */
+static void test_grace_huge_tries(void)
+{
+	static const struct {
+		int tries;
+		long poll;
+	} cases[] = { { 100000, 2147483647 }, { 2147483647, 1 }, { 2147483647, 9 }, { 2147483647, 2147483647 } };
+	char why[512] = "";
+	size_t used = 0;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		long g = grace_seconds(cases[i].tries, cases[i].poll);
+		if (g != cases[i].poll)
+			used += (size_t)snprintf(why + used, sizeof why - used, " tries %d poll %ld: %ld, want %ld;",
+						 cases[i].tries, cases[i].poll, g, cases[i].poll);
+	}
+	resultf("backoff-grace-huge-tries-capped", used == 0, "%s", why);
+}
+
+static void test_jitter(void)
+{
+	static const long percents[] = { 0, 1, 10, 20, 33, 50 };
+	static const double units[] = { 0.0, 0.25, 0.5, 0.75, 1.0 };
+	static const long seconds[] = { 1, 2, 8, 100, 578, 600 };
+	char why[512] = "";
+	size_t used = 0;
+
+	for (size_t p = 0; p < 6; p++)
+		for (size_t s = 0; s < 6; s++)
+			for (size_t u = 0; u < 5; u++) {
+				long long ms = jittered_ms(seconds[s], percents[p], 600, units[u]);
+				long long base = seconds[s] * 1000LL;
+				long long lo = base * (100 - percents[p]) / 100, hi = base * (100 + percents[p]) / 100;
+				if (hi > 600000)
+					hi = 600000;
+				if ((ms < lo - 1 || ms > hi + 1 || ms > 600000) && used < sizeof why)
+					used += (size_t)snprintf(why + used, sizeof why - used,
+								 " %ld s %ld%% u %.2f: %lld ms not in [%lld, %lld];",
+								 seconds[s], percents[p], units[u], ms, lo, hi);
+			}
+	resultf("jitter-bounds", used == 0, "%s", why);
+
+	static const struct {
+		long seconds, percent, poll;
+		double unit;
+		long long want;
+	} exact[] = {
+		{ 8, 0, 600, 0.0, 8000 },    { 8, 0, 600, 1.0, 8000 },	 { 8, 0, 600, 0.5, 8000 },
+		{ 2, 50, 600, 0.0, 1000 },   { 2, 50, 600, 1.0, 3000 },	 { 2, 50, 600, 0.5, 2000 },
+		{ 600, 50, 600, 1.0, 600000 }, { 600, 50, 600, 0.0, 300000 }, { 500, 20, 550, 1.0, 550000 },
+		{ 30, 20, 30, 1.0, 30000 },  { 30, 20, 30, 0.0, 24000 },
+	};
+	used = 0;
+	why[0] = '\0';
+	for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++) {
+		long long ms = jittered_ms(exact[i].seconds, exact[i].percent, exact[i].poll, exact[i].unit);
+		if ((ms < exact[i].want - 1 || ms > exact[i].want + 1) && used < sizeof why)
+			used += (size_t)snprintf(why + used, sizeof why - used, " %ld s %ld%% u %.1f poll %ld: %lld, want %lld;",
+						 exact[i].seconds, exact[i].percent, exact[i].unit, exact[i].poll, ms,
+						 exact[i].want);
+	}
+	resultf("jitter-ends-and-cap", used == 0, "%s", why);
+
+	/* The random factor actually spreads: rng_unit stays in [0, 1]. */
+	int in_range = 1, low = 0, high = 0;
+	for (int i = 0; i < 10000; i++) {
+		double u = rng_unit();
+		in_range = in_range && u >= 0.0 && u <= 1.0;
+		low += u < 0.1;
+		high += u > 0.9;
+	}
+	resultf("jitter-rng-unit-range", in_range && low > 500 && high > 500, "in range %d, <0.1: %d, >0.9: %d",
+		in_range, low, high);
+	long lo_n = 2147483647, hi_n = 0;
+	for (int i = 0; i < 10000; i++) {
+		long n = rng_probe_number();
+		if (n < lo_n)
+			lo_n = n;
+		if (n > hi_n)
+			hi_n = n;
+	}
+	resultf("probe-random-range", lo_n >= 0 && hi_n <= 2147483647L && hi_n > 2000000000L && lo_n < 200000000L,
+		"min %ld max %ld", lo_n, hi_n);
+}
+
+/* ------------------------------------------------------------------- probe */
+
+static void test_probe_message(void)
+{
+	static const char node70[] = S64 "NNNNNN", prog100[] = S64 S16 S16 "PPPP";
+	static const struct {
+		const char *name, *node, *prog;
+		long pid, random;
+		const char *message, *want;
+	} cases[] = {
+		{ "probe-message-empty-keeps-space", "gw1", "autossh", 4711, 1804289383, "",
+		  "gw1 autossh 4711 1804289383 \r\n" },
+		{ "probe-message-with-text", "gw1", "autossh", 4711, 1804289383, "hello world",
+		  "gw1 autossh 4711 1804289383 hello world\r\n" },
+		{ "probe-message-random-0", "h", "a", 1, 0, "m", "h a 1 0 m\r\n" },
+		{ "probe-message-random-max", "h", "a", 2147483647, 2147483647, "", "h a 2147483647 2147483647 \r\n" },
+		{ "probe-message-node-cut-64", node70, "autossh", 9, 9, "", S64 " autossh 9 9 \r\n" },
+		{ "probe-message-prog-cut-64", "gw1", prog100, 9, 9, "x", "gw1 " S64 " 9 9 x\r\n" },
+		{ "probe-message-all-max", node70, prog100, 2147483647, 2147483647, S64,
+		  S64 " " S64 " 2147483647 2147483647 " S64 "\r\n" },
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		char buf[256];
+		memset(buf, 'Z', sizeof buf);
+		size_t n = probe_message(buf, sizeof buf, cases[c].node, cases[c].prog, cases[c].pid, cases[c].random,
+					 cases[c].message);
+		size_t wl = strlen(cases[c].want);
+		resultf(cases[c].name, n == wl && memcmp(buf, cases[c].want, wl) == 0, "got %zu bytes \"%.*s\", want %zu",
+			n, (int)(n < sizeof buf ? n : sizeof buf), buf, wl);
+	}
+}
+
+static void test_probe_reply(void)
+{
+	static const char msg[] = "gw1 autossh 4711 1804289383 \r\n";
+	size_t len = sizeof msg - 1;
+	char reply[64];
+	int off_by_one_ok = 1;
+
+	resultf("probe-reply-exact", probe_reply_matches(msg, len, msg, len) == 1, "identical reply rejected");
+	for (size_t i = 0; i < len; i++) {
+		memcpy(reply, msg, len);
+		reply[i] ^= 0x01;
+		if (probe_reply_matches(msg, len, reply, len))
+			off_by_one_ok = 0;
+		reply[i] = '\0';
+		if (probe_reply_matches(msg, len, reply, len))
+			off_by_one_ok = 0;
+	}
+	resultf("probe-reply-one-byte-off", off_by_one_ok, "a reply with one byte changed matched");
+	resultf("probe-reply-shorter", !probe_reply_matches(msg, len, msg, len - 1) && !probe_reply_matches(msg, len, msg, 0),
+		"a shorter reply matched");
+	memcpy(reply, msg, len);
+	reply[len] = '\n';
+	resultf("probe-reply-longer", !probe_reply_matches(msg, len, reply, len + 1), "a longer reply matched");
+}
+
+static void test_adaptive_timeout(void)
+{
+	static const struct {
+		const char *name;
+		long t;
+		long rtts[8];
+		int n;
+		long want;
+	} cases[] = {
+		{ "adaptive-no-history", 15000, { 0 }, 0, 15000 },
+		{ "adaptive-no-history-short-T", 500, { 0 }, 0, 500 },
+		{ "adaptive-floor-1s", 15000, { 10 }, 1, 1000 },
+		{ "adaptive-floor-zero-rtt", 15000, { 0 }, 1, 1000 },
+		{ "adaptive-8x-at-floor", 15000, { 125 }, 1, 1000 },
+		{ "adaptive-8x", 15000, { 126 }, 1, 1008 },
+		{ "adaptive-8x-longest", 15000, { 10, 500, 20 }, 3, 4000 },
+		{ "adaptive-8x-longest-last-of-8", 15000, { 1, 2, 3, 4, 5, 6, 7, 700 }, 8, 5600 },
+		{ "adaptive-capped-at-T", 15000, { 3000 }, 1, 15000 },
+		{ "adaptive-capped-at-T-exact", 8000, { 1000 }, 1, 8000 },
+		{ "adaptive-T-below-floor", 500, { 10 }, 1, 500 },
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		long got = adaptive_timeout_ms(cases[c].t, cases[c].rtts, cases[c].n);
+		resultf(cases[c].name, got == cases[c].want, "got %ld ms, want %ld", got, cases[c].want);
+	}
+}
+
+/* ------------------------------------------------------------- parse_number */
+
+static void test_parse_number(void)
+{
+	static const struct {
+		const char *text;
+		long min, max;
+		int ok;
+		long want;
+	} cases[] = {
+		{ "0", 0, 10, 1, 0 },
+		{ "10", 0, 10, 1, 10 },
+		{ "11", 0, 10, 0, 0 },
+		{ "00", 0, 10, 1, 0 },
+		{ "0x10", 0, 100, 1, 16 },
+		{ "0X1f", 0, 100, 1, 31 },
+		{ "0x0", 0, 100, 1, 0 },
+		{ "010", 0, 100, 1, 8 },
+		{ "020000", 0, 65534, 1, 8192 },
+		{ "08", 0, 100, 0, 0 },
+		{ "0x", 0, 100, 0, 0 },
+		{ "0xg", 0, 100, 0, 0 },
+		{ "", 0, 100, 0, 0 },
+		{ " 1", 0, 100, 0, 0 },
+		{ "\t1", 0, 100, 0, 0 },
+		{ "1 ", 0, 100, 0, 0 },
+		{ "1\n", 0, 100, 0, 0 },
+		{ "+1", 0, 100, 0, 0 },
+		{ "-1", 0, 100, 0, 0 },
+		{ "-0", 0, 100, 0, 0 },
+		{ "-1", -1, 100, 1, -1 },
+		{ "-2", -1, 100, 0, 0 },
+		{ "--1", -1, 100, 0, 0 },
+		{ "-", -1, 100, 0, 0 },
+		{ "- 1", -1, 100, 0, 0 },
+		{ "+1", -1, 100, 0, 0 },
+		{ "1k", 0, 100, 0, 0 },
+		{ "1.5", 0, 100, 0, 0 },
+		{ "1e3", 0, 10000, 0, 0 },
+		{ "2147483647", 0, 2147483647, 1, 2147483647 },
+		{ "0x7fffffff", 0, 2147483647, 1, 2147483647 },
+		{ "017777777777", 0, 2147483647, 1, 2147483647 },
+		{ "2147483648", 0, 2147483647, 0, 0 },
+		{ "4294967296", 0, 2147483647, 0, 0 },
+		{ "18446744073709551615", 0, 2147483647, 0, 0 },
+		{ "18446744073709551616", 0, 2147483647, 0, 0 },
+		{ "99999999999999999999999999", 0, 2147483647, 0, 0 },
+		{ "-2147483648", -1, 2147483647, 0, 0 },
+	};
+	char why[1024] = "";
+	size_t used = 0;
+
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		long out = -12345;
+		int ok = parse_number(cases[c].text, cases[c].min, cases[c].max, &out) == 0;
+		if (ok != cases[c].ok || (ok && out != cases[c].want))
+			used += (size_t)snprintf(why + used, sizeof why - used, " \"%s\" in %ld..%ld: %s %ld;",
+						 cases[c].text, cases[c].min, cases[c].max, ok ? "accepted" : "rejected",
+						 out);
+	}
+	resultf("parse-number-edges", used == 0, "%s", why);
+}
+
+/* ------------------------------------------------------------------- usage */
+
+static void test_usage(void)
+{
+	static const char *const mentions[] = {
+		"-M", "-f", "-V", "--check", "AUTOSSH_PATH", "AUTOSSH_DEBUG", "AUTOSSH_LOGLEVEL", "AUTOSSH_POLL",
+		"AUTOSSH_FIRST_POLL", "AUTOSSH_GATETIME", "AUTOSSH_MAXSTART", "AUTOSSH_MESSAGE", "AUTOSSH_PORT",
+		"AUTOSSH_MAXLIFETIME", "AUTOSSH_PIDFILE", "AUTOSSH_NTSERVICE", "AUTOSSH_LOGFILE",
+		"AUTOSSH_MONITOR_ADDR", "AUTOSSH_NET_TIMEOUT", "AUTOSSH_STATUSFILE", "AUTOSSH_JITTER",
+		"AUTOSSH_CONNECT_TIMEOUT",
+	};
+	char text[8192], missing[512] = "";
+	size_t n, used = 0;
+	FILE *f = tmpfile();
+
+	if (f == NULL) {
+		result("usage-first-line", "tmpfile failed");
+		return;
+	}
+	print_usage(f, "tunnel");
+	rewind(f);
+	n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	const char *first = "usage: tunnel [-V] [-M monitor_port[:echo_port]] [-f] [SSH_OPTIONS]\n";
+	resultf("usage-first-line", strncmp(text, first, strlen(first)) == 0, "got \"%.80s\"", text);
+	for (size_t i = 0; i < sizeof mentions / sizeof mentions[0]; i++)
+		if (strstr(text, mentions[i]) == NULL)
+			used += (size_t)snprintf(missing + used, sizeof missing - used, " %s", mentions[i]);
+	resultf("usage-lists-flags-and-variables", used == 0, "missing%s", missing);
+}
+
+/* ---------------------------------------------------------------------- main */
+
+static int setup_tmpdir(void)
+{
+	char ssh[128];
+	int fd;
+
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/autossh-unit.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	snprintf(ssh, sizeof ssh, "%s/ssh", tmpdir);
+	fd = open(ssh, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	snprintf(tmp_path_env, sizeof tmp_path_env, "PATH=%s", tmpdir);
+	snprintf(tmp_pidfile_env, sizeof tmp_pidfile_env, "AUTOSSH_PIDFILE=%s/a.pid", tmpdir);
+	snprintf(tmp_statusfile_env, sizeof tmp_statusfile_env, "AUTOSSH_STATUSFILE=%s/a.status", tmpdir);
+	snprintf(tmp_dir_pidfile_env, sizeof tmp_dir_pidfile_env, "AUTOSSH_PIDFILE=%s", tmpdir);
+	snprintf(tmp_noexec_env, sizeof tmp_noexec_env, "AUTOSSH_PATH=%s/plain", tmpdir);
+	fd = open(strchr(tmp_noexec_env, '=') + 1, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* Nothing but our fake ssh may be left: validation never leaves files. */
+static void cleanup_tmpdir(void)
+{
+	char ssh[128], cmd[160];
+	int leftovers;
+
+	snprintf(ssh, sizeof ssh, "%s/ssh", tmpdir);
+	unlink(ssh);
+	unlink(strchr(tmp_noexec_env, '=') + 1);
+	leftovers = rmdir(tmpdir) != 0;
+	resultf("validation-leaves-no-files", !leftovers, "%s not empty after the tests", tmpdir);
+	if (leftovers) {
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+		(void)!system(cmd);
+	}
+}
+
+int main(void)
+{
+	if (setup_tmpdir() != 0) {
+		printf("not ok unit-setup: cannot create a temporary directory: %s\n", strerror(errno));
+		return 1;
+	}
+	test_run_cases();
+	test_letter_grammar();
+	test_err_cases();
+	test_env_order();
+	test_env_values();
+	test_derive();
+	test_wait_encoding();
+	test_decide_on_exit();
+	test_backoff();
+	test_jitter();
+	test_probe_message();
+	test_probe_reply();
+	test_adaptive_timeout();
+	test_parse_number();
+	test_usage();
+	cleanup_tmpdir();
+	test_grace_huge_tries();
+	return n_failed ? 1 : 0;
+}
