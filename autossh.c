@@ -2116,7 +2116,7 @@ static void die_by_signal(int sig)
 }
 
 /* The foreground half of -f: wait for the background's word, then leave. */
-static void foreground_wait(const struct config *cfg, int ready_read, pid_t child)
+static void foreground_wait(const struct config *cfg, int ready_read)
 {
 	char buf[ERRLEN];
 	size_t got = 0;
@@ -2130,12 +2130,8 @@ static void foreground_wait(const struct config *cfg, int ready_read, pid_t chil
 		got += (size_t)n;
 	}
 	buf[got] = '\0';
-	if (got > 0 && buf[0] == '\0') {
-		char mainpid[48];
-		snprintf(mainpid, sizeof mainpid, "MAINPID=%ld", (long)child);
-		notify_send(cfg->notify_socket, mainpid);
+	if (got > 0 && buf[0] == '\0')
 		exit(0);
-	}
 	if (got == 0)
 		fprintf(stderr, "%s: background process ended before it was ready\n", cfg->progname);
 	else
@@ -2158,8 +2154,12 @@ static int go_background(const struct config *cfg)
 	if (pid < 0)
 		return -1;
 	if (pid > 0) {
+		char mainpid[48];
 		close(ready[1]);
-		foreground_wait(cfg, ready[0], pid);
+		/* At once, so systemd knows the sender of everything that follows. */
+		snprintf(mainpid, sizeof mainpid, "MAINPID=%ld", (long)pid);
+		notify_send(cfg->notify_socket, mainpid);
+		foreground_wait(cfg, ready[0]);
 	}
 	close(ready[0]);
 	setsid();
