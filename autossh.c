@@ -1782,6 +1782,7 @@ static void on_exit_signal(struct state *st, int sig, long long now)
 		return;
 	}
 	logmsg(LOG_INFO, "received signal to exit (%d)", sig);
+	st->lifetime_deadline = 0;  /* exiting already */
 	st->exit_status = 128 + sig;
 	st->exit_signal = sig;
 	if (st->phase == PHASE_RUNNING)
@@ -1868,8 +1869,13 @@ static void probe_finished(struct state *st, enum probe_result result, long long
 	report_state(st, 1);
 }
 
+/* A deadline that fired is cleared, or poll() would return at once until the probe ends. */
 static void begin_probe(struct state *st, int early, long long now)
 {
+	if (early)
+		st->next_early_at = 0;
+	else
+		st->next_probe_at = 0;
 	probe_finished(st, probe_start(st->cfg, &st->probe, early, now), now);
 }
 
@@ -1887,9 +1893,9 @@ static void fire_deadlines(struct state *st, long long now)
 {
 	const struct config *cfg = st->cfg;
 
-	if (st->lifetime_deadline && now >= st->lifetime_deadline && st->phase != PHASE_DONE &&
-	    !(st->phase == PHASE_STOPPING && st->after_stop == AFTER_EXIT)) {
+	if (st->lifetime_deadline && now >= st->lifetime_deadline) {
 		logmsg(LOG_INFO, "exceeded maximum time to live, shutting down");
+		st->lifetime_deadline = 0;
 		st->exit_status = 0;
 		st->exit_signal = 0;
 		if (st->phase == PHASE_RUNNING)
@@ -1923,10 +1929,12 @@ static void fire_deadlines(struct state *st, long long now)
 	if (st->phase != PHASE_RUNNING)
 		return;
 	if (st->next_probe_at && now >= st->next_probe_at) {
-		if (st->probe.phase == PROBE_IDLE)
+		if (st->probe.phase == PROBE_IDLE) {
 			begin_probe(st, 0, now);
-		else
+		} else {
 			st->probe.early = 0;  /* an early probe in flight becomes the regular one */
+			st->next_probe_at = 0;
+		}
 	} else if (st->next_early_at && now >= st->next_early_at && st->probe.phase == PROBE_IDLE) {
 		begin_probe(st, 1, now);
 	}
