@@ -144,6 +144,19 @@ static int parse_number(const char *text, long min, long max, long *out)
 	return 0;
 }
 
+/* A whole decimal number and nothing else, or -1. */
+static long long decimal_or_minus1(const char *text)
+{
+	char *end;
+	long long value;
+
+	if (text[0] < '0' || text[0] > '9')
+		return -1;
+	errno = 0;
+	value = strtoll(text, &end, 10);
+	return errno != 0 || *end != '\0' ? -1 : value;
+}
+
 /* Parse "P" or "P:E" into ports; on error fill reason and return -1. */
 static int parse_monitor_spec(const char *text, int *port, int *echo_port, const char **reason)
 {
@@ -493,6 +506,42 @@ static int env_path_var(struct env_ctx *ctx, const char *name, char **out, int p
 	return 1;
 }
 
+/* The timing variables, in SPEC §3's table order. */
+static int parse_env_times(struct env_ctx *ctx, struct config *cfg)
+{
+	long n;
+	int r;
+
+	if (env_number(ctx, "AUTOSSH_POLL", 1, INT_MAX_L, &cfg->poll) < 0)
+		return -1;
+	if ((r = env_number(ctx, "AUTOSSH_FIRST_POLL", 1, INT_MAX_L, &n)) < 0)
+		return -1;
+	cfg->first_poll = r ? n : -1;
+	if ((r = env_number(ctx, "AUTOSSH_GATETIME", 0, INT_MAX_L, &n)) < 0)
+		return -1;
+	if (r)
+		cfg->gatetime = n;
+	return env_number(ctx, "AUTOSSH_MAXSTART", -1, INT_MAX_L, &cfg->maxstart) < 0 ? -1 : 0;
+}
+
+static int parse_env_port(struct env_ctx *ctx, struct config *cfg)
+{
+	const char *v = env_value(ctx, "AUTOSSH_PORT");
+	int port, echo;
+	const char *reason;
+
+	if (v == NULL)
+		return 0;
+	if (parse_monitor_spec(v, &port, &echo, &reason) != 0)
+		return env_invalid(ctx, "AUTOSSH_PORT", v, reason);
+	if (!cfg->port_given) {  /* -M wins (SPEC §9 D8) */
+		cfg->monitor_port = port;
+		cfg->echo_port = echo;
+		cfg->port_given = cfg->port_from_env = 1;
+	}
+	return 0;
+}
+
 static int parse_env_core(struct env_ctx *ctx, struct config *cfg)
 {
 	const char *v;
@@ -512,33 +561,15 @@ static int parse_env_core(struct env_ctx *ctx, struct config *cfg)
 		return -1;
 	if (r)
 		cfg->loglevel = (int)n;
-	if ((r = env_number(ctx, "AUTOSSH_POLL", 1, INT_MAX_L, &cfg->poll)) < 0)
-		return -1;
-	if ((r = env_number(ctx, "AUTOSSH_FIRST_POLL", 1, INT_MAX_L, &n)) < 0)
-		return -1;
-	cfg->first_poll = r ? n : -1;
-	if ((r = env_number(ctx, "AUTOSSH_GATETIME", 0, INT_MAX_L, &n)) < 0)
-		return -1;
-	if (r)
-		cfg->gatetime = n;
-	if (env_number(ctx, "AUTOSSH_MAXSTART", -1, INT_MAX_L, &cfg->maxstart) < 0)
+	if (parse_env_times(ctx, cfg) != 0)
 		return -1;
 	if ((v = env_value(ctx, "AUTOSSH_MESSAGE")) != NULL) {
 		if (strlen(v) > MAX_MESSAGE || strpbrk(v, "\r\n"))
 			return env_invalid(ctx, "AUTOSSH_MESSAGE", v, "at most 64 bytes, no CR or LF");
 		strcpy(cfg->message, v);
 	}
-	if ((v = env_value(ctx, "AUTOSSH_PORT")) != NULL) {
-		int port, echo;
-		const char *reason;
-		if (parse_monitor_spec(v, &port, &echo, &reason) != 0)
-			return env_invalid(ctx, "AUTOSSH_PORT", v, reason);
-		if (!cfg->port_given) {
-			cfg->monitor_port = port;
-			cfg->echo_port = echo;
-			cfg->port_given = cfg->port_from_env = 1;
-		}
-	}
+	if (parse_env_port(ctx, cfg) != 0)
+		return -1;
 	if (env_number(ctx, "AUTOSSH_MAXLIFETIME", 0, INT_MAX_L, &cfg->maxlifetime) < 0)
 		return -1;
 	if (env_path_var(ctx, "AUTOSSH_PIDFILE", &cfg->pidfile, 1) < 0)
@@ -782,20 +813,29 @@ static struct {
 	int ready;              /* set up: errors go to the log as well */
 } logger = { "autossh", LOG_INFO, 0, SINK_SYSLOG, -1, NULL, 0 };
 
+/* O_NONBLOCK so a FIFO with no reader fails at once instead of hanging us. */
 static int open_log_file(const char *path)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+	if (fd >= 0)
+		fcntl(fd, F_SETFL, O_WRONLY | O_APPEND);
+	return fd;
 }
 
 /* Does JOURNAL_STREAM ("device:inode") name our stderr? */
 static int stderr_is_journal(const char *journal_stream)
 {
-	unsigned long long dev, ino;
 	struct stat st;
+	char *end;
 
-	if (journal_stream == NULL || sscanf(journal_stream, "%llu:%llu", &dev, &ino) != 2)
+	if (journal_stream == NULL || fstat(STDERR_FILENO, &st) != 0)
 		return 0;
-	return fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+	errno = 0;
+	unsigned long long dev = strtoull(journal_stream, &end, 10);
+	if (errno != 0 || *end != ':')
+		return 0;
+	unsigned long long ino = strtoull(end + 1, &end, 10);
+	return errno == 0 && *end == '\0' && (unsigned long long)st.st_dev == dev &&
 	       (unsigned long long)st.st_ino == ino;
 }
 
@@ -1203,6 +1243,8 @@ static enum probe_result probe_attempt(const struct config *cfg, struct probe *p
 
 	p->timeout_ms = p->attempt == 1 ? adaptive_timeout_ms(cfg->net_timeout_ms, p->rtts, p->n_rtts)
 					: cfg->net_timeout_ms;
+	logmsg(LOG_DEBUG, "%s probe to %s:%d, attempt %d, timeout %ld ms", p->early ? "early" : "regular",
+	       cfg->monitor_addr, cfg->monitor_port, p->attempt, p->timeout_ms);
 	p->conn_fd = monitor_socket(cfg, cfg->monitor_port, &ss, &len);
 	if (p->conn_fd < 0)
 		return probe_fail_now(cfg, p, strerror(errno));
@@ -1220,15 +1262,18 @@ static enum probe_result probe_attempt(const struct config *cfg, struct probe *p
 /* Start a probe: a new random number, shared by both attempts. */
 static enum probe_result probe_start(const struct config *cfg, struct probe *p, int early, long long now)
 {
+	/* Read once: probes come after any -f fork and run for months. */
 	static char node[MAX_NAME + 1];
+	static long pid;
 
 	if (node[0] == '\0') {
 		struct utsname un;
 		snprintf(node, sizeof node, "%s", uname(&un) == 0 ? un.nodename : "unknown");
+		pid = (long)getpid();
 	}
-	p->message_len = probe_message(p->message, sizeof p->message, node, cfg->progname, (long)getpid(),
-				       rng_probe_number(), cfg->message);
 	p->early = early;
+	p->message_len = probe_message(p->message, sizeof p->message, node, cfg->progname, pid,
+				       rng_probe_number(), cfg->message);
 	p->attempt = 1;
 	return probe_attempt(cfg, p, now);
 }
@@ -1271,8 +1316,8 @@ static enum probe_result probe_read_reply(const struct config *cfg, struct probe
 }
 
 /* Advance the probe after poll(); revents are for conn_fd, reply_fd, listener. */
-static enum probe_result probe_advance(const struct config *cfg, struct probe *p, int listener, short conn_ev,
-				       short reply_ev, short listen_ev, long long now)
+static enum probe_result probe_advance(const struct config *cfg, struct probe *p, int listener, int conn_ev,
+				       int reply_ev, int listen_ev, long long now)
 {
 	if (p->phase == PROBE_CONNECTING && conn_ev) {
 		int err = 0;
@@ -1553,9 +1598,9 @@ static void write_status_file(const struct state *st)
 static void report_state(struct state *st, int probe_done)
 {
 	const char *name = state_name(st);
-	char status[160];
 
 	if (name != st->reported_state) {
+		char status[160];
 		st->reported_state = name;
 		st->state_since = time(NULL);
 		logmsg(LOG_DEBUG, "state %s", name);
@@ -1647,8 +1692,11 @@ static void start_ssh(struct state *st, long long now)
 	st->ssh_started_at = st->previous_start_at = now;
 	st->proven = 0;
 	st->next_probe_at = monitoring(st) ? now + cfg->first_poll * 1000LL : 0;
-	st->next_early_at = monitoring(st) && (cfg->notify_socket || cfg->statusfile || cfg->connect_timeout)
-				    ? now + 1000 : 0;
+	/*
+	 * Early probes prove a new ssh within seconds and give the adaptive
+	 * timeout its first round trips before the first regular probe.
+	 */
+	st->next_early_at = monitoring(st) ? now + 1000 : 0;
 	st->connect_deadline = cfg->connect_timeout ? now + cfg->connect_timeout * 1000LL : 0;
 	st->proven_at = monitoring(st) ? 0 : now + 2000;
 	report_state(st, 1);
@@ -1731,7 +1779,7 @@ static void read_ssh_stderr(struct state *st)
 				st->stderr_line[st->stderr_len++] = buf[i];
 		}
 	}
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+	if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 		if (st->stderr_len > 0) {
 			st->stderr_line[st->stderr_len] = '\0';
 			log_ssh_stderr_line(st, st->stderr_line);
@@ -1888,12 +1936,8 @@ static void probe_now(struct state *st, long long now)
 	}
 }
 
-/* Fire whatever deadline has come (DESIGN: the last step of each wake-up). */
-static void fire_deadlines(struct state *st, long long now)
+static void fire_lifetime(struct state *st, long long now)
 {
-	const struct config *cfg = st->cfg;
-
-	if (st->lifetime_deadline && now >= st->lifetime_deadline) {
 		logmsg(LOG_INFO, "exceeded maximum time to live, shutting down");
 		st->lifetime_deadline = 0;
 		st->exit_status = 0;
@@ -1904,17 +1948,13 @@ static void fire_deadlines(struct state *st, long long now)
 			st->after_stop = AFTER_EXIT;
 		else
 			finish(st, 0, 0);
-	}
-	if (st->phase == PHASE_STOPPING && st->kill_at && now >= st->kill_at) {
-		logmsg(LOG_WARNING, "ssh did not exit 2 s after SIGTERM; sending SIGKILL");
-		if (st->ssh_pid > 0 && !st->ssh_exited)
-			kill(st->ssh_pid, SIGKILL);
-		st->kill_at = 0;
-	}
-	if (st->phase == PHASE_BACKOFF && now >= st->backoff_until)
-		start_ssh(st, now);
-	if (st->phase != PHASE_RUNNING)
-		return;
+}
+
+/* Deadlines of a running ssh: proven, connect deadline, probe timeout, next probe. */
+static void fire_running_deadlines(struct state *st, long long now)
+{
+	const struct config *cfg = st->cfg;
+
 	if (st->proven_at && now >= st->proven_at) {
 		st->proven_at = 0;
 		mark_proven(st);
@@ -1938,6 +1978,23 @@ static void fire_deadlines(struct state *st, long long now)
 	} else if (st->next_early_at && now >= st->next_early_at && st->probe.phase == PROBE_IDLE) {
 		begin_probe(st, 1, now);
 	}
+}
+
+/* Fire whatever deadline has come (DESIGN: the last step of each wake-up). */
+static void fire_deadlines(struct state *st, long long now)
+{
+	if (st->lifetime_deadline && now >= st->lifetime_deadline)
+		fire_lifetime(st, now);
+	if (st->phase == PHASE_STOPPING && st->kill_at && now >= st->kill_at) {
+		logmsg(LOG_WARNING, "ssh did not exit 2 s after SIGTERM; sending SIGKILL");
+		if (st->ssh_pid > 0 && !st->ssh_exited)
+			kill(st->ssh_pid, SIGKILL);
+		st->kill_at = 0;
+	}
+	if (st->phase == PHASE_BACKOFF && now >= st->backoff_until)
+		start_ssh(st, now);
+	if (st->phase == PHASE_RUNNING)
+		fire_running_deadlines(st, now);
 }
 
 static void consider(long long *nearest, long long deadline)
@@ -2002,7 +2059,7 @@ static void handle_wakeup(struct state *st, struct pollfd *fds, long long now)
 
 	if (fds[FD_SELF].revents)
 		n_sigs = drain_self_pipe(st->self_pipe, sigs, (int)sizeof sigs);
-	if (memchr(sigs, SIGCHLD, (size_t)n_sigs)) {
+	if (n_sigs > 0 && memchr(sigs, SIGCHLD, (size_t)n_sigs)) {
 		if (reap_children(st->ssh_exited ? -1 : st->ssh_pid, &st->ssh_wait_status))
 			st->ssh_exited = 1;
 	}
@@ -2019,8 +2076,8 @@ static void handle_wakeup(struct state *st, struct pollfd *fds, long long now)
 	if (st->listener >= 0 && fds[FD_LISTEN].revents && !awaiting_loop)
 		drop_stray_connection(st->listener);
 	if (st->phase == PHASE_RUNNING && p->phase != PROBE_IDLE) {
-		short conn_ev = fds[FD_CONN].fd == p->conn_fd ? fds[FD_CONN].revents : 0;
-		short reply_ev = fds[FD_REPLY].fd == p->reply_fd ? fds[FD_REPLY].revents : 0;
+		int conn_ev = fds[FD_CONN].fd == p->conn_fd ? fds[FD_CONN].revents : 0;
+		int reply_ev = fds[FD_REPLY].fd == p->reply_fd ? fds[FD_REPLY].revents : 0;
 		probe_finished(st, probe_advance(st->cfg, p, st->listener, conn_ev, reply_ev,
 						 fds[FD_LISTEN].revents, now), now);
 	}
@@ -2237,9 +2294,10 @@ static void make_paths_absolute(struct config *cfg)
 {
 	char **paths[] = { &cfg->pidfile, &cfg->statusfile, &cfg->ssh_exec };
 	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-		char *abs = absolute_path(*paths[i]);
-		free(*paths[i]);
-		*paths[i] = abs;
+		char **slot = paths[i];
+		char *abs = absolute_path(*slot);
+		free(*slot);
+		*slot = abs;
 	}
 	if (cfg->logfile && strcmp(cfg->logfile, "-") != 0) {
 		char *abs = absolute_path(cfg->logfile);
@@ -2248,11 +2306,44 @@ static void make_paths_absolute(struct config *cfg)
 	}
 }
 
+/* What --check needs from a status file. */
+struct status_snapshot {
+	char state[32], monitor[32];
+	long long pid, last_probe_ok, poll, first_poll, net_timeout_ms;
+};
+
+static void read_status_line(struct status_snapshot *snap, char *line)
+{
+	static const struct {
+		const char *key;
+		size_t offset;
+	} numbers[] = {
+		{ "pid", offsetof(struct status_snapshot, pid) },
+		{ "last_probe_ok", offsetof(struct status_snapshot, last_probe_ok) },
+		{ "poll", offsetof(struct status_snapshot, poll) },
+		{ "first_poll", offsetof(struct status_snapshot, first_poll) },
+		{ "net_timeout_ms", offsetof(struct status_snapshot, net_timeout_ms) },
+	};
+	char *value = strchr(line, '=');
+
+	if (value == NULL)
+		return;
+	*value++ = '\0';
+	value[strcspn(value, "\n")] = '\0';
+	if (strcmp(line, "state") == 0)
+		snprintf(snap->state, sizeof snap->state, "%s", value);
+	else if (strcmp(line, "monitor") == 0)
+		snprintf(snap->monitor, sizeof snap->monitor, "%s", value);
+	for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
+		if (strcmp(line, numbers[i].key) == 0)
+			*(long long *)((char *)snap + numbers[i].offset) = decimal_or_minus1(value);
+}
+
 /* autossh --check STATUSFILE (SPEC §10.8). */
 static int run_check(const char *progname, const char *path)
 {
-	char line[256], state[32] = "", monitor[32] = "0";
-	long long pid = 0, last_ok = 0, poll = 0, first_poll = 0, timeout_ms = 0;
+	struct status_snapshot snap = { "", "0", 0, 0, 0, 0, 0 };
+	char line[256];
 	FILE *f;
 
 	if (path == NULL) {
@@ -2264,35 +2355,30 @@ static int run_check(const char *progname, const char *path)
 		printf("unhealthy: cannot read %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	while (fgets(line, sizeof line, f)) {
-		sscanf(line, "state=%31s", state);
-		sscanf(line, "pid=%lld", &pid);
-		sscanf(line, "last_probe_ok=%lld", &last_ok);
-		sscanf(line, "monitor=%31s", monitor);
-		sscanf(line, "poll=%lld", &poll);
-		sscanf(line, "first_poll=%lld", &first_poll);
-		sscanf(line, "net_timeout_ms=%lld", &timeout_ms);
-	}
-	fclose(f);
-	if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno != EPERM)) {
-		printf("unhealthy: autossh (pid %lld) is not running\n", pid);
+	while (fgets(line, sizeof line, f))
+		read_status_line(&snap, line);
+	(void)fclose(f);
+	if (snap.pid <= 0 || (kill((pid_t)snap.pid, 0) != 0 && errno != EPERM)) {
+		printf("unhealthy: autossh (pid %lld) is not running\n", snap.pid);
 		return 1;
 	}
-	if (strcmp(state, "connected") != 0) {
-		printf("unhealthy: state is %s\n", state[0] ? state : "unknown");
+	if (strcmp(snap.state, "connected") != 0) {
+		printf("unhealthy: state is %s\n", snap.state[0] ? snap.state : "unknown");
 		return 1;
 	}
-	if (strcmp(monitor, "0") != 0) {
-		long long age = (long long)time(NULL) - last_ok;
-		long long limit = 2 * (poll > first_poll ? poll : first_poll) + (4 * timeout_ms + 999) / 1000;
-		if (last_ok <= 0 || age > limit) {
-			printf("unhealthy: last good probe %lld s ago (limit %lld s)\n", last_ok ? age : -1, limit);
-			return 1;
-		}
-		printf("healthy: connected, last good probe %lld s ago\n", age);
+	if (strcmp(snap.monitor, "0") == 0) {
+		printf("healthy: connected\n");
 		return 0;
 	}
-	printf("healthy: connected\n");
+	long long age = (long long)time(NULL) - snap.last_probe_ok;
+	long long limit = 2 * (snap.poll > snap.first_poll ? snap.poll : snap.first_poll) +
+			  (4 * snap.net_timeout_ms + 999) / 1000;
+	if (snap.last_probe_ok <= 0 || age > limit) {
+		printf("unhealthy: last good probe %lld s ago (limit %lld s)\n", snap.last_probe_ok > 0 ? age : -1,
+		       limit);
+		return 1;
+	}
+	printf("healthy: connected, last good probe %lld s ago\n", age);
 	return 0;
 }
 
@@ -2311,9 +2397,9 @@ static void close_inherited_on_exec(void)
 		if (dir == NULL)
 			continue;
 		while ((entry = readdir(dir)) != NULL) {
-			int fd = atoi(entry->d_name);
-			if (fd > STDERR_FILENO)
-				fcntl(fd, F_SETFD, FD_CLOEXEC);
+			long long fd = decimal_or_minus1(entry->d_name);
+			if (fd > STDERR_FILENO && fd <= INT_MAX)
+				fcntl((int)fd, F_SETFD, FD_CLOEXEC);
 		}
 		closedir(dir);
 		return;
@@ -2379,7 +2465,8 @@ int main(int argc, char **argv)
 	strcpy(st.last_exit, "none");
 	if (setup_monitor(&cfg, &st.listener, err, sizeof err) != 0)
 		fail_setup(err, &ready_fd);
-	if (cfg.watchdog_usec > 0 && (cfg.watchdog_pid == NULL || atol(cfg.watchdog_pid) == (long)getpid()))
+	if (cfg.watchdog_usec > 0 &&
+	    (cfg.watchdog_pid == NULL || decimal_or_minus1(cfg.watchdog_pid) == (long long)getpid()))
 		st.watchdog_interval_ms = cfg.watchdog_usec / 2000 > 0 ? cfg.watchdog_usec / 2000 : 1;
 	if (cfg.background && (ready_fd = go_background(&cfg)) < 0) {
 		snprintf(err, sizeof err, "%s: cannot go to the background: %s", cfg.progname, strerror(errno));
