@@ -1,0 +1,603 @@
+#!/bin/sh
+# bench/bench.sh (`make bench`): ./autossh side by side with autossh 1.4g.
+#
+# Runs ./autossh ("ours") and Debian's autossh 1.4g binary ("reference",
+# /usr/lib/autossh/autossh, run as a black box) alternately against the same
+# real sshd (tests/lib.sh) and prints one line per figure:
+#
+#     name  ours  reference  ratio  [goal verdicts]
+#
+# ours and reference are medians of BENCH_REPS samples (default 5), ratio is
+# ours/reference; raw samples are on comment lines ("#"). Goals are printed
+# as PASS/FAIL for information only: the script exits 0 whatever they say.
+#
+# Figures (times in ms, taken by bench/benchtool.c on one CLOCK_MONOTONIC):
+#   floor_bare_ssh_start  a bare `ssh -N -L` started -> bytes through it
+#   kill9_recovery_ms     `-M 0 -N -L`: ssh SIGKILLed -> bytes through again
+#   stop_latency_ms       SIGTERM to autossh -> autossh and ssh both gone
+#   hang_detect_ms        -M (loop mode, sshd in a netns; echo mode without
+#                         netns), AUTOSSH_POLL=10: server session SIGSTOPped
+#                         1 s after the tunnel is up -> a new ssh runs
+#   hang_traffic_ms       same SIGSTOP -> bytes through again (the server is
+#                         released with SIGCONT as soon as the new ssh runs)
+#   hang_cpu_ticks        utime + stime of autossh over that hang_traffic_ms
+#   idle_cpu_ticks_20s    healthy monitored tunnel, AUTOSSH_POLL=10: utime +
+#                         stime of autossh over 20 s
+#   idle_syscalls_10s     `strace -c -p` (autossh only, not ssh) over 10 s
+#   idle_vmrss_kb, idle_vmhwm_kb   /proc/PID/status after the idle run
+#   starts_in_60s         server refusing connections, AUTOSSH_GATETIME=0,
+#                         AUTOSSH_POLL=30: ssh starts within 60 s of the first
+#   schedule_follows_spec those start times match SPEC §5.4
+#   stripped_size_bytes   a stripped copy of each binary
+#
+# Environment: BENCH_REPS (default 5; 1 for a quick run), BENCH_REF (the
+# reference binary), BENCH_POLL_MS (traffic polling interval, default 2),
+# BENCH_DEBUG=1 (AUTOSSH_DEBUG=1 for the hang runs), BENCH_KEEP=DIR (copy the
+# autossh logs and strace outputs there), BENCH_MODE=echo (echo mode instead
+# of loop mode for the monitored figures). Run as root from the repository top
+# (make bench); without root there is no netns (echo mode is used) and
+# nothing is installed. About 7 minutes at BENCH_REPS=5, 2 at BENCH_REPS=1.
+set -eu
+
+cd "$(dirname "$0")/.."
+
+# shellcheck source=tests/lib.sh disable=SC1091
+. tests/lib.sh
+lib_init bench
+
+REPS=${BENCH_REPS:-5}
+case $REPS in
+'' | *[!0-9]* | 0)
+	echo "bench: BENCH_REPS must be a positive number" >&2
+	exit 1
+	;;
+esac
+POLL_MS=${BENCH_POLL_MS:-2}
+REF=${BENCH_REF:-/usr/lib/autossh/autossh}
+IS_ROOT=
+[ "$(id -u)" != 0 ] || IS_ROOT=1
+
+note() { printf '# %s\n' "$*"; }
+
+# ---------------------------------------------------------------- setup
+
+# apt_install PACKAGE: install it if we are root and apt-get exists.
+apt_install() {
+	[ -n "$IS_ROOT" ] && command -v apt-get >/dev/null 2>&1 || return 1
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -q "$1" >>"$T/apt.log" 2>&1 && return 0
+	apt-get update -q >>"$T/apt.log" 2>&1 && apt-get install -y -q "$1" >>"$T/apt.log" 2>&1
+}
+
+if [ ! -x "$AUTOSSH" ]; then
+	echo "bench: $AUTOSSH is not built; run 'make bench'" >&2
+	exit 1
+fi
+[ -x "$REF" ] || [ -n "${BENCH_REF:-}" ] || apt_install autossh || :
+HAVE_REF=
+[ -x "$REF" ] && HAVE_REF=1
+command -v strace >/dev/null 2>&1 || apt_install strace || :
+HAVE_STRACE=
+command -v strace >/dev/null 2>&1 && HAVE_STRACE=1
+
+BT=$T/benchtool
+if ! ${CC:-cc} -std=c99 -O2 -o "$BT" bench/benchtool.c 2>"$T/cc.log"; then
+	echo "bench: cannot build bench/benchtool.c:" >&2
+	cat "$T/cc.log" >&2
+	exit 1
+fi
+ln -s "$BT" "$T/ssh-stamp"
+SSH=$(command -v ssh)
+
+cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
+note "machine: $(uname -m), ${cpu:-unknown CPU}, $(nproc) CPUs, Linux $(uname -r)"
+note "ours: $AUTOSSH ($("$AUTOSSH" -V 2>&1 | head -n 1))"
+if [ -n "$HAVE_REF" ]; then
+	note "reference: $REF ($("$REF" -V 2>&1 | head -n 1))"
+else
+	note "reference: $REF not available; printing our figures alone"
+fi
+note "ssh: $("$SSH" -V 2>&1)"
+note "BENCH_REPS=$REPS, traffic polled every $POLL_MS ms; both binaries get the same" \
+	"environment (AUTOSSH_PATH=$SSH, AUTOSSH_GATETIME=0, ...)"
+[ -n "$HAVE_STRACE" ] || note "strace not available: no syscall figures"
+
+WHICH_LIST=ours
+[ -z "$HAVE_REF" ] || WHICH_LIST="ours ref"
+
+bin_of() {
+	if [ "$1" = ours ]; then
+		printf '%s\n' "$AUTOSSH"
+	else
+		printf '%s\n' "$REF"
+	fi
+}
+
+# order REP: the binaries in the order of repetition REP (ABBA, so a drift
+# in the machine's load hits both alike).
+order() {
+	if [ -z "$HAVE_REF" ]; then
+		echo ours
+	elif [ $(($1 % 2)) = 1 ]; then
+		echo "ours ref"
+	else
+		echo "ref ours"
+	fi
+}
+
+# add FIGURE WHICH VALUE: record one sample.
+add() { printf '%s\n' "$3" >>"$T/s.$1.$2"; }
+
+# failed FIGURE WHICH REP WHY: a sample that could not be taken.
+failed() { printf '%s %s rep %s: %s\n' "$1" "$2" "$3" "$4" >>"$T/failures"; }
+
+# stop_autossh PID: TERM it and wait (bounded) until it is gone and reaped.
+stop_autossh() {
+	kill -TERM "$1" 2>/dev/null || :
+	if ! wait_exit 10 "$1"; then
+		kill -KILL "$1" 2>/dev/null || :
+		wait_exit 5 "$1" || :
+	fi
+}
+
+# sleep_until MS: sleep until "$BT now" reaches MS.
+sleep_until() {
+	_su=$(awk -v end="$1" -v now="$("$BT" now)" 'BEGIN { d = (end - now) / 1000; printf "%.3f", (d > 0 ? d : 0) }')
+	sleep "$_su"
+}
+
+# ---------------------------------------------------------------- loopback figures
+
+# floor_sample REP: a bare ssh -N -L, started -> traffic.
+floor_sample() {
+	_fs_lp=$(free_port)
+	_fs_v=$("$BT" spawn-traffic "$T/floor.pid" "$_fs_lp" "$POLL_MS" 15000 \
+		"$SSH" -N -F "$SSH_CFG" -L "$_fs_lp:127.0.0.1:$TP" testhost 2>>"$T/benchtool.err") || _fs_v=
+	_fs_p=$(pidfile_pid "$T/floor.pid") || _fs_p=
+	if [ -n "$_fs_p" ]; then
+		track_pid "$_fs_p"
+		kill -TERM "$_fs_p" 2>/dev/null || :
+		wait_gone 5 "$_fs_p" || :
+	fi
+	rm -f "$T/floor.pid"
+	if [ -n "$_fs_v" ]; then
+		add floor ours "$_fs_v"
+	else
+		failed floor_bare_ssh_start ssh "$1" "no traffic within 15 s"
+	fi
+}
+
+# kill9_stop_sample WHICH REP: -M 0 tunnel; SIGKILL ssh -> traffic; then
+# SIGTERM autossh -> autossh and ssh gone.
+kill9_stop_sample() {
+	_ks_lp=$(free_port)
+	_ks_log=$T/kill9.$1.$2
+	bg_run AUTOSSH_PATH="$SSH" AUTOSSH_GATETIME=0 AUTOSSH_LOGFILE="$_ks_log.log" \
+		"$(bin_of "$1")" -M 0 -N -F "$SSH_CFG" -L "$_ks_lp:127.0.0.1:$TP" testhost \
+		</dev/null >"$_ks_log.out" 2>&1
+	_ks_a=$BG_PID
+	_ks_s=
+	wait_for 15 tunnel_ok "$_ks_lp" && _ks_s=$(ssh_children "$_ks_a" | head -n 1)
+	if [ -z "$_ks_s" ]; then
+		failed kill9_recovery_ms "$1" "$2" "tunnel never came up"
+		stop_autossh "$_ks_a"
+		return 0
+	fi
+	if _ks_v=$("$BT" kill-traffic "$_ks_s" 9 "$_ks_lp" "$POLL_MS" 15000 2>>"$T/benchtool.err"); then
+		add kill9 "$1" "$_ks_v"
+	else
+		failed kill9_recovery_ms "$1" "$2" "no traffic within 15 s of the SIGKILL"
+	fi
+	_ks_s=
+	wait_for 10 tunnel_ok "$_ks_lp" && _ks_s=$(ssh_children "$_ks_a" | head -n 1)
+	if [ -z "$_ks_s" ]; then
+		failed stop_latency_ms "$1" "$2" "no healthy tunnel to stop"
+	elif _ks_v=$("$BT" term-gone 10000 "$_ks_a" "$_ks_s" 2>>"$T/benchtool.err"); then
+		add stop "$1" "$_ks_v"
+	else
+		failed stop_latency_ms "$1" "$2" "autossh or ssh still there 10 s after SIGTERM"
+	fi
+	stop_autossh "$_ks_a"
+}
+
+# ---------------------------------------------------------------- monitored figures
+
+# start_monitored NAME WHICH [VAR=VAL...]: monitored tunnel, AUTOSSH_POLL=10,
+# local port $M_LP to the target; sets M_PID (autossh) and M_LP.
+start_monitored() {
+	_sm_name=$1
+	_sm_which=$2
+	shift 2
+	M_LP=$(free_port)
+	_sm_mp=$(free_port)
+	if [ -n "$ECHO_PORT" ]; then
+		_sm_mon=$_sm_mp:$ECHO_PORT
+	else
+		_sm_mon=$_sm_mp
+	fi
+	bg_run AUTOSSH_PATH="$SSH" AUTOSSH_GATETIME=0 AUTOSSH_POLL=10 \
+		AUTOSSH_LOGFILE="$T/$_sm_name.log" "$@" \
+		"$(bin_of "$_sm_which")" -M "$_sm_mon" -N -F "$SSH_CFG" -L "$M_LP:127.0.0.1:$MTP" testhost \
+		</dev/null >"$T/$_sm_name.out" 2>&1
+	M_PID=$BG_PID
+}
+
+# shellcheck disable=SC2317 # called through wait_for
+no_sessions() { [ -z "$(sshd_sessions)" ]; }
+
+# hang_sample WHICH REP: freeze the server side of a healthy monitored
+# tunnel 1 s after it is up; time the new ssh and the traffic.
+hang_sample() {
+	_hs_dbg=BENCH_NO_DEBUG=1
+	[ -z "${BENCH_DEBUG:-}" ] || _hs_dbg=AUTOSSH_DEBUG=1
+	start_monitored "hang.$1.$2" "$1" "$_hs_dbg"
+	_hs_a=$M_PID
+	_hs_s=
+	wait_for 15 tunnel_ok "$M_LP" && _hs_s=$(ssh_children "$_hs_a" | head -n 1)
+	if [ -z "$_hs_s" ]; then
+		failed hang_detect_ms "$1" "$2" "tunnel never came up"
+		stop_autossh "$_hs_a"
+		return 0
+	fi
+	# The measurement protocol: freeze 1 s after the tunnel is up.
+	sleep 1
+	_hs_sess=$(sshd_sessions | tr '\n' ' ')
+	# shellcheck disable=SC2086
+	_hs_all="$_hs_sess $(_descendants $_hs_sess | tr '\n' ' ')"
+	_hs_c=$(cpu_ticks "$_hs_a")
+	# shellcheck disable=SC2086
+	if _hs_v=$("$BT" hang "$_hs_a" "$_hs_s" "$M_LP" "$POLL_MS" 60000 $_hs_all 2>>"$T/benchtool.err"); then
+		add hang_detect "$1" "${_hs_v% *}"
+		add hang_traffic "$1" "${_hs_v#* }"
+		add hang_ticks "$1" $(($(cpu_ticks "$_hs_a") - _hs_c))
+	elif [ -n "$_hs_v" ]; then
+		add hang_detect "$1" "${_hs_v% *}"
+		failed hang_traffic_ms "$1" "$2" "no traffic within 60 s"
+	else
+		failed hang_detect_ms "$1" "$2" "no new ssh within 60 s"
+	fi
+	stop_autossh "$_hs_a"
+	wait_for 10 no_sessions || :
+}
+
+# strace_total FILE: the calls column of strace -c's total line.
+strace_total() { awk '$NF == "total" { print $4 }' "$1"; }
+
+# strace_top FILE: "name calls" for each syscall, most called first.
+strace_top() {
+	awk '$1 ~ /^[0-9.]+$/ && $NF != "total" { print $4, $NF }' "$1" | sort -rn |
+		awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " } END { print "" }'
+}
+
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+vm_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+# idle_rep REP: both binaries side by side (idle, they do not compete):
+# strace -c over [15 s, 25 s] after the start (one probe at ~20 s), CPU ticks
+# over [25 s, 45 s] (probes at ~30 s and ~40 s), then memory.
+idle_rep() {
+	_ir_t0=$("$BT" now)
+	_ir_up=
+	for _ir_w in $WHICH_LIST; do
+		start_monitored "idle.$_ir_w.$1" "$_ir_w"
+		printf '%s\n' "$M_PID" >"$T/idle.$_ir_w.pid"
+		printf '%s\n' "$M_LP" >"$T/idle.$_ir_w.lp"
+	done
+	for _ir_w in $WHICH_LIST; do
+		if wait_for 15 tunnel_ok "$(cat "$T/idle.$_ir_w.lp")"; then
+			_ir_up="$_ir_up $_ir_w"
+		else
+			failed idle "$_ir_w" "$1" "tunnel never came up"
+		fi
+	done
+	if [ -n "$HAVE_STRACE" ]; then
+		sleep_until $((${_ir_t0%.*} + 15000))
+		_ir_st=
+		for _ir_w in $_ir_up; do
+			timeout -s INT -k 5 10 strace -c -p "$(cat "$T/idle.$_ir_w.pid")" \
+				-o "$T/strace.$_ir_w.$1" 2>/dev/null &
+			_ir_st="$_ir_st $!"
+			track_pid "$!"
+		done
+		for _ir_p in $_ir_st; do
+			wait "$_ir_p" || :
+		done
+		for _ir_w in $_ir_up; do
+			_ir_n=$(strace_total "$T/strace.$_ir_w.$1" 2>/dev/null) || _ir_n=
+			if [ -n "$_ir_n" ]; then
+				add syscalls "$_ir_w" "$_ir_n"
+				printf '%s rep %s: %s\n' "$_ir_w" "$1" "$(strace_top "$T/strace.$_ir_w.$1")" \
+					>>"$T/strace.summary"
+			else
+				failed idle_syscalls_10s "$_ir_w" "$1" "no strace summary"
+			fi
+		done
+	fi
+	sleep_until $((${_ir_t0%.*} + 25500))
+	for _ir_w in $_ir_up; do
+		cpu_ticks "$(cat "$T/idle.$_ir_w.pid")" >"$T/idle.$_ir_w.ticks"
+	done
+	sleep 20
+	for _ir_w in $_ir_up; do
+		_ir_a=$(cat "$T/idle.$_ir_w.pid")
+		if pid_alive "$_ir_a"; then
+			add ticks "$_ir_w" $(($(cpu_ticks "$_ir_a") - $(cat "$T/idle.$_ir_w.ticks")))
+			add rss "$_ir_w" "$(vm_kb "$_ir_a" VmRSS)"
+			add hwm "$_ir_w" "$(vm_kb "$_ir_a" VmHWM)"
+		else
+			failed idle "$_ir_w" "$1" "autossh exited"
+		fi
+	done
+	for _ir_w in $WHICH_LIST; do
+		stop_autossh "$(cat "$T/idle.$_ir_w.pid")"
+	done
+	wait_for 10 no_sessions || :
+}
+
+# ---------------------------------------------------------------- restart schedule
+
+SCHED_POLL=30
+
+# sched_start: both binaries against a port nobody listens on (connection
+# refused, as with sshd stopped); ssh-stamp records each ssh start.
+sched_start() {
+	_ss_dp=$(free_port)
+	cat >"$T/dead_config" <<EOF
+Host testhost
+	HostName 127.0.0.1
+	Port $_ss_dp
+	BatchMode yes
+	StrictHostKeyChecking no
+	UserKnownHostsFile /dev/null
+	LogLevel ERROR
+	ConnectTimeout 5
+EOF
+	SCHED_T0=$("$BT" now)
+	SCHED_PIDS=
+	for _ss_w in $WHICH_LIST; do
+		bg_run BENCH_STAMP="$T/stamps.$_ss_w" BENCH_SSH="$SSH" AUTOSSH_PATH="$T/ssh-stamp" \
+			AUTOSSH_GATETIME=0 AUTOSSH_POLL=$SCHED_POLL AUTOSSH_LOGFILE="$T/sched.$_ss_w.log" \
+			"$(bin_of "$_ss_w")" -M 0 -N -F "$T/dead_config" testhost </dev/null >/dev/null 2>&1
+		SCHED_PIDS="$SCHED_PIDS $BG_PID"
+	done
+	# Stop them after 61 s, whatever the main line is doing then.
+	(
+		sleep_until $((${SCHED_T0%.*} + 61000))
+		for _ss_p in $SCHED_PIDS; do
+			kill -TERM "$_ss_p" 2>/dev/null || :
+		done
+	) &
+	track_pid "$!"
+}
+
+sched_stop() {
+	sleep_until $((${SCHED_T0%.*} + 61000))
+	for _sp in $SCHED_PIDS; do
+		stop_autossh "$_sp"
+	done
+}
+
+# sched_check STAMPS: one line "offsets;count;verdict" for the start times
+# (ms after the first): count of starts within 60 s, and whether each gap is
+# SPEC §5.4's wait (ssh here dies at once, so `tries` is start number - 1):
+# at least the wait, at most 700 ms more.
+sched_check() {
+	awk -v poll="$SCHED_POLL" '
+		NR == 1 { first = $1 }
+		{
+			off = $1 - first
+			if (off >= 60000) next
+			n++
+			offs = offs sep sprintf("%d", off + 0.5); sep = " "
+			if (n > 1) {
+				t = (n - 1) - 5
+				wait = t > 0 ? int(poll * t * t / 300) : 0
+				if (wait > poll) wait = poll
+				gap = off - prev
+				if (bad == "" && (gap < wait * 1000 - 1 || gap > wait * 1000 + 700))
+					bad = sprintf("start %d came %d ms after start %d, SPEC says %d s", n, gap, n - 1, wait)
+			}
+			prev = off
+		}
+		END {
+			if (n < 2) bad = "fewer than 2 starts"
+			printf "%s;%d;%s\n", offs, n, bad == "" ? "yes" : "no (" bad ")"
+		}' "$1"
+}
+
+# ---------------------------------------------------------------- report helpers
+
+median() {
+	[ -s "$1" ] || {
+		echo -
+		return 0
+	}
+	sort -n "$1" | awk '{ v[NR] = $1 }
+		END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+samples() {
+	if [ -s "$1" ]; then
+		tr '\n' ' ' <"$1" | sed 's/ $//'
+	else
+		echo none
+	fi
+}
+
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b + 0 > 0) printf "%.2f\n", a / b; else print "-" }'
+}
+
+# verdict A MAX: PASS if A <= MAX (numbers), n/a if either is missing.
+verdict() {
+	awk -v a="$1" -v m="$2" 'BEGIN {
+		if (a !~ /^[0-9.]+$/ || m !~ /^[0-9.]+$/) print "n/a"; else print (a + 0 <= m + 0 ? "PASS" : "FAIL") }'
+}
+
+scaled() { awk -v a="$1" -v f="$2" 'BEGIN { if (a ~ /^[0-9.]+$/) printf "%.1f\n", a * f; else print "-" }'; }
+
+# figure NAME KEY [GOAL]: raw samples as comments, then the figure line.
+figure() {
+	_fg_o=$(median "$T/s.$2.ours")
+	_fg_r=-
+	note "$1 ours: $(samples "$T/s.$2.ours")"
+	if [ -n "$HAVE_REF" ] && [ "$2" != floor ]; then
+		_fg_r=$(median "$T/s.$2.ref")
+		note "$1 reference: $(samples "$T/s.$2.ref")"
+	fi
+	printf '%-22s %9s %9s %6s%s\n' "$1" "$_fg_o" "$_fg_r" "$(ratio "$_fg_o" "$_fg_r")" "${3:+   $3}"
+}
+
+# ratio_goal KEY MAX: "goal <= MAXx reference: VERDICT".
+ratio_goal() {
+	_rg_r=-
+	[ -z "$HAVE_REF" ] || _rg_r=$(ratio "$(median "$T/s.$1.ours")" "$(median "$T/s.$1.ref")")
+	printf 'goal <= %sx reference: %s' "$2" "$(verdict "$_rg_r" "$2")"
+}
+
+stripped_size() {
+	cp "$1" "$T/strip.$2"
+	if strip "$T/strip.$2" 2>/dev/null; then
+		wc -c <"$T/strip.$2" | tr -d ' '
+	else
+		echo -
+	fi
+}
+
+# ---------------------------------------------------------------- run
+
+# Loopback phase: floor, SIGKILL recovery, stop latency.
+start_sshd
+TP=$(free_port)
+start_target "$TP"
+floor_sample 0 # warm-up (first connection costs more), not counted
+rm -f "$T/s.floor.ours"
+rep=1
+while [ "$rep" -le "$REPS" ]; do
+	floor_sample "$rep"
+	for w in $(order "$rep"); do
+		kill9_stop_sample "$w" "$rep"
+	done
+	rep=$((rep + 1))
+done
+
+# Monitored phase: loop mode needs the server's loopback apart from ours.
+stop_sshd
+ECHO_PORT=
+MODE=loop
+netns_rc=2
+[ "${BENCH_MODE:-loop}" = echo ] || {
+	netns_rc=0
+	start_sshd_netns || netns_rc=$?
+}
+if [ "$netns_rc" = 0 ]; then
+	MTP=$(free_port)
+	start_target "$MTP" "$NS"
+else
+	[ "$netns_rc" = 2 ] || exit 1
+	MODE="echo"
+	start_sshd
+	MTP=$TP
+	ECHO_PORT=$(free_port)
+	start_echo "$ECHO_PORT"
+fi
+
+# The restart schedule needs 60 s of waiting: it runs meanwhile, against a
+# port of its own.
+sched_start
+rep=1
+while [ "$rep" -le "$REPS" ]; do
+	for w in $(order "$rep"); do
+		hang_sample "$w" "$rep"
+	done
+	rep=$((rep + 1))
+done
+rep=1
+while [ "$rep" -le "$REPS" ]; do
+	idle_rep "$rep"
+	rep=$((rep + 1))
+done
+sched_stop
+
+# ---------------------------------------------------------------- report
+
+echo
+note "name ours reference ratio [goals]; medians of $REPS; times in ms"
+if [ -s "$T/failures" ]; then
+	sed 's/^/# sample failed: /' "$T/failures"
+fi
+
+floor=$(median "$T/s.floor.ours")
+figure floor_bare_ssh_start floor
+k9=$(median "$T/s.kill9.ours")
+figure kill9_recovery_ms kill9 \
+	"$(ratio_goal kill9 1.05); goal <= 1.05x floor: $(verdict "$k9" "$(scaled "$floor" 1.05)")"
+figure stop_latency_ms stop "goal <= 10 ms: $(verdict "$(median "$T/s.stop.ours")" 10)"
+
+note "hang: $MODE mode, AUTOSSH_POLL=10, server session SIGSTOPped 1 s after the tunnel is up," \
+	"SIGCONTed when the new ssh runs; both figures from the SIGSTOP"
+figure hang_detect_ms hang_detect "$(ratio_goal hang_detect 0.75)"
+figure hang_traffic_ms hang_traffic
+figure hang_cpu_ticks hang_ticks
+
+note "idle: healthy $MODE-mode tunnel, AUTOSSH_POLL=10"
+ticks_goal=FAIL
+[ -s "$T/s.ticks.ours" ] || ticks_goal=n/a
+[ "$(awk '{ s += $1 } END { print s + 0 }' "$T/s.ticks.ours" 2>/dev/null)" != 0 ] || ticks_goal=PASS
+figure idle_cpu_ticks_20s ticks "goal 0 ticks (every sample): $ticks_goal"
+if [ -n "$HAVE_STRACE" ]; then
+	[ ! -s "$T/strace.summary" ] || sed 's/^/# strace -c /' "$T/strace.summary"
+	figure idle_syscalls_10s syscalls "$(ratio_goal syscalls 1.0)"
+fi
+figure idle_vmrss_kb rss "$(ratio_goal rss 1.05)"
+figure idle_vmhwm_kb hwm
+
+note "restart schedule: connection refused, AUTOSSH_GATETIME=0, AUTOSSH_POLL=$SCHED_POLL;" \
+	"ssh start times in ms after the first start"
+sched_o=
+sched_r=-
+for w in $WHICH_LIST; do
+	if [ -s "$T/stamps.$w" ]; then
+		res=$(sched_check "$T/stamps.$w")
+	else
+		res=";0;no (ssh never started)"
+	fi
+	logged=$(grep -c ': starting ssh (count' "$T/sched.$w.log" 2>/dev/null) || logged=0
+	who=ours
+	[ "$w" = ours ] || who=reference
+	note "schedule $who: ${res%%;*}"
+	note "schedule $who: $logged 'starting ssh' log lines in 61 s; follows SPEC §5.4: ${res##*;}"
+	count=${res#*;}
+	count=${count%%;*}
+	ok=${res##*;}
+	ok=${ok%% *}
+	if [ "$w" = ours ]; then
+		sched_o=$ok
+		echo "$count" >"$T/s.starts.ours"
+	else
+		sched_r=$ok
+		echo "$count" >"$T/s.starts.ref"
+	fi
+done
+expected=$(seq 1 40 | awk -v p="$SCHED_POLL" '{
+	t = $1 - 1 - 5; w = t > 0 ? int(p * t * t / 300) : 0; if (w > p) w = p
+	at += ($1 > 1) ? w * 1000 : 0; if (at < 60000) n++ } END { print n }')
+note "SPEC §5.4 with AUTOSSH_POLL=$SCHED_POLL: $expected starts in 60 s" \
+	"(9 quick, then waits of 1 2 3 4 6 8 10 12 14 ... s)"
+figure starts_in_60s starts
+printf '%-22s %9s %9s %6s\n' schedule_follows_spec "$sched_o" "$sched_r" -
+
+size_o=$(stripped_size "$AUTOSSH" ours)
+size_r=-
+[ -z "$HAVE_REF" ] || size_r=$(stripped_size "$REF" ref)
+note "stripped_size_bytes: unstripped ours $(wc -c <"$AUTOSSH" | tr -d ' ')"
+printf '%-22s %9s %9s %6s\n' stripped_size_bytes "$size_o" "$size_r" "$(ratio "$size_o" "$size_r")"
+
+if [ -n "${BENCH_KEEP:-}" ]; then
+	mkdir -p "$BENCH_KEEP"
+	cp "$T"/*.log "$BENCH_KEEP"/ 2>/dev/null || :
+	cp "$T"/strace.* "$T"/stamps.* "$BENCH_KEEP"/ 2>/dev/null || :
+	note "logs copied to $BENCH_KEEP"
+fi
+exit 0

@@ -1,0 +1,556 @@
+# shellcheck shell=sh
+# tests/lib.sh: shared helpers for the integration tests (POSIX sh, sourced).
+#
+# Usage, from a tests/t-*.sh script run from the repository top:
+#     # shellcheck source=tests/lib.sh disable=SC1091
+#     . tests/lib.sh
+#     lib_init my-test
+#     start_sshd
+#     ...
+#     ok "tunnel comes up"
+#
+# Every function is safe under the caller's `set -eu`: functions that test
+# something return non-zero and must be used as conditions (`if wait_for ...`).
+#
+# Functions (see the comment above each one):
+#   lib_init NAME            temp dir $T, cleanup trap, TOP, AUTOSSH, STUB, clean env
+#                            (AUTOSSH=$TEST_AUTOSSH if set, else $TOP/autossh)
+#   track_pid PID            kill PID (and its descendants) at cleanup
+#   free_port                print a free TCP port P on 127.0.0.1 (P+1 free too)
+#   start_sshd               throwaway sshd on 127.0.0.1 (SSHD_PID SSHD_PORT SSHD_ADDR SSH_CFG)
+#   start_sshd_netns         same inside a fresh network namespace (NS VETH VETH_NS); 2 = skip
+#   stop_sshd, restart_sshd  stop sshd (listener and sessions); start it again, same port/keys
+#   sshd_sessions            print pids of the per-connection sshd processes
+#   start_echo PORT [NS]     TCP echo service, input logged to $T/echo.PORT.log
+#   start_target PORT [NS]   answers each connection with "hello-from-target", then closes
+#   tunnel_ok LOCALPORT      127.0.0.1:LOCALPORT returns "hello-from-target"
+#   wait_for SECONDS CMD...  poll CMD until it succeeds (0) or time is up (1)
+#   wait_gone SECONDS PID    wait until PID no longer runs (zombies count as gone)
+#   pid_alive PID            PID runs (and is not a zombie)
+#   ssh_children PID         print pids of PID's live children named ssh or stub-ssh
+#   ok NAME / not_ok NAME WHY / skip NAME WHY   result lines
+#   diag FILE...             copy files to stdout as "# " comment lines (for failures)
+#   log_has FILE REGEX       FILE has a line matching the ERE REGEX
+#   wait_log SECONDS FILE REGEX
+#   now_ms                   monotonic milliseconds (since boot, 10 ms steps)
+#   quote_args ARG...        print the args the way tests/stub-ssh logs them
+#   pidfile_pid FILE         print the pid held in a pidfile (fails if none)
+#   stub_pid FILE [N]        pid of the Nth (default: last) run in a STUB_LOG file
+#   stub_args FILE [N]       argv (quoted) of the Nth (default: last) run in a STUB_LOG
+#   stub_runs FILE           number of runs recorded in a STUB_LOG file (0 if none)
+#   bg_run [VAR=VAL...] CMD [ARG...]   start CMD in the background (tracked) with
+#                            SIGINT/SIGQUIT at default (sh would ignore them); sets BG_PID
+#   wait_exit SECONDS PID    wait for our background child PID to exit; sets
+#                            EXIT_STATUS (128+n if killed by signal n); 1 on timeout
+
+# Variables set here (T, SSHD_PORT, BG_PID, EXIT_STATUS ...) are for the
+# sourcing script.
+# shellcheck disable=SC2034
+
+# ---------------------------------------------------------------- results
+
+ok() { printf 'ok %s\n' "$1"; }
+not_ok() { printf 'not ok %s: %s\n' "$1" "${2:-failed}"; }
+skip() { printf 'skip %s: %s\n' "$1" "${2:-skipped}"; }
+
+# Print files as comment lines, so a failure explains itself without
+# confusing the runner (which only counts ok / not ok / skip lines).
+diag() {
+	for _d_f in "$@"; do
+		[ -f "$_d_f" ] || continue
+		printf '# --- %s\n' "$_d_f"
+		tail -n 40 "$_d_f" | sed 's/^/# /'
+	done
+	return 0
+}
+
+# ---------------------------------------------------------------- time, polling
+
+# Milliseconds since boot from /proc/uptime (10 ms steps): a wall clock step
+# cannot stretch or shorten a wait.
+now_ms() {
+	read -r _nm_up _nm_idle </proc/uptime
+	# "12345.67": the "1" prefix keeps a fraction like "08" from being octal.
+	echo $((${_nm_up%.*} * 1000 + 1${_nm_up#*.} * 10 - 1000))
+}
+
+# wait_for SECONDS CMD [ARG...]: run CMD every 0.1 s until it succeeds.
+# SECONDS may be fractional. CMD always runs at least once.
+wait_for() {
+	_wf_ms=$(awk -v s="$1" 'BEGIN { printf "%d", s * 1000 }')
+	shift
+	_wf_end=$(($(now_ms) + _wf_ms))
+	while :; do
+		if "$@"; then
+			return 0
+		fi
+		[ "$(now_ms)" -lt "$_wf_end" ] || return 1
+		sleep 0.1
+	done
+}
+
+pid_alive() {
+	[ -n "${1:-}" ] || return 1
+	[ -r "/proc/$1/stat" ] || return 1
+	# Field 3 of /proc/PID/stat is the state; a zombie (Z) or dead (X)
+	# process has exited already.
+	_pa_state=$(sed 's/^.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+	case $_pa_state in
+	Z | X | '') return 1 ;;
+	esac
+	return 0
+}
+
+_pid_gone() { ! pid_alive "$1"; }
+
+wait_gone() { wait_for "$1" _pid_gone "$2"; }
+
+log_has() {
+	[ -f "$1" ] || return 1
+	grep -Eq -- "$2" "$1"
+}
+
+wait_log() { wait_for "$1" log_has "$2" "$3"; }
+
+# ---------------------------------------------------------------- misc helpers
+
+# Quote each argument in single quotes (embedded ' as '\''), separated by
+# one space: the format tests/stub-ssh uses in STUB_LOG.
+quote_args() {
+	_qa_out=
+	_qa_sep=
+	for _qa_a in "$@"; do
+		_qa_q=$(printf '%s' "$_qa_a" | sed "s/'/'\\\\''/g")
+		_qa_out="$_qa_out$_qa_sep'$_qa_q'"
+		_qa_sep=' '
+	done
+	printf '%s\n' "$_qa_out"
+}
+
+pidfile_pid() {
+	[ -f "$1" ] || return 1
+	_pp=$(head -n 1 "$1")
+	case $_pp in
+	'' | *[!0-9]*) return 1 ;;
+	esac
+	printf '%s\n' "$_pp"
+}
+
+# STUB_LOG readers (see tests/stub-ssh): one "PID ARGS" line per run.
+stub_runs() {
+	if [ -f "$1" ]; then
+		wc -l <"$1" | tr -d ' '
+	else
+		echo 0
+	fi
+}
+
+stub_pid() {
+	[ -s "$1" ] || return 1
+	if [ -n "${2:-}" ]; then
+		sed -n "${2}s/ .*//p" "$1"
+	else
+		sed -n '$s/ .*//p' "$1"
+	fi
+}
+
+stub_args() {
+	[ -s "$1" ] || return 1
+	if [ -n "${2:-}" ]; then
+		sed -n "${2}s/^[0-9]* //p" "$1"
+	else
+		sed -n '$s/^[0-9]* //p' "$1"
+	fi
+}
+
+# ssh_children PID: live children of PID whose command name is ssh or the stub.
+ssh_children() {
+	ps -o pid=,stat=,comm= --ppid "$1" 2>/dev/null |
+		awk '$2 !~ /^Z/ && ($3 == "ssh" || $3 == "stub-ssh") { print $1 }'
+	return 0
+}
+
+# All descendants of the given pids (not the pids themselves).
+_descendants() {
+	ps -e -o pid=,ppid= 2>/dev/null | awk -v roots=" $* " '
+		{ parent[$1] = $2; pids[++n] = $1 }
+		END {
+			split(roots, r, " ")
+			for (i in r) mark[r[i]] = 1
+			changed = 1
+			while (changed) {
+				changed = 0
+				for (i = 1; i <= n; i++) {
+					p = pids[i]
+					if (!(p in mark) && (parent[p] in mark)) {
+						mark[p] = 1; desc[p] = 1; changed = 1
+					}
+				}
+			}
+			for (p in desc) print p
+		}'
+	return 0
+}
+
+# bg_run [VAR=VAL...] CMD [ARG...]: like `VAR=VAL CMD ARG &`, but with SIGINT
+# and SIGQUIT at their default action as in an interactive start (a
+# non-interactive sh makes background jobs ignore them). Redirect the call
+# to redirect CMD. Sets BG_PID (the pid of CMD itself) and tracks it.
+bg_run() {
+	env --default-signal=INT,QUIT "$@" &
+	BG_PID=$!
+	track_pid "$BG_PID"
+}
+
+# wait_exit SECONDS PID: wait (bounded) for background child PID of this
+# shell to exit; EXIT_STATUS gets its status. Returns 1 if it still runs.
+wait_exit() {
+	EXIT_STATUS=
+	wait_gone "$1" "$2" || return 1
+	EXIT_STATUS=0
+	wait "$2" || EXIT_STATUS=$?
+	return 0
+}
+
+# ---------------------------------------------------------------- init, cleanup
+
+# track_pid PID: remember PID; cleanup kills it and everything below it.
+track_pid() {
+	[ -n "${1:-}" ] || return 0
+	printf '%s\n' "$1" >>"$T/.lib/pids"
+}
+
+# lib_init NAME: set up $T, TOP, AUTOSSH, STUB and the cleanup trap; scrub
+# the environment of variables that would change autossh's behaviour.
+lib_init() {
+	LIB_NAME=${1:-test}
+	LIB_CLEANED=
+	case $0 in
+	*/*) _li_dir=${0%/*} ;;
+	*) _li_dir=. ;;
+	esac
+	if [ -f "$_li_dir/lib.sh" ]; then
+		TOP=$(cd "$_li_dir/.." && pwd -P)
+	else
+		TOP=$(pwd -P)
+	fi
+	# TEST_AUTOSSH runs the tests against another binary (e.g. 1.4g).
+	AUTOSSH=${TEST_AUTOSSH:-$TOP/autossh}
+	STUB=$TOP/tests/stub-ssh
+	# The stub must be executable for AUTOSSH_PATH; a checkout may lose the bit.
+	[ -x "$STUB" ] || chmod +x "$STUB" 2>/dev/null || :
+	T=$(mktemp -d "${TMPDIR:-/tmp}/autossh-$LIB_NAME.XXXXXX")
+	mkdir "$T/.lib"
+	: >"$T/.lib/pids"
+	: >"$T/.lib/netns"
+	: >"$T/.lib/links"
+	: >"$T/.lib/ports"
+	trap 'lib_cleanup' EXIT
+	trap 'lib_cleanup; trap - EXIT; exit 130' INT
+	trap 'lib_cleanup; trap - EXIT; exit 143' TERM
+	trap 'lib_cleanup; trap - EXIT; exit 129' HUP
+	for _li_v in $(env | sed -n 's/^\(\(AUTOSSH\|WATCHDOG\)_[A-Za-z0-9_]*\)=.*/\1/p'); do
+		unset "$_li_v"
+	done
+	unset NOTIFY_SOCKET JOURNAL_STREAM
+	export TOP AUTOSSH STUB T
+	SSHD_PID=
+	NS=
+}
+
+# Kill a list of pids: TERM, up to 2 s grace, then KILL, up to 2 s more.
+_kill_all() {
+	[ $# -gt 0 ] || return 0
+	for _ka_p in "$@"; do
+		kill -TERM "$_ka_p" 2>/dev/null || :
+		kill -CONT "$_ka_p" 2>/dev/null || :
+	done
+	_ka_end=$(($(now_ms) + 2000))
+	while :; do
+		_ka_left=
+		for _ka_p in "$@"; do
+			pid_alive "$_ka_p" && _ka_left="$_ka_left $_ka_p"
+		done
+		[ -n "$_ka_left" ] || return 0
+		[ "$(now_ms)" -lt "$_ka_end" ] || break
+		sleep 0.05
+	done
+	for _ka_p in $_ka_left; do
+		kill -KILL "$_ka_p" 2>/dev/null || :
+	done
+	_ka_end=$(($(now_ms) + 2000))
+	for _ka_p in $_ka_left; do
+		while pid_alive "$_ka_p" && [ "$(now_ms)" -lt "$_ka_end" ]; do
+			sleep 0.05
+		done
+	done
+	return 0
+}
+
+# Pids whose command line or environment mentions our temp dir (ssh -F
+# $T/..., sshd -f $T/..., the stub with STUB_LOG=$T/..., autossh with
+# AUTOSSH_LOGFILE=$T/...): catches anything reparented to init when its
+# parent died. Short-lived helpers (this grep) may be listed too; they are
+# gone before they would be signalled.
+_pids_using_T() {
+	# "[/]" keeps grep's own command line from matching.
+	grep -laE -- "${T}[/]" /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null |
+		sed -n 's|^/proc/\([0-9]*\)/.*$|\1|p' | sort -u | grep -vx "$$"
+	return 0
+}
+
+lib_cleanup() {
+	[ -z "${LIB_CLEANED:-}" ] || return 0
+	LIB_CLEANED=1
+	[ -n "${T:-}" ] && [ -d "$T/.lib" ] || return 0
+	case $- in
+	*e*) _lc_e=1 ;;
+	*) _lc_e= ;;
+	esac
+	set +e
+	_lc_nss=$(tr '\n' ' ' <"$T/.lib/netns")
+	_lc_roots=$(tr '\n' ' ' <"$T/.lib/pids")
+	for _lc_ns in $_lc_nss; do
+		_lc_roots="$_lc_roots $(ip netns pids "$_lc_ns" 2>/dev/null | tr '\n' ' ')"
+	done
+	# Collect twice around a TERM so that children forked meanwhile are seen.
+	for _lc_round in 1 2; do
+		# shellcheck disable=SC2086
+		_lc_all=$({
+			printf '%s\n' $_lc_roots
+			_descendants $_lc_roots
+			_pids_using_T
+		} | awk -v me="$$" 'NF && $1 != me && !seen[$1]++' | tr '\n' ' ')
+		# shellcheck disable=SC2086
+		_kill_all $_lc_all
+	done
+	for _lc_ns in $_lc_nss; do
+		# shellcheck disable=SC2046
+		_kill_all $(ip netns pids "$_lc_ns" 2>/dev/null)
+		ip netns delete "$_lc_ns" 2>/dev/null
+	done
+	for _lc_l in $(tr '\n' ' ' <"$T/.lib/links"); do
+		ip link delete "$_lc_l" 2>/dev/null
+	done
+	# Reap our own exited background jobs.
+	wait 2>/dev/null
+	rm -rf "$T"
+	[ -z "$_lc_e" ] || set -e
+	return 0
+}
+
+# ---------------------------------------------------------------- ports
+
+# Is TCP port $1 in use in the current namespace (any state)?
+_port_used() {
+	[ -n "$(ss -Htan "( sport = :$1 )" 2>/dev/null)" ]
+}
+
+free_port() {
+	_fp_i=0
+	while [ "$_fp_i" -lt 200 ]; do
+		_fp_i=$((_fp_i + 1))
+		_fp_r=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
+		_fp_p=$((20000 + _fp_r % 40000))
+		grep -qx -e "$_fp_p" -e "$((_fp_p + 1))" -e "$((_fp_p - 1))" "$T/.lib/ports" && continue
+		_port_used "$_fp_p" && continue
+		_port_used "$((_fp_p + 1))" && continue
+		printf '%s\n' "$_fp_p" >>"$T/.lib/ports"
+		printf '%s\n' "$_fp_p"
+		return 0
+	done
+	echo "lib.sh: free_port: no free port found" >&2
+	return 1
+}
+
+# _listening PORT [NS]: something listens on TCP PORT (in namespace NS).
+_listening() {
+	if [ -n "${2:-}" ]; then
+		[ -n "$(ip netns exec "$2" ss -Hltn "( sport = :$1 )" 2>/dev/null)" ]
+	else
+		[ -n "$(ss -Hltn "( sport = :$1 )" 2>/dev/null)" ]
+	fi
+}
+
+# ---------------------------------------------------------------- sshd
+
+_sshd_keys() {
+	[ -f "$T/ssh_host_ed25519_key" ] ||
+		ssh-keygen -q -t ed25519 -N '' -C testhost -f "$T/ssh_host_ed25519_key" || return 1
+	[ -f "$T/id_ed25519" ] ||
+		ssh-keygen -q -t ed25519 -N '' -C testuser -f "$T/id_ed25519" || return 1
+	cp "$T/id_ed25519.pub" "$T/authorized_keys"
+}
+
+# _sshd_config ADDR PORT: write $T/sshd_config and $T/ssh_config.
+_sshd_config() {
+	# Without PAM, sshd refuses key logins for a locked account ("!..." in
+	# /etc/shadow); PAM does not make that check.
+	_sc_pam=no
+	case $(awk -F: -v u="$(id -un)" '$1 == u { print $2 }' /etc/shadow 2>/dev/null) in
+	'!'*) _sc_pam=yes ;;
+	esac
+	cat >"$T/sshd_config" <<EOF
+ListenAddress $1
+Port $2
+HostKey $T/ssh_host_ed25519_key
+PidFile none
+AuthorizedKeysFile $T/authorized_keys
+PermitRootLogin yes
+StrictModes no
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM $_sc_pam
+AllowTcpForwarding yes
+PrintMotd no
+PrintLastLog no
+UseDNS no
+LogLevel VERBOSE
+EOF
+	cat >"$T/ssh_config" <<EOF
+Host testhost
+	HostName $1
+	Port $2
+	User $(id -un)
+	IdentityFile $T/id_ed25519
+	IdentitiesOnly yes
+	StrictHostKeyChecking no
+	UserKnownHostsFile /dev/null
+	GlobalKnownHostsFile /dev/null
+	LogLevel ERROR
+	BatchMode yes
+	ConnectTimeout 5
+EOF
+	SSH_CFG=$T/ssh_config
+}
+
+# _sshd_launch [NS]: start sshd with the written config, wait until it listens.
+_sshd_launch() {
+	mkdir -p /run/sshd 2>/dev/null || :
+	if [ -n "${1:-}" ]; then
+		ip netns exec "$1" /usr/sbin/sshd -D -e -f "$T/sshd_config" </dev/null 2>>"$T/sshd.log" &
+	else
+		/usr/sbin/sshd -D -e -f "$T/sshd_config" </dev/null 2>>"$T/sshd.log" &
+	fi
+	SSHD_PID=$!
+	track_pid "$SSHD_PID"
+	if ! wait_for 10 _sshd_up "${1:-}"; then
+		echo "lib.sh: sshd did not start; see $T/sshd.log:" >&2
+		sed 's/^/  /' "$T/sshd.log" >&2
+		return 1
+	fi
+	export SSHD_PID SSHD_PORT SSHD_ADDR SSH_CFG
+}
+
+_sshd_up() {
+	pid_alive "$SSHD_PID" || return 1
+	_listening "$SSHD_PORT" "${1:-}"
+}
+
+# start_sshd: sshd on 127.0.0.1:<free port>, keys and configs in $T.
+start_sshd() {
+	_sshd_keys || return 1
+	SSHD_ADDR=127.0.0.1
+	SSHD_PORT=$(free_port) || return 1
+	_sshd_config "$SSHD_ADDR" "$SSHD_PORT"
+	SSHD_NS=
+	_sshd_launch
+}
+
+# start_sshd_netns: sshd inside a new network namespace $NS reached over a
+# veth pair: $VETH (root side, 10.231.X.1/30) and $VETH_NS (10.231.X.2/30).
+# Returns 2 if network namespaces are not available (not root, no ip netns).
+start_sshd_netns() {
+	[ "$(id -u)" = 0 ] || return 2
+	command -v ip >/dev/null 2>&1 || return 2
+	_sn_i=0
+	while :; do
+		_sn_i=$((_sn_i + 1))
+		[ "$_sn_i" -le 50 ] || return 2
+		_sn_x=$(($(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 250 + 2))
+		ip -4 addr show 2>/dev/null | grep -q "inet 10\.231\.$_sn_x\." && continue
+		NS=atest-$$-$_sn_x
+		VETH=vat$_sn_x-$$
+		VETH=$(printf '%s' "$VETH" | cut -c1-15)
+		VETH_NS=van$_sn_x-$$
+		VETH_NS=$(printf '%s' "$VETH_NS" | cut -c1-15)
+		ip link show "$VETH" >/dev/null 2>&1 && continue
+		ip link show "$VETH_NS" >/dev/null 2>&1 && continue
+		break
+	done
+	ip netns add "$NS" 2>/dev/null || return 2
+	printf '%s\n' "$NS" >>"$T/.lib/netns"
+	ip netns exec "$NS" ip link set lo up || return 2
+	ip link add "$VETH" type veth peer name "$VETH_NS" || return 2
+	printf '%s\n' "$VETH" >>"$T/.lib/links"
+	ip link set "$VETH_NS" netns "$NS" || return 2
+	ip addr add "10.231.$_sn_x.1/30" dev "$VETH" || return 2
+	ip link set "$VETH" up || return 2
+	ip netns exec "$NS" ip addr add "10.231.$_sn_x.2/30" dev "$VETH_NS" || return 2
+	ip netns exec "$NS" ip link set "$VETH_NS" up || return 2
+	_sshd_keys || return 1
+	SSHD_ADDR=10.231.$_sn_x.2
+	SSHD_PORT=$(free_port) || return 1
+	_sshd_config "$SSHD_ADDR" "$SSHD_PORT"
+	SSHD_NS=$NS
+	export NS VETH VETH_NS
+	# The veth needs a moment before the address is usable (DAD is off for
+	# IPv4, but the link must be up on both ends).
+	_sshd_launch "$NS"
+}
+
+# sshd_sessions: pids of the per-connection sshd processes (children of the
+# listening sshd). Killing one drops that client's session.
+sshd_sessions() {
+	[ -n "${SSHD_PID:-}" ] || return 0
+	ps -o pid=,stat= --ppid "$SSHD_PID" 2>/dev/null | awk '$2 !~ /^Z/ { print $1 }'
+	return 0
+}
+
+# stop_sshd: stop the listener and every session below it (server down).
+stop_sshd() {
+	[ -n "${SSHD_PID:-}" ] || return 0
+	# shellcheck disable=SC2046
+	_kill_all "$SSHD_PID" $(_descendants "$SSHD_PID")
+	wait "$SSHD_PID" 2>/dev/null || :
+	SSHD_PID=
+}
+
+# restart_sshd: stop_sshd, then start sshd again on the same address and port.
+restart_sshd() {
+	stop_sshd
+	_sshd_launch "${SSHD_NS:-}"
+}
+
+# ---------------------------------------------------------------- services
+
+# start_echo PORT [NS]: RFC 862 echo on 127.0.0.1:PORT; what it receives is
+# also appended to $T/echo.PORT.log.
+start_echo() {
+	: >>"$T/echo.$1.log"
+	_svc_start "$1" "${2:-}" "SYSTEM:exec tee -a $T/echo.$1.log"
+}
+
+# start_target PORT [NS]: each connection gets "hello-from-target\n", then EOF.
+start_target() {
+	_svc_start "$1" "${2:-}" "SYSTEM:echo hello-from-target"
+}
+
+_svc_start() {
+	if [ -n "$2" ]; then
+		ip netns exec "$2" socat "TCP-LISTEN:$1,bind=127.0.0.1,reuseaddr,fork" "$3" \
+			</dev/null >/dev/null 2>>"$T/socat.log" &
+	else
+		socat "TCP-LISTEN:$1,bind=127.0.0.1,reuseaddr,fork" "$3" \
+			</dev/null >/dev/null 2>>"$T/socat.log" &
+	fi
+	track_pid "$!"
+	wait_for 5 _listening "$1" "$2"
+}
+
+# tunnel_ok LOCALPORT: connecting to 127.0.0.1:LOCALPORT yields the target's line.
+tunnel_ok() {
+	_to_out=$(timeout 5 socat -T 3 -u "TCP:127.0.0.1:$1,connect-timeout=2" STDOUT 2>/dev/null) || :
+	[ "$_to_out" = hello-from-target ]
+}

@@ -1,0 +1,120 @@
+#!/bin/sh
+# tests/lint.sh: static checks (`make lint`). One ok/not ok/skip line per
+# tool; exit 1 if any tool reports anything. Run from anywhere.
+#
+# - cppcheck on autossh.c: warning, style, performance and portability,
+#   C99 + POSIX.1-2008 on Linux, --inline-suppr (suppress a wrong finding
+#   for one line with "// cppcheck-suppress <id>" and a reason). Global
+#   suppressions, each with its reason:
+#     readdirCalled        wants readdir_r, which POSIX.1-2008 TC2 and glibc
+#                          deprecate; autossh has one thread.
+#     missingIncludeSystem cppcheck does not need the system headers (its
+#                          --library files describe libc).
+#   A small library file (written below) tells cppcheck that raise() may
+#   return: autossh raises its exit signal with the handler reset and then
+#   calls _exit() in case it comes back (blocked, or ignored by a debugger);
+#   cppcheck's std.cfg calls raise "maybe noreturn" and would report that
+#   fallback as unreachable code.
+# - clang-tidy on autossh.c with the checked-in .clang-tidy (every finding
+#   is an error; reasons for disabled checks are in that file).
+# - shellcheck on every shell script of the project.
+#
+# LINT_CPPCHECK, LINT_CLANG_TIDY, LINT_SHELLCHECK: the tools to run
+# (default: cppcheck, clang-tidy, shellcheck in PATH).
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd -P)
+cd "$top"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/autossh-lint.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp"; trap - EXIT; exit 130' INT
+trap 'rm -rf "$tmp"; trap - EXIT; exit 143' TERM
+
+CPPCHECK=${LINT_CPPCHECK:-cppcheck}
+CLANG_TIDY=${LINT_CLANG_TIDY:-clang-tidy}
+SHELLCHECK=${LINT_SHELLCHECK:-shellcheck}
+version=$(sed -n 's/^Version \([0-9][0-9.]*\).*/\1/p' CHANGES 2>/dev/null | head -n 1)
+version=${version:-0}
+failed=0
+
+# result NAME OUTPUT_FILE RC: ok if RC is 0 and nothing was reported.
+result() {
+	_n=$(grep -c . "$2" || :)
+	if [ "$3" = 0 ] && [ "$_n" = 0 ]; then
+		echo "ok lint: $1"
+	else
+		echo "not ok lint: $1: $(grep -Ec '(error|warning|style|performance|portability|information):|^In ' "$2" || :) findings (exit $3)"
+		sed 's/^/# /' "$2"
+		failed=1
+	fi
+}
+
+# ---------------------------------------------------------------- cppcheck
+
+if command -v "$CPPCHECK" >/dev/null 2>&1; then
+	cat >"$tmp/autossh.cfg" <<'EOF'
+<?xml version="1.0"?>
+<def format="2">
+  <function name="raise">
+    <returnValue type="int"/>
+    <noreturn>false</noreturn>
+    <arg nr="1" direction="in"><not-uninit/></arg>
+  </function>
+</def>
+EOF
+	rc=0
+	"$CPPCHECK" --quiet --enable=warning,style,performance,portability --error-exitcode=1 \
+		--inline-suppr --std=c99 --library=posix --library="$tmp/autossh.cfg" \
+		-D_POSIX_C_SOURCE=200809L -D__linux__ -DVERSION="\"$version\"" \
+		--suppress=readdirCalled --suppress=missingIncludeSystem \
+		--template='{file}:{line}:{column}: {severity}: {message} [{id}]' \
+		autossh.c >"$tmp/cppcheck.out" 2>&1 || rc=$?
+	# Keep the finding lines; cppcheck's source excerpts follow them.
+	grep -E '^[^ ]+:[0-9]+:[0-9]+: ' "$tmp/cppcheck.out" >"$tmp/cppcheck.findings" || :
+	if [ "$rc" != 0 ] && [ ! -s "$tmp/cppcheck.findings" ]; then
+		cp "$tmp/cppcheck.out" "$tmp/cppcheck.findings"
+	fi
+	result cppcheck "$tmp/cppcheck.findings" "$rc"
+else
+	echo "skip lint: cppcheck: not installed"
+fi
+
+# ---------------------------------------------------------------- clang-tidy
+
+if command -v "$CLANG_TIDY" >/dev/null 2>&1; then
+	rc=0
+	"$CLANG_TIDY" --quiet --config-file="$top/.clang-tidy" autossh.c -- \
+		-std=c99 -D_POSIX_C_SOURCE=200809L -DVERSION="\"$version\"" \
+		>"$tmp/tidy.out" 2>"$tmp/tidy.err" || rc=$?
+	grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error): ' "$tmp/tidy.out" "$tmp/tidy.err" 2>/dev/null |
+		sed 's/^[^:]*\.\(out\|err\)://' | sed "s|^$top/||" | sort -t: -k1,1 -k2,2n -k3,3n | uniq >"$tmp/tidy.findings" || :
+	if [ "$rc" != 0 ] && [ ! -s "$tmp/tidy.findings" ]; then
+		cat "$tmp/tidy.out" "$tmp/tidy.err" >"$tmp/tidy.findings"
+	fi
+	result clang-tidy "$tmp/tidy.findings" "$rc"
+else
+	echo "skip lint: clang-tidy: not installed"
+fi
+
+# ---------------------------------------------------------------- shellcheck
+
+if command -v "$SHELLCHECK" >/dev/null 2>&1; then
+	: >"$tmp/scripts"
+	for f in tests/*.sh tests/*/*.sh tests/* .ci/* rscreen autossh.host; do
+		[ -f "$f" ] || continue
+		case $f in
+		*.sh) ;;
+		*) head -n 1 "$f" 2>/dev/null | grep -Eq '^#! ?/bin/(ba|da)?sh' || continue ;;
+		esac
+		printf '%s\n' "$f" >>"$tmp/scripts"
+	done
+	sort -u "$tmp/scripts" -o "$tmp/scripts"
+	rc=0
+	# shellcheck disable=SC2046
+	"$SHELLCHECK" -s sh -f gcc $(cat "$tmp/scripts") >"$tmp/sc.out" 2>&1 || rc=$?
+	result "shellcheck ($(wc -l <"$tmp/scripts" | tr -d ' ') scripts)" "$tmp/sc.out" "$rc"
+else
+	echo "skip lint: shellcheck: not installed"
+fi
+
+exit "$failed"
