@@ -334,3 +334,36 @@ else
 	not_ok "$t" "exit $rc, left: ${left:-nothing}"
 	diag "$T/uninstall.log"
 fi
+
+# ---------------------------------------------------------------- configure
+
+# The packager's path: autoreconf, configure, make, make install, in a copy
+# of the tracked source files.
+t="autoreconf -fi && ./configure --prefix=/usr && make && make install DESTDIR"
+if ! command -v autoreconf >/dev/null 2>&1; then
+	skip "$t" "autoconf not installed (apt-get install autoconf)"
+else
+	src="$T/configure-src"
+	mkdir -p "$src"
+	for f in Makefile configure.ac config.mk.in CHANGES autossh.c autossh.1 \
+		rscreen autossh.host contrib/autossh@.service contrib/autossh.default; do
+		mkdir -p "$src/$(dirname "$f")"
+		cp -p "$f" "$src/$f"
+	done
+	rc=0
+	(cd "$src" && autoreconf -fi && ./configure --prefix=/usr --with-ssh=/usr/bin/ssh &&
+		submake && submake install DESTDIR="$src/root") >"$T/configure.log" 2>&1 || rc=$?
+	missing=
+	for f in usr/bin/autossh usr/bin/rscreen usr/share/man/man1/autossh.1 \
+		usr/share/doc/autossh/examples/autossh.host \
+		usr/share/doc/autossh/examples/autossh@.service; do
+		[ -f "$src/root/$f" ] || missing="$missing $f"
+	done
+	if [ "$rc" = 0 ] && [ -z "$missing" ] && grep -q '^SSH_PATH = /usr/bin/ssh$' "$src/config.mk" &&
+		grep -q -- '-DSSH_PATH=' "$T/configure.log"; then
+		ok "$t"
+	else
+		not_ok "$t" "exit $rc, missing:${missing:- none}"
+		tail -n 20 "$T/configure.log" | sed 's/^/# /'
+	fi
+fi
