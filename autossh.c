@@ -853,7 +853,8 @@ static int log_setup(const struct config *cfg, char *why, size_t why_len)
 		logger.fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 	} else if (strcmp(cfg->logfile, "/dev/stdout") == 0 || strcmp(cfg->logfile, "/dev/stderr") == 0) {
 		logger.sink = SINK_FILE;
-		logger.fd = fcntl(cfg->logfile[5] == 'o' ? STDOUT_FILENO : STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+		int inherited = strcmp(cfg->logfile, "/dev/stdout") == 0 ? STDOUT_FILENO : STDERR_FILENO;
+		logger.fd = fcntl(inherited, F_DUPFD_CLOEXEC, 3);
 	} else {
 		logger.sink = SINK_FILE;
 		logger.path = cfg->logfile;
