@@ -896,16 +896,16 @@ static void write_all(int fd, const char *buf, size_t len)
 static void log_line(int level, const char *message)
 {
 	char line[1024];
-	int n = 0;
+	int n = 0, fd = logger.fd;
 
 	switch (logger.sink) {
 	case SINK_SYSLOG:
 		syslog(level, "%s", message);
-		if (logger.debug_copy) {
-			n = snprintf(line, sizeof line, "%s[%ld]: %s\n", logger.progname, (long)getpid(), message);
-			write_all(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-		}
-		return;
+		if (!logger.debug_copy)
+			return;
+		fd = STDERR_FILENO;
+		n = snprintf(line, sizeof line, "%s[%ld]: %s\n", logger.progname, (long)getpid(), message);
+		break;
 	case SINK_JOURNAL:
 		n = snprintf(line, sizeof line, "<%d>%s\n", level, message);
 		break;
@@ -925,7 +925,7 @@ static void log_line(int level, const char *message)
 		n = sizeof line - 1;
 		line[n - 1] = '\n';
 	}
-	write_all(logger.fd, line, (size_t)n);
+	write_all(fd, line, (size_t)n);
 }
 
 /* Format once, then send the same text to the sink (DESIGN rule 7). */
