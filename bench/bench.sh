@@ -140,6 +140,13 @@ stop_autossh() {
 	fi
 }
 
+# tunnel_ssh PID LP SECS: the ssh child of autossh PID once 127.0.0.1:LP
+# carries traffic (within SECS s); nothing if it never does.
+tunnel_ssh() {
+	wait_for "$3" tunnel_ok "$2" && ssh_children "$1" | head -n 1
+	return 0
+}
+
 # sleep_until MS: sleep until "$BT now" reaches MS.
 sleep_until() {
 	_su=$(awk -v end="$1" -v now="$("$BT" now)" 'BEGIN { d = (end - now) / 1000; printf "%.3f", (d > 0 ? d : 0) }')
@@ -176,8 +183,7 @@ kill9_stop_sample() {
 		"$(bin_of "$1")" -M 0 -N -F "$SSH_CFG" -L "$_ks_lp:127.0.0.1:$TP" testhost \
 		</dev/null >"$_ks_log.out" 2>&1
 	_ks_a=$BG_PID
-	_ks_s=
-	wait_for 15 tunnel_ok "$_ks_lp" && _ks_s=$(ssh_children "$_ks_a" | head -n 1)
+	_ks_s=$(tunnel_ssh "$_ks_a" "$_ks_lp" 15)
 	if [ -z "$_ks_s" ]; then
 		failed kill9_recovery_ms "$1" "$2" "tunnel never came up"
 		stop_autossh "$_ks_a"
@@ -188,8 +194,7 @@ kill9_stop_sample() {
 	else
 		failed kill9_recovery_ms "$1" "$2" "no traffic within 15 s of the SIGKILL"
 	fi
-	_ks_s=
-	wait_for 10 tunnel_ok "$_ks_lp" && _ks_s=$(ssh_children "$_ks_a" | head -n 1)
+	_ks_s=$(tunnel_ssh "$_ks_a" "$_ks_lp" 10)
 	if [ -z "$_ks_s" ]; then
 		failed stop_latency_ms "$1" "$2" "no healthy tunnel to stop"
 	elif _ks_v=$("$BT" term-gone 10000 "$_ks_a" "$_ks_s" 2>>"$T/benchtool.err"); then
@@ -232,8 +237,7 @@ hang_sample() {
 	[ -z "${BENCH_DEBUG:-}" ] || _hs_dbg=AUTOSSH_DEBUG=1
 	start_monitored "hang.$1.$2" "$1" "$_hs_dbg"
 	_hs_a=$M_PID
-	_hs_s=
-	wait_for 15 tunnel_ok "$M_LP" && _hs_s=$(ssh_children "$_hs_a" | head -n 1)
+	_hs_s=$(tunnel_ssh "$_hs_a" "$M_LP" 15)
 	if [ -z "$_hs_s" ]; then
 		failed hang_detect_ms "$1" "$2" "tunnel never came up"
 		stop_autossh "$_hs_a"
@@ -269,7 +273,6 @@ strace_top() {
 		awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " } END { print "" }'
 }
 
-cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 vm_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
 # idle_rep REP: both binaries side by side (idle, they do not compete):

@@ -239,20 +239,11 @@ static void print_ms(double ms)
 	printf("%.1f\n", ms);
 }
 
-static int cmd_kill_traffic(char **argv)
+/* Wait for traffic on port (see wait_traffic); print the time, or fail. */
+static int report_traffic(int port, double interval, double start, double timeout)
 {
-	pid_t pid = (pid_t)number(argv[0], "pid");
-	int sig = (int)number(argv[1], "signal");
-	int port = (int)number(argv[2], "port");
-	double interval = (double)number(argv[3], "interval");
-	double timeout = (double)number(argv[4], "timeout");
-	double start = now_ms(), t;
+	double t = wait_traffic(port, interval, start, timeout);
 
-	if (kill(pid, sig) != 0) {
-		perror("benchtool: kill");
-		return 1;
-	}
-	t = wait_traffic(port, interval, start, timeout);
 	if (t < 0) {
 		fprintf(stderr, "benchtool: no traffic on port %d within %.0f ms\n", port, timeout);
 		return 1;
@@ -261,13 +252,29 @@ static int cmd_kill_traffic(char **argv)
 	return 0;
 }
 
+static int cmd_kill_traffic(char **argv)
+{
+	pid_t pid = (pid_t)number(argv[0], "pid");
+	int sig = (int)number(argv[1], "signal");
+	int port = (int)number(argv[2], "port");
+	double interval = (double)number(argv[3], "interval");
+	double timeout = (double)number(argv[4], "timeout");
+	double start = now_ms();
+
+	if (kill(pid, sig) != 0) {
+		perror("benchtool: kill");
+		return 1;
+	}
+	return report_traffic(port, interval, start, timeout);
+}
+
 static int cmd_spawn_traffic(char **argv)
 {
 	const char *pidfile = argv[0];
 	int port = (int)number(argv[1], "port");
 	double interval = (double)number(argv[2], "interval");
 	double timeout = (double)number(argv[3], "timeout");
-	double start = now_ms(), t;
+	double start = now_ms();
 	pid_t pid = fork();
 	FILE *f;
 
@@ -285,13 +292,7 @@ static int cmd_spawn_traffic(char **argv)
 		fprintf(f, "%ld\n", (long)pid);
 		fclose(f);
 	}
-	t = wait_traffic(port, interval, start, timeout);
-	if (t < 0) {
-		fprintf(stderr, "benchtool: no traffic on port %d within %.0f ms\n", port, timeout);
-		return 1;
-	}
-	print_ms(t);
-	return 0;
+	return report_traffic(port, interval, start, timeout);
 }
 
 static int cmd_term_gone(int argc, char **argv)

@@ -29,6 +29,8 @@
 #   pid_alive PID            PID runs (and is not a zombie)
 #   ssh_children PID         print pids of PID's live children named ssh or stub-ssh
 #   ok NAME / not_ok NAME WHY / skip NAME WHY   result lines
+#   report NAME [FILE...]    ok NAME if $WHY is empty, else not ok with $WHY and
+#                            the files as diagnostics
 #   diag FILE...             copy files to stdout as "# " comment lines (for failures)
 #   log_has FILE REGEX       FILE has a line matching the ERE REGEX
 #   wait_log SECONDS FILE REGEX
@@ -38,6 +40,11 @@
 #   stub_pid FILE [N]        pid of the Nth (default: last) run in a STUB_LOG file
 #   stub_args FILE [N]       argv (quoted) of the Nth (default: last) run in a STUB_LOG
 #   stub_runs FILE           number of runs recorded in a STUB_LOG file (0 if none)
+#   args_case NAME WANT [VAR=VAL...] -- ARG...   one test: the stub ssh (exits 0
+#                            at once) gets WANT (quote_args form) from autossh ARG...
+#   fd_count PID / fd_list PID   number / list (fd=target) of PID's open descriptors
+#   zombie_count PID         zombie children of PID; _no_zombies PID: none
+#   cpu_ticks PID            utime + stime of PID in clock ticks
 #   bg_run [VAR=VAL...] CMD [ARG...]   start CMD in the background (tracked) with
 #                            SIGINT/SIGQUIT at default (sh would ignore them); sets BG_PID
 #   wait_exit SECONDS PID    wait for our background child PID to exit; sets
@@ -52,6 +59,18 @@
 ok() { printf 'ok %s\n' "$1"; }
 not_ok() { printf 'not ok %s: %s\n' "$1" "${2:-failed}"; }
 skip() { printf 'skip %s: %s\n' "$1" "${2:-skipped}"; }
+
+# report NAME [FILE...]: ok NAME if $WHY is empty, else not ok with $WHY
+# and the files as diagnostics.
+report() {
+	if [ -z "$WHY" ]; then
+		ok "$1"
+	else
+		not_ok "$1" "$WHY"
+		shift
+		diag "$@"
+	fi
+}
 
 # Print files as comment lines, so a failure explains itself without
 # confusing the runner (which only counts ok / not ok / skip lines).
@@ -145,23 +164,56 @@ stub_runs() {
 	fi
 }
 
-stub_pid() {
+# _stub_run FILE N SUBST: line N (default: the last) of a STUB_LOG file
+# through the sed substitution SUBST.
+_stub_run() {
 	[ -s "$1" ] || return 1
-	if [ -n "${2:-}" ]; then
-		sed -n "${2}s/ .*//p" "$1"
+	sed -n "${2:-\$}$3p" "$1"
+}
+
+stub_pid() { _stub_run "$1" "${2:-}" 's/ .*//'; }
+
+stub_args() { _stub_run "$1" "${2:-}" 's/^[0-9]* //'; }
+
+# args_case NAME EXPECTED_QUOTED [VAR=VAL...] -- ARG...: run autossh with the
+# stub (exits 0 at once, gate off) and compare the stub's argv. The
+# VAR=VAL words must hold no blanks.
+args_case() {
+	_ac_name=$1
+	_ac_want=$2
+	shift 2
+	_ac_env=
+	while [ "$1" != -- ]; do
+		_ac_env="$_ac_env $1"
+		shift
+	done
+	shift
+	rm -f "$T/argv.stub"
+	# shellcheck disable=SC2086
+	bg_run $_ac_env AUTOSSH_PATH="$STUB" STUB_LOG="$T/argv.stub" STUB_EXIT=0 AUTOSSH_GATETIME=0 \
+		AUTOSSH_LOGFILE="$T/argv.log" "$AUTOSSH" "$@" >"$T/argv.out" 2>&1
+	if ! wait_exit 10 "$BG_PID"; then
+		not_ok "$_ac_name" "autossh still running after 10 s"
+		return 0
+	fi
+	_ac_got=$(stub_args "$T/argv.stub" 1) || _ac_got='(ssh not started)'
+	if [ "$EXIT_STATUS" != 0 ]; then
+		not_ok "$_ac_name" "exit status $EXIT_STATUS, want 0; output: $(head -n 3 "$T/argv.out" | tr '\n' '|')"
+	elif [ "$_ac_got" != "$_ac_want" ]; then
+		not_ok "$_ac_name" "ssh got [$_ac_got], want [$_ac_want]"
 	else
-		sed -n '$s/ .*//p' "$1"
+		ok "$_ac_name"
 	fi
 }
 
-stub_args() {
-	[ -s "$1" ] || return 1
-	if [ -n "${2:-}" ]; then
-		sed -n "${2}s/^[0-9]* //p" "$1"
-	else
-		sed -n '$s/^[0-9]* //p' "$1"
-	fi
-}
+# ---------------------------------------------------------------- processes
+
+fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l | tr -d ' '; }
+fd_list() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -printf '%f=%l ' 2>/dev/null || :; }
+zombie_count() { ps -o stat= --ppid "$1" 2>/dev/null | awk '/^Z/ { n++ } END { print n + 0 }'; }
+_no_zombies() { [ "$(zombie_count "$1")" = 0 ]; }
+# utime + stime of PID in clock ticks (fields 14 and 15 of /proc/PID/stat).
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 
 # ssh_children PID: live children of PID whose command name is ssh or the stub.
 ssh_children() {

@@ -18,7 +18,8 @@
 #   probe_in_flight APID P   APID holds an established connection to port P
 #   stop_autossh PID         SIGTERM PID (our background child), wait <= 10 s
 #   re_escape TEXT           TEXT with ERE metacharacters escaped
-#   args_case NAME WANT [VAR=VAL...] -- ARG...   one test: what the stub ssh gets
+#   netns_sshd               start_sshd_netns; sets NETNS_WHY (empty if it runs)
+#   need_netns NAME          without a namespace sshd: skip / not ok NAME, 1
 
 # Variables set here are for the sourcing script.
 # shellcheck disable=SC2034
@@ -38,22 +39,9 @@ at_least() { [ "$(count "$2" "$3")" -ge "$1" ]; }
 time_reached() { [ "$(now_ms)" -ge "$1" ]; }
 
 tree_of() {
-	ps -e -o pid=,ppid= 2>/dev/null | awk -v roots=" $* " '
-		{ parent[$1] = $2; pids[++n] = $1 }
-		END {
-			k = split(roots, r, " ")
-			for (i = 1; i <= k; i++) if (r[i] != "") mark[r[i]] = 1
-			changed = 1
-			while (changed) {
-				changed = 0
-				for (i = 1; i <= n; i++) {
-					p = pids[i]
-					if (!(p in mark) && (parent[p] in mark)) { mark[p] = 1; changed = 1 }
-				}
-			}
-			for (p in mark) print p
-		}'
-	return 0
+	[ $# -gt 0 ] || return 0
+	printf '%s\n' "$@"
+	_descendants "$@"
 }
 
 freeze_sessions() {
@@ -112,33 +100,27 @@ re_escape() {
 	printf '%s' "$1" | sed 's/[][\.^$*+?(){}|/]/\\&/g'
 }
 
-# args_case NAME EXPECTED_QUOTED [VAR=VAL...] -- ARG...: run autossh with the
-# stub (exits 0 at once, gate off) and compare the stub's argv. The
-# VAR=VAL words must hold no blanks.
-args_case() {
-	_ac_name=$1
-	_ac_want=$2
-	shift 2
-	_ac_env=
-	while [ "$1" != -- ]; do
-		_ac_env="$_ac_env $1"
-		shift
-	done
-	shift
-	rm -f "$T/argv.stub"
-	# shellcheck disable=SC2086
-	bg_run $_ac_env AUTOSSH_PATH="$STUB" STUB_LOG="$T/argv.stub" STUB_EXIT=0 AUTOSSH_GATETIME=0 \
-		AUTOSSH_LOGFILE="$T/argv.log" "$AUTOSSH" "$@" >"$T/argv.out" 2>&1
-	if ! wait_exit 10 "$BG_PID"; then
-		not_ok "$_ac_name" "autossh still running after 10 s"
-		return 0
+# netns_sshd: start_sshd_netns; NETNS_WHY says why there is no namespace
+# sshd (empty if there is one), netns_rc is its status (2: unavailable).
+netns_sshd() {
+	netns_rc=0
+	start_sshd_netns || netns_rc=$?
+	NETNS_WHY=
+	if [ "$netns_rc" = 2 ]; then
+		NETNS_WHY="network namespaces unavailable (need root and a working 'ip netns')"
+	elif [ "$netns_rc" != 0 ]; then
+		NETNS_WHY="sshd in a network namespace did not start"
 	fi
-	_ac_got=$(stub_args "$T/argv.stub" 1) || _ac_got='(ssh not started)'
-	if [ "$EXIT_STATUS" != 0 ]; then
-		not_ok "$_ac_name" "exit status $EXIT_STATUS, want 0; output: $(head -n 3 "$T/argv.out" | tr '\n' '|')"
-	elif [ "$_ac_got" != "$_ac_want" ]; then
-		not_ok "$_ac_name" "ssh got [$_ac_got], want [$_ac_want]"
+}
+
+# need_netns NAME: print skip / not ok and return 1 without a namespace sshd.
+need_netns() {
+	[ -n "$NETNS_WHY" ] || return 0
+	if [ "$netns_rc" = 2 ]; then
+		skip "$1" "$NETNS_WHY"
 	else
-		ok "$_ac_name"
+		not_ok "$1" "$NETNS_WHY"
+		diag "$T/sshd.log"
 	fi
+	return 1
 }

@@ -34,11 +34,7 @@ RSS_SLACK=${SOAK_RSS_SLACK:-64}
 NAME=${SOAK_NAME:-soak}
 LOG=$T/soak.log
 
-fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l | tr -d ' '; }
-fd_list() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -printf '%f=%l ' 2>/dev/null || :; }
 rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
-zombie_count() { ps -o stat= --ppid "$1" 2>/dev/null | awk '/^Z/ { n++ } END { print n + 0 }'; }
-_no_zombies() { [ "$(zombie_count "$1")" = 0 ]; }
 
 # The live ssh child of autossh: the stub writes its pid as the first word
 # of its STUB_LOG line before it settles.

@@ -67,10 +67,19 @@ run_rscreen() {
 		>"$T/rs.out" 2>"$T/rs.err" || RC=$?
 }
 
-# Arguments the stub received, in quote_args form (the pid dropped).
-stub_args() {
-	[ -f "$1" ] || return 0
-	sed -n '1s/^[0-9]* //p' "$1"
+# rscreen_case NAME WANT [VAR=VALUE...] ./rscreen ARG...: rscreen exits 0
+# and runs autossh with the arguments WANT (quote_args form).
+rscreen_case() {
+	_rc_name=$1
+	_rc_want=$2
+	shift 2
+	run_rscreen "$@"
+	_rc_got=$(stub_args "$T/rs.log" 1) || _rc_got=
+	if [ "$RC" = 0 ] && [ "$_rc_got" = "$_rc_want" ]; then
+		ok "$_rc_name"
+	else
+		not_ok "$_rc_name" "exit $RC, ran [$_rc_got], want [$_rc_want]"
+	fi
 }
 
 t="rscreen is executable"
@@ -92,39 +101,21 @@ else
 	not_ok "$t" "exit $RC, stdout '$(head -n 1 "$T/rs.out")', stderr $(wc -c <"$T/rs.err") bytes"
 fi
 
-t="rscreen host options: autossh -M 20004 -t options host screen"
-run_rscreen ./rscreen gw1 -p 2222 -o 'ServerAliveInterval 30' -l me
-want=$(quote_args -M 20004 -t -p 2222 -o 'ServerAliveInterval 30' -l me gw1 'screen -e^Zz -D -R')
-got=$(stub_args "$T/rs.log")
-if [ "$RC" = 0 ] && [ "$got" = "$want" ]; then
-	ok "$t"
-else
-	not_ok "$t" "exit $RC, ran [$got], want [$want]"
-fi
+rscreen_case "rscreen host options: autossh -M 20004 -t options host screen" \
+	"$(quote_args -M 20004 -t -p 2222 -o 'ServerAliveInterval 30' -l me gw1 'screen -e^Zz -D -R')" \
+	./rscreen gw1 -p 2222 -o 'ServerAliveInterval 30' -l me
 
 t="rscreen passes autossh's exit status"
 run_rscreen STUB_EXIT=3 ./rscreen gw1
 if [ "$RC" = 3 ]; then ok "$t"; else not_ok "$t" "exit $RC, want 3"; fi
 
-t="rscreen with AUTOSSH_PORT: no -M"
-run_rscreen AUTOSSH_PORT=20000 ./rscreen gw1 -v
-want=$(quote_args -t -v gw1 'screen -e^Zz -D -R')
-got=$(stub_args "$T/rs.log")
-if [ "$RC" = 0 ] && [ "$got" = "$want" ]; then
-	ok "$t"
-else
-	not_ok "$t" "ran [$got], want [$want]"
-fi
+rscreen_case "rscreen with AUTOSSH_PORT: no -M" \
+	"$(quote_args -t -v gw1 'screen -e^Zz -D -R')" \
+	AUTOSSH_PORT=20000 ./rscreen gw1 -v
 
-t="rscreen with RSCREEN_COMMAND"
-run_rscreen RSCREEN_COMMAND='tmux new-session -A -s main' ./rscreen gw1
-want=$(quote_args -M 20004 -t gw1 'tmux new-session -A -s main')
-got=$(stub_args "$T/rs.log")
-if [ "$RC" = 0 ] && [ "$got" = "$want" ]; then
-	ok "$t"
-else
-	not_ok "$t" "ran [$got], want [$want]"
-fi
+rscreen_case "rscreen with RSCREEN_COMMAND" \
+	"$(quote_args -M 20004 -t gw1 'tmux new-session -A -s main')" \
+	RSCREEN_COMMAND='tmux new-session -A -s main' ./rscreen gw1
 
 # ---------------------------------------------------------------- autossh.host
 
@@ -147,7 +138,7 @@ rc=0
 env -u SSH_AUTH_SOCK PATH="$T/bin:$PATH" STUB_LOG="$T/host.log" STUB_EXIT=0 \
 	STUB_ENV="$T/host.env" sh autossh.host >"$T/host.out" 2>&1 || rc=$?
 want=$(quote_args -f -M 20000 -N -o ExitOnForwardFailure=yes -R 2200:localhost:22 tunnel@gateway.example.org)
-got=$(stub_args "$T/host.log")
+got=$(stub_args "$T/host.log" 1) || got=
 if [ "$rc" = 0 ] && [ "$got" = "$want" ] &&
 	log_has "$T/host.env" '^SSH_AUTH_SOCK=/nonexistent/agent.sock$' &&
 	log_has "$T/ssh-add.log" '^ssh-add /nonexistent/agent.sock$'; then
@@ -162,7 +153,7 @@ rm -f "$T/host.log" "$T/ssh-add.log"
 rc=0
 SSH_AUTH_SOCK=/existing/sock PATH="$T/bin:$PATH" STUB_LOG="$T/host.log" STUB_EXIT=0 \
 	sh autossh.host >"$T/host.out" 2>&1 || rc=$?
-got=$(stub_args "$T/host.log")
+got=$(stub_args "$T/host.log" 1) || got=
 if [ "$rc" = 0 ] && [ "$got" = "$want" ] && [ ! -f "$T/ssh-add.log" ]; then
 	ok "$t"
 else

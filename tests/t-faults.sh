@@ -31,15 +31,9 @@ start_target "$TP"
 
 # ---------------------------------------------------------------- helpers
 
-fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l | tr -d ' '; }
-fd_list() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -printf '%f=%l ' 2>/dev/null || :; }
-zombie_count() { ps -o stat= --ppid "$1" 2>/dev/null | awk '/^Z/ { n++ } END { print n + 0 }'; }
-# utime + stime of PID in clock ticks (fields 14 and 15 of /proc/PID/stat).
-cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 count_lines() { grep -Ec -- "$2" "$1" 2>/dev/null || :; }
 
 _fds_are() { [ "$(fd_count "$1")" = "$2" ]; }
-_no_zombies() { [ "$(zombie_count "$1")" = 0 ]; }
 
 # The one ssh child of autossh $A, or nothing.
 ssh_pid() { ssh_children "$A" | head -n 1; }
@@ -100,18 +94,6 @@ stop_autossh() {
 	fi
 }
 
-# report NAME [FILE...]: ok, or not ok with $WHY and the files as diagnostics.
-report() {
-	_r_name=$1
-	shift
-	if [ -z "$WHY" ]; then
-		ok "$_r_name"
-	else
-		not_ok "$_r_name" "$WHY"
-		diag "$@"
-	fi
-}
-
 # grace_list LOG: the "sleeping for grace time N secs" values, in order.
 grace_list() {
 	sed -n 's/.*: sleeping for grace time \([0-9]*\) secs$/\1/p' "$1" | tr '\n' ' '
@@ -119,6 +101,15 @@ grace_list() {
 
 # SPEC §5.4 with POLL 30: the waits after the nine quick starts.
 GRACE_POLL30="1 2 3 4 6 8 10 12 14 16 19 22 25 28 30 30 30 30 30 30 "
+
+# grace_check GRACES: sets WHY unless the waits GRACES (grace_list) are a
+# prefix of GRACE_POLL30.
+grace_check() {
+	case $GRACE_POLL30 in
+	"$1"*) ;;
+	*) WHY="grace waits '$1', want a prefix of '$GRACE_POLL30' (SPEC §5.4, POLL 30)" ;;
+	esac
+}
 
 BASE_FDS=
 
@@ -171,23 +162,6 @@ thaw() {
 	FROZEN=
 }
 
-# The session processes below the listening sshd, and their descendants.
-session_tree() {
-	ps -e -o pid=,ppid= | awk -v root="$SSHD_PID" '
-		{ parent[$1] = $2; pid[++n] = $1 }
-		END {
-			mark[root] = 1
-			do {
-				changed = 0
-				for (i = 1; i <= n; i++)
-					if (!(pid[i] in mark) && (parent[pid[i]] in mark)) {
-						mark[pid[i]] = 1; changed = 1
-					}
-			} while (changed)
-			for (p in mark) if (p != root) print p
-		}'
-}
-
 name="faults: server frozen (SIGSTOP) with -M 0 and ServerAlive: ssh exits 255, autossh restarts, tunnel works"
 WHY=
 if ! start_tunnel freeze 0 "-o ServerAliveInterval=1 -o ServerAliveCountMax=2" AUTOSSH_POLL=30; then
@@ -195,7 +169,8 @@ if ! start_tunnel freeze 0 "-o ServerAliveInterval=1 -o ServerAliveCountMax=2" A
 else
 	base=$(fd_count "$A")
 	old=$(ssh_pid)
-	FROZEN=$(session_tree | tr '\n' ' ')
+	# The session processes below the listening sshd, and theirs.
+	FROZEN=$(_descendants "$SSHD_PID" | tr '\n' ' ')
 	if [ -z "$FROZEN" ]; then
 		WHY="no sshd session process to freeze"
 	else
@@ -248,10 +223,7 @@ else
 	elif [ -z "$graces" ]; then
 		WHY="no 'sleeping for grace time' in the log after $starts starts"
 	else
-		case $GRACE_POLL30 in
-		"$graces"*) ;;
-		*) WHY="grace waits '$graces', want a prefix of '$GRACE_POLL30' (SPEC §5.4, POLL 30)" ;;
-		esac
+		grace_check "$graces"
 	fi
 	if [ -z "$WHY" ]; then
 		if ! wait_for 40 tunnel_ok "$LP"; then
@@ -300,10 +272,7 @@ else
 	elif [ "$quick" != 9 ]; then
 		WHY="$quick starts before the first backoff wait, want 9 (SPEC §5.4, POLL 30)"
 	else
-		case $GRACE_POLL30 in
-		"$graces"*) ;;
-		*) WHY="grace waits '$graces', want a prefix of '$GRACE_POLL30'" ;;
-		esac
+		grace_check "$graces"
 	fi
 	if [ -z "$WHY" ] && ! log_has "$LOG" ': ssh exited with error status 255; restarting ssh$'; then
 		WHY="log lacks 'ssh exited with error status 255; restarting ssh'"
@@ -324,16 +293,25 @@ report "$name" "$LOG"
 
 # ---------------------------------------------------------------- ssh ignores SIGTERM
 
+# start_ignterm NAME: autossh -M 0 over a stub ssh that ignores SIGTERM,
+# log $LOG=$T/NAME.log, runs in $T/NAME.stub; sets A, and S to the stub's
+# pid once it runs (within 10 s; else WHY).
+start_ignterm() {
+	LOG=$T/$1.log
+	bg_run AUTOSSH_PATH="$STUB" STUB_LOG="$T/$1.stub" STUB_IGNORE_TERM=1 \
+		AUTOSSH_LOGFILE="$LOG" AUTOSSH_GATETIME=0 "$AUTOSSH" -M 0 host >"$T/$1.out" 2>&1
+	A=$BG_PID
+	if ! wait_for 10 log_has "$T/$1.stub" .; then
+		WHY="stub ssh never started"
+	else
+		S=$(stub_pid "$T/$1.stub")
+	fi
+}
+
 name="faults: ssh ignoring SIGTERM: stopping autossh kills it after ~2 s with the warning"
 WHY=
-LOG=$T/ignterm.log
-bg_run AUTOSSH_PATH="$STUB" STUB_LOG="$T/ignterm.stub" STUB_IGNORE_TERM=1 \
-	AUTOSSH_LOGFILE="$LOG" AUTOSSH_GATETIME=0 "$AUTOSSH" -M 0 host >"$T/ignterm.out" 2>&1
-A=$BG_PID
-if ! wait_for 10 log_has "$T/ignterm.stub" .; then
-	WHY="stub ssh never started"
-else
-	S=$(stub_pid "$T/ignterm.stub")
+start_ignterm ignterm
+if [ -z "$WHY" ]; then
 	t0=$(now_ms)
 	kill -TERM "$A"
 	if ! wait_exit 10 "$A"; then
@@ -355,15 +333,9 @@ report "$name" "$LOG"
 
 name="faults: ssh ignoring SIGTERM: SIGUSR1 restart kills it after ~2 s and starts a new one"
 WHY=
-LOG=$T/ignterm2.log
-bg_run AUTOSSH_PATH="$STUB" STUB_LOG="$T/ignterm2.stub" STUB_IGNORE_TERM=1 \
-	AUTOSSH_LOGFILE="$LOG" AUTOSSH_GATETIME=0 "$AUTOSSH" -M 0 host >"$T/ignterm2.out" 2>&1
-A=$BG_PID
+start_ignterm ignterm2
 _two_stubs() { [ "$(stub_runs "$T/ignterm2.stub")" -ge 2 ]; }
-if ! wait_for 10 log_has "$T/ignterm2.stub" .; then
-	WHY="stub ssh never started"
-else
-	S=$(stub_pid "$T/ignterm2.stub")
+if [ -z "$WHY" ]; then
 	base=$(fd_count "$A")
 	t0=$(now_ms)
 	kill -USR1 "$A"

@@ -112,25 +112,25 @@ stop_autossh "$a"
 
 # ---------------------------------------------------------------- real sshd in a namespace
 
-netns_rc=0
-start_sshd_netns || netns_rc=$?
-NETNS_WHY=
-if [ "$netns_rc" = 2 ]; then
-	NETNS_WHY="network namespaces unavailable (need root and a working 'ip netns')"
-elif [ "$netns_rc" != 0 ]; then
-	NETNS_WHY="sshd in a network namespace did not start"
-fi
+netns_sshd
 
-# need_netns NAME: print skip / not ok and return 1 without a namespace sshd.
-need_netns() {
-	[ -n "$NETNS_WHY" ] || return 0
-	if [ "$netns_rc" = 2 ]; then
-		skip "$1" "$NETNS_WHY"
-	else
-		not_ok "$1" "$NETNS_WHY"
-		diag "$T/sshd.log"
+# start_tunnel NAME MONITOR [VAR=VAL...]: autossh -M MONITOR (debug, gate
+# off, log $T/NAME.log) with -L $lp to the target on $tp in the namespace;
+# sets a. why stays empty if the tunnel passes traffic within 15 s and
+# autossh has an ssh child (SSH1).
+start_tunnel() {
+	_st_name=$1
+	_st_mon=$2
+	shift 2
+	bg_run AUTOSSH_LOGFILE="$T/$_st_name.log" AUTOSSH_DEBUG=1 "$@" AUTOSSH_GATETIME=0 \
+		"$AUTOSSH" -M "$_st_mon" -N -F "$SSH_CFG" -L "$lp:127.0.0.1:$tp" testhost >"$T/$_st_name.out" 2>&1
+	a=$BG_PID
+	why=
+	if ! wait_for 15 tunnel_ok "$lp"; then
+		why="the -L tunnel never passed traffic"
+	elif ! first_ssh "$a"; then
+		why="no ssh child"
 	fi
-	return 1
 }
 
 # ---- loop mode, healthy link
@@ -218,15 +218,8 @@ if need_netns "$name"; then
 	if ! start_target "$tp" "$NS"; then
 		not_ok "$name" "target service did not start"
 	else
-		bg_run AUTOSSH_LOGFILE="$T/frozen.log" AUTOSSH_DEBUG=1 AUTOSSH_POLL=$poll AUTOSSH_GATETIME=0 \
-			"$AUTOSSH" -M "$p" -N -F "$SSH_CFG" -L "$lp:127.0.0.1:$tp" testhost >"$T/frozen.out" 2>&1
-		a=$BG_PID
-		why=
-		if ! wait_for 15 tunnel_ok "$lp"; then
-			why="the -L tunnel never passed traffic"
-		elif ! first_ssh "$a"; then
-			why="no ssh child"
-		else
+		start_tunnel frozen "$p" AUTOSSH_POLL=$poll
+		if [ -z "$why" ]; then
 			s1=$SSH1
 			# Freeze one second after the tunnel came up.
 			wait_for 2 time_reached $(($(now_ms) + 1000)) || :
@@ -292,15 +285,8 @@ if need_netns "$name"; then
 	if ! start_echo "$e" "$NS" || ! start_target "$tp" "$NS"; then
 		not_ok "$name" "echo or target service did not start"
 	else
-		bg_run AUTOSSH_LOGFILE="$T/hole.log" AUTOSSH_DEBUG=1 AUTOSSH_POLL=$poll AUTOSSH_GATETIME=0 \
-			"$AUTOSSH" -M "$p:$e" -N -F "$SSH_CFG" -L "$lp:127.0.0.1:$tp" testhost >"$T/hole.out" 2>&1
-		a=$BG_PID
-		why=
-		if ! wait_for 15 tunnel_ok "$lp"; then
-			why="the -L tunnel never passed traffic"
-		elif ! first_ssh "$a"; then
-			why="no ssh child"
-		else
+		start_tunnel hole "$p:$e" AUTOSSH_POLL=$poll
+		if [ -z "$why" ]; then
 			s1=$SSH1
 			t_hole=$(now_ms)
 			if ! ip netns exec "$NS" ip link set "$VETH_NS" down; then
@@ -353,15 +339,9 @@ else
 	lp=$(free_port)
 	tp=$(free_port)
 	start_target "$tp" "$NS" || :
-	bg_run AUTOSSH_LOGFILE="$T/flight.log" AUTOSSH_DEBUG=1 AUTOSSH_POLL=60 AUTOSSH_FIRST_POLL=5 \
-		AUTOSSH_GATETIME=0 "$AUTOSSH" -M "$p" -N -F "$SSH_CFG" -L "$lp:127.0.0.1:$tp" testhost \
-		>"$T/flight.out" 2>&1
-	a=$BG_PID
-	why=
-	if ! wait_for 15 tunnel_ok "$lp"; then
-		why="the -L tunnel never passed traffic"
-	elif ! first_ssh "$a"; then
-		why="no ssh child"
+	start_tunnel flight "$p" AUTOSSH_POLL=60 AUTOSSH_FIRST_POLL=5
+	if [ -n "$why" ]; then
+		:
 	elif ! freeze_sessions; then
 		why="no server-side session to freeze"
 	elif ! wait_for 15 probe_in_flight "$a" "$p"; then

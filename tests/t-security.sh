@@ -15,16 +15,6 @@ set -eu
 . tests/lib.sh
 lib_init security
 
-report() {
-	if [ -z "$WHY" ]; then
-		ok "$1"
-	else
-		not_ok "$1" "$WHY"
-		shift
-		diag "$@"
-	fi
-}
-
 # stop A: SIGTERM, bounded wait.
 stop() {
 	kill -TERM "$1" 2>/dev/null || :
@@ -93,6 +83,29 @@ fi
 # fds_of FILE: the descriptor numbers in a STUB_FDS file.
 fds_of() { awk '{ printf "%s%s", sep, $1; sep = " " }' "$1"; }
 
+# coe_check NAME: the first ssh of autossh $A (monitor port $P; stub files
+# $T/NAME.*) inherited only 0 1 2; then, once a probe passed through a socat
+# loop from P to P+1, the same for a second ssh after SIGUSR1. Sets WHY.
+coe_check() {
+	if [ "$(fds_of "$T/$1.fds")" != "0 1 2" ]; then
+		WHY="first ssh inherited: $(tr '\n' ',' <"$T/$1.fds")"
+		return 0
+	fi
+	socat "TCP-LISTEN:$P,bind=127.0.0.1,reuseaddr,fork" "TCP:127.0.0.1:$((P + 1))" \
+		</dev/null >/dev/null 2>>"$T/socat.log" &
+	track_pid "$!"
+	if ! wait_log 15 "$T/$1.log" ': connection ok$'; then
+		WHY="no passing probe through the socat loop within 15 s"
+	else
+		kill -USR1 "$A"
+		if ! wait_for 10 _runs_at_least "$T/$1.stub" 2; then
+			WHY="no second ssh after SIGUSR1"
+		elif [ "$(fds_of "$T/$1.fds")" != "0 1 2" ]; then
+			WHY="second ssh inherited: $(tr '\n' ',' <"$T/$1.fds")"
+		fi
+	fi
+}
+
 # After a probe socket, the notify socket, the status file and the log have
 # all been opened, a second ssh (SIGUSR1) must still see only 0 1 2. A
 # socat forwarding 127.0.0.1:P to P+1 plays ssh's loop, so probes pass.
@@ -107,22 +120,8 @@ bg_run AUTOSSH_PATH="$STUB" STUB_LOG="$T/coe.stub" STUB_FDS="$T/coe.fds" AUTOSSH
 A=$BG_PID
 if ! wait_for 10 log_has "$T/coe.stub" .; then
 	WHY="ssh never started: $(head -n 2 "$T/coe.out" | tr '\n' '|')"
-elif [ "$(fds_of "$T/coe.fds")" != "0 1 2" ]; then
-	WHY="first ssh inherited: $(tr '\n' ',' <"$T/coe.fds")"
 else
-	socat "TCP-LISTEN:$P,bind=127.0.0.1,reuseaddr,fork" "TCP:127.0.0.1:$((P + 1))" \
-		</dev/null >/dev/null 2>>"$T/socat.log" &
-	track_pid "$!"
-	if ! wait_log 15 "$T/coe.log" ': connection ok$'; then
-		WHY="no passing probe through the socat loop within 15 s"
-	else
-		kill -USR1 "$A"
-		if ! wait_for 10 _runs_at_least "$T/coe.stub" 2; then
-			WHY="no second ssh after SIGUSR1"
-		elif [ "$(fds_of "$T/coe.fds")" != "0 1 2" ]; then
-			WHY="second ssh inherited: $(tr '\n' ',' <"$T/coe.fds")"
-		fi
-	fi
+	coe_check coe
 fi
 stop "$A"
 report "$name" "$T/coe.log" "$T/coe.fds"
@@ -143,23 +142,11 @@ if [ "$rc" != 0 ] || [ -z "$A" ]; then
 	WHY="autossh -f: exit status $rc, pidfile pid '${A:-none}'"
 elif ! wait_for 10 log_has "$T/coef.stub" .; then
 	WHY="ssh never started"
-elif [ "$(fds_of "$T/coef.fds")" != "0 1 2" ]; then
-	WHY="first ssh inherited: $(tr '\n' ',' <"$T/coef.fds")"
 else
-	socat "TCP-LISTEN:$P,bind=127.0.0.1,reuseaddr,fork" "TCP:127.0.0.1:$((P + 1))" \
-		</dev/null >/dev/null 2>>"$T/socat.log" &
-	track_pid "$!"
-	if ! wait_log 15 "$T/coef.log" ': connection ok$'; then
-		WHY="no passing probe through the socat loop within 15 s"
-	else
-		kill -USR1 "$A"
-		if ! wait_for 10 _runs_at_least "$T/coef.stub" 2; then
-			WHY="no second ssh after SIGUSR1"
-		elif [ "$(fds_of "$T/coef.fds")" != "0 1 2" ]; then
-			WHY="second ssh inherited: $(tr '\n' ',' <"$T/coef.fds")"
-		elif ! awk '$1 == 0 || $1 == 1 { if ($2 != "/dev/null") bad = 1 } END { exit bad }' "$T/coef.fds"; then
-			WHY="ssh's stdin/stdout are not /dev/null: $(tr '\n' ',' <"$T/coef.fds")"
-		fi
+	coe_check coef
+	if [ -z "$WHY" ] &&
+		! awk '$1 == 0 || $1 == 1 { if ($2 != "/dev/null") bad = 1 } END { exit bad }' "$T/coef.fds"; then
+		WHY="ssh's stdin/stdout are not /dev/null: $(tr '\n' ',' <"$T/coef.fds")"
 	fi
 fi
 [ -z "$A" ] || stop "$A"

@@ -179,25 +179,7 @@ fi
 
 # ---------------------------------------------------------------- real sshd in a namespace
 
-netns_rc=0
-start_sshd_netns || netns_rc=$?
-NETNS_WHY=
-if [ "$netns_rc" = 2 ]; then
-	NETNS_WHY="network namespaces unavailable (need root and a working 'ip netns')"
-elif [ "$netns_rc" != 0 ]; then
-	NETNS_WHY="sshd in a network namespace did not start"
-fi
-
-need_netns() {
-	[ -n "$NETNS_WHY" ] || return 0
-	if [ "$netns_rc" = 2 ]; then
-		skip "$1" "$NETNS_WHY"
-	else
-		not_ok "$1" "$NETNS_WHY"
-		diag "$T/sshd.log"
-	fi
-	return 1
-}
+netns_sshd
 
 # ---- IPv6 monitor address, loop mode
 

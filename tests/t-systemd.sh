@@ -123,6 +123,25 @@ stop_autossh() {
 
 ms_since() { echo $(($(now_ms) - $1)); }
 
+# stop_notified NAME: SIGTERM autossh $A; sets why unless it exits within
+# 10 s and the datagrams on NAME are STATUS=starting first, READY=1 and
+# STATUS=connected next (SPEC fixes no order between the two), then
+# STATUS=stopping (optional) and STOPPING=1 last.
+stop_notified() {
+	stop_autossh "$A"
+	if [ -z "$EXIT_STATUS" ]; then
+		why="autossh still runs 10 s after SIGTERM"
+	elif ! wait_msg 5 "$1" '^STOPPING=1$'; then
+		why="no STOPPING=1 after SIGTERM"
+	else
+		_sn_seq=$(notify_seq "$1")
+		case $_sn_seq in
+		SRCP | SCRP | SRCXP | SCRXP) ;;
+		*) why="datagram sequence $_sn_seq (S=STATUS=starting R=READY C=STATUS=connected X=STATUS=stopping P=STOPPING), want S, R and C in either order, X optional, P last" ;;
+		esac
+	fi
+}
+
 # ================================================================ notify, echo mode
 
 start_sshd
@@ -153,21 +172,7 @@ else
 	elif ! wait_msg 5 n1 '^STATUS=connected'; then
 		why="no STATUS=connected"
 	else
-		stop_autossh "$A"
-		if [ -z "$EXIT_STATUS" ]; then
-			why="autossh still runs 10 s after SIGTERM"
-		elif ! wait_msg 5 n1 '^STOPPING=1$'; then
-			why="no STOPPING=1 after SIGTERM"
-		else
-			# STATUS=starting first; READY=1 and STATUS=connected next (SPEC
-			# fixes no order between the two); STATUS=stopping may come before
-			# STOPPING=1, which is last.
-			seq=$(notify_seq n1)
-			case $seq in
-			SRCP | SCRP | SRCXP | SCRXP) ;;
-			*) why="datagram sequence $seq (S=STATUS=starting R=READY C=STATUS=connected X=STATUS=stopping P=STOPPING), want S, R and C in either order, X optional, P last" ;;
-			esac
-		fi
+		stop_notified n1
 	fi
 fi
 if [ -n "$why" ]; then
@@ -205,16 +210,7 @@ else
 		elif ! wait_msg 5 n2 '^STATUS=connected'; then
 			why="no STATUS=connected"
 		else
-			stop_autossh "$A"
-			if ! wait_msg 5 n2 '^STOPPING=1$'; then
-				why="no STOPPING=1 after SIGTERM"
-			else
-				seq=$(notify_seq n2)
-				case $seq in
-				SRCP | SCRP | SRCXP | SCRXP) ;;
-				*) why="datagram sequence $seq, want S, R and C in either order, X optional, P last" ;;
-				esac
-			fi
+			stop_notified n2
 		fi
 	fi
 fi

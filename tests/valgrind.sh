@@ -83,16 +83,6 @@ vg_check() {
 	fi
 }
 
-report() {
-	if [ -z "$WHY" ]; then
-		ok "$1"
-	else
-		not_ok "$1" "$WHY"
-		shift
-		diag "$@"
-	fi
-}
-
 # vg_stop PID: SIGTERM, wait (valgrind is slow to wind down).
 vg_stop() {
 	kill -TERM "$1" 2>/dev/null || :
