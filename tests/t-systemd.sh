@@ -453,9 +453,15 @@ status_reader() {
 			echo "status file missing" >>"$2.bad"
 		fi
 		_sr_reads=$((_sr_reads + 1))
+		echo "$_sr_reads" >"$2.count"
 		sleep 0.01
 	done
 	echo "$_sr_reads $_sr_bad" >"$2"
+}
+
+# reader_has_read N: the status reader has read the file at least N times.
+reader_has_read() {
+	[ "$(cat "$T/reader.count" 2>/dev/null)" -ge "$1" ] 2>/dev/null
 }
 
 ST=$T/status
@@ -537,6 +543,9 @@ else
 			why="pid=$(status_get "$ST" pid), autossh is $A"
 		fi
 	fi
+	# On a loaded machine the restart can be over after a few reads: let
+	# the reader go on (bounded) until it has read the file 20 times.
+	wait_for 15 reader_has_read 20 || :
 	: >"$T/reader.stop"
 	if ! wait_gone 5 "$R" || [ ! -s "$T/reader" ]; then
 		why2="the reader did not finish"
@@ -578,8 +587,14 @@ check_is() {
 	[ -n "$CHECK_OUT" ] && [ "$(printf '%s\n' "$CHECK_OUT" | wc -l)" = 1 ]
 }
 
+# connected_and_healthy: state=connected and --check says 0 (a probe may
+# have failed on a loaded machine just before; wait for it to settle).
+connected_and_healthy() {
+	status_is "$ST" state=connected && check_is 0
+}
+
 name="check: healthy tunnel: exit 0, one line"
-if status_is "$ST" state=connected && check_is 0; then
+if wait_for 15 connected_and_healthy; then
 	cp "$ST" "$T/status.copy"
 	ok "$name"
 else
