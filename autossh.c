@@ -2422,16 +2422,67 @@ static void fail_setup(const char *line, int *ready_fd)
 	exit(1);
 }
 
+/* Everything before the fork: environment, paths, log, monitor ports, watchdog. */
+static void prepare(struct config *cfg, struct state *st, int *ready_fd)
+{
+	char err[ERRLEN], why[256];
+
+	cfg->ssh_envp = filtered_environment(environ);
+	if (cfg->background)
+		make_paths_absolute(cfg);
+	if (log_setup(cfg, why, sizeof why) != 0) {
+		char shown[256];
+		snprintf(err, sizeof err, "%s: AUTOSSH_LOGFILE: invalid value \"%s\" (%s)", cfg->progname,
+			 printable(cfg->logfile, shown, sizeof shown), why);
+		fail_setup(err, ready_fd);
+	}
+	memset(st, 0, sizeof *st);
+	st->cfg = cfg;
+	st->stderr_fd = st->ready_fd = -1;
+	st->probe.conn_fd = st->probe.reply_fd = -1;
+	strcpy(st->last_exit, "none");
+	if (setup_monitor(cfg, &st->listener, err, sizeof err) != 0)
+		fail_setup(err, ready_fd);
+	if (cfg->watchdog_usec > 0 &&
+	    (cfg->watchdog_pid == NULL || decimal_or_minus1(cfg->watchdog_pid) == (long long)getpid()))
+		st->watchdog_interval_ms = cfg->watchdog_usec / 2000 > 0 ? cfg->watchdog_usec / 2000 : 1;
+}
+
+/* In the process that supervises: signals, pidfile, deadlines. */
+static void become_supervisor(struct config *cfg, struct state *st, int *ready_fd, long long started,
+			      char *pidline, size_t pidline_len)
+{
+	char err[ERRLEN];
+
+	rng_seed((uint64_t)getpid() << 32 ^ (uint64_t)time(NULL) ^ (uint64_t)started);
+	if (install_signals(&st->self_pipe) != 0) {
+		snprintf(err, sizeof err, "%s: internal error: self-pipe: %s", cfg->progname, strerror(errno));
+		fail_setup(err, ready_fd);
+	}
+	snprintf(pidline, pidline_len, "%ld\n", (long)getpid());
+	if (cfg->pidfile && write_file_atomically(cfg->pidfile, pidline) != 0) {
+		char shown[256];
+		snprintf(err, sizeof err, "%s: AUTOSSH_PIDFILE: invalid value \"%s\" (%s)", cfg->progname,
+			 printable(cfg->pidfile, shown, sizeof shown), strerror(errno));
+		fail_setup(err, ready_fd);
+	}
+	st->ready_fd = *ready_fd;
+	log_startup_notes(cfg);
+	if (cfg->maxlifetime > 0)
+		st->lifetime_deadline = started + cfg->maxlifetime * 1000LL;
+	if (st->watchdog_interval_ms)
+		st->next_watchdog_at = monotime_ms() + st->watchdog_interval_ms;
+}
+
 int main(int argc, char **argv)
 {
 	static struct config cfg;
 	struct state st;
-	char err[ERRLEN], why[256], pidline[32], shown[256];
+	char err[ERRLEN], pidline[32];
 	int ready_fd = -1;
 	long long started = monotime_ms();
 
 	close_inherited_on_exec();
-
 	switch (parse_config(argc, argv, real_getenv, &cfg, err, sizeof err)) {
 	case PARSE_VERSION:
 		printf("%s %s\n", cfg.progname, VERSION);
@@ -2451,45 +2502,12 @@ int main(int argc, char **argv)
 	case PARSE_RUN:
 		break;
 	}
-	cfg.ssh_envp = filtered_environment(environ);
-	if (cfg.background)
-		make_paths_absolute(&cfg);
-	if (log_setup(&cfg, why, sizeof why) != 0) {
-		snprintf(err, sizeof err, "%s: AUTOSSH_LOGFILE: invalid value \"%s\" (%s)", cfg.progname,
-			 printable(cfg.logfile, shown, sizeof shown), why);
-		fail_setup(err, &ready_fd);
-	}
-	memset(&st, 0, sizeof st);
-	st.cfg = &cfg;
-	st.stderr_fd = -1;
-	st.probe.conn_fd = st.probe.reply_fd = -1;
-	strcpy(st.last_exit, "none");
-	if (setup_monitor(&cfg, &st.listener, err, sizeof err) != 0)
-		fail_setup(err, &ready_fd);
-	if (cfg.watchdog_usec > 0 &&
-	    (cfg.watchdog_pid == NULL || decimal_or_minus1(cfg.watchdog_pid) == (long long)getpid()))
-		st.watchdog_interval_ms = cfg.watchdog_usec / 2000 > 0 ? cfg.watchdog_usec / 2000 : 1;
+	prepare(&cfg, &st, &ready_fd);
 	if (cfg.background && (ready_fd = go_background(&cfg)) < 0) {
 		snprintf(err, sizeof err, "%s: cannot go to the background: %s", cfg.progname, strerror(errno));
 		fail_setup(err, &ready_fd);
 	}
-	rng_seed((uint64_t)getpid() << 32 ^ (uint64_t)time(NULL) ^ (uint64_t)started);
-	if (install_signals(&st.self_pipe) != 0) {
-		snprintf(err, sizeof err, "%s: internal error: self-pipe: %s", cfg.progname, strerror(errno));
-		fail_setup(err, &ready_fd);
-	}
-	snprintf(pidline, sizeof pidline, "%ld\n", (long)getpid());
-	if (cfg.pidfile && write_file_atomically(cfg.pidfile, pidline) != 0) {
-		snprintf(err, sizeof err, "%s: AUTOSSH_PIDFILE: invalid value \"%s\" (%s)", cfg.progname,
-			 printable(cfg.pidfile, shown, sizeof shown), strerror(errno));
-		fail_setup(err, &ready_fd);
-	}
-	st.ready_fd = ready_fd;
-	log_startup_notes(&cfg);
-	if (cfg.maxlifetime > 0)
-		st.lifetime_deadline = started + cfg.maxlifetime * 1000LL;
-	if (st.watchdog_interval_ms)
-		st.next_watchdog_at = monotime_ms() + st.watchdog_interval_ms;
+	become_supervisor(&cfg, &st, &ready_fd, started, pidline, sizeof pidline);
 	run_loop(&st);
 	tell_foreground(&st.ready_fd, NULL);
 	notify_send(cfg.notify_socket, "STOPPING=1");
