@@ -458,6 +458,15 @@ static const char *printable(const char *value, char *buf, size_t len)
 	return buf;
 }
 
+/* The one form of a bad-value message: `progname: NAME: invalid value "value" (why)`. */
+static void format_invalid(char *err, size_t err_len, const char *progname, const char *name, const char *value,
+			   const char *why)
+{
+	char shown[256];
+	snprintf(err, err_len, "%s: %s: invalid value \"%s\" (%s)", progname, name,
+		 printable(value, shown, sizeof shown), why);
+}
+
 struct env_ctx {
 	env_lookup lookup;
 	const char *progname;
@@ -474,9 +483,7 @@ static const char *env_value(struct env_ctx *ctx, const char *name)
 
 static int env_invalid(struct env_ctx *ctx, const char *name, const char *value, const char *expected)
 {
-	char shown[256];
-	snprintf(ctx->err, ctx->err_len, "%s: %s: invalid value \"%s\" (%s)", ctx->progname, name,
-		 printable(value, shown, sizeof shown), expected);
+	format_invalid(ctx->err, ctx->err_len, ctx->progname, name, value, expected);
 	return -1;
 }
 
@@ -818,7 +825,7 @@ static int open_log_file(const char *path)
 {
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
 	if (fd >= 0)
-		fcntl(fd, F_SETFL, O_WRONLY | O_APPEND);
+		fcntl(fd, F_SETFL, O_APPEND);  /* blocking again; the access mode is not a status flag */
 	return fd;
 }
 
@@ -1939,16 +1946,16 @@ static void probe_now(struct state *st, long long now)
 
 static void fire_lifetime(struct state *st, long long now)
 {
-		logmsg(LOG_INFO, "exceeded maximum time to live, shutting down");
-		st->lifetime_deadline = 0;
-		st->exit_status = 0;
-		st->exit_signal = 0;
-		if (st->phase == PHASE_RUNNING)
-			stop_ssh(st, AFTER_EXIT, now);
-		else if (st->phase == PHASE_STOPPING)
-			st->after_stop = AFTER_EXIT;
-		else
-			finish(st, 0, 0);
+	logmsg(LOG_INFO, "exceeded maximum time to live, shutting down");
+	st->lifetime_deadline = 0;
+	st->exit_status = 0;
+	st->exit_signal = 0;
+	if (st->phase == PHASE_RUNNING)
+		stop_ssh(st, AFTER_EXIT, now);
+	else if (st->phase == PHASE_STOPPING)
+		st->after_stop = AFTER_EXIT;
+	else
+		finish(st, 0, 0);
 }
 
 /* Deadlines of a running ssh: proven, connect deadline, probe timeout, next probe. */
@@ -2313,18 +2320,15 @@ struct status_snapshot {
 	long long pid, last_probe_ok, poll, first_poll, net_timeout_ms;
 };
 
+/* Set *out if this line's key is the one wanted. */
+static void take_number(const char *key, const char *wanted, const char *value, long long *out)
+{
+	if (strcmp(key, wanted) == 0)
+		*out = decimal_or_minus1(value);
+}
+
 static void read_status_line(struct status_snapshot *snap, char *line)
 {
-	static const struct {
-		const char *key;
-		size_t offset;
-	} numbers[] = {
-		{ "pid", offsetof(struct status_snapshot, pid) },
-		{ "last_probe_ok", offsetof(struct status_snapshot, last_probe_ok) },
-		{ "poll", offsetof(struct status_snapshot, poll) },
-		{ "first_poll", offsetof(struct status_snapshot, first_poll) },
-		{ "net_timeout_ms", offsetof(struct status_snapshot, net_timeout_ms) },
-	};
 	char *value = strchr(line, '=');
 
 	if (value == NULL)
@@ -2335,9 +2339,11 @@ static void read_status_line(struct status_snapshot *snap, char *line)
 		snprintf(snap->state, sizeof snap->state, "%s", value);
 	else if (strcmp(line, "monitor") == 0)
 		snprintf(snap->monitor, sizeof snap->monitor, "%s", value);
-	for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
-		if (strcmp(line, numbers[i].key) == 0)
-			*(long long *)((char *)snap + numbers[i].offset) = decimal_or_minus1(value);
+	take_number(line, "pid", value, &snap->pid);
+	take_number(line, "last_probe_ok", value, &snap->last_probe_ok);
+	take_number(line, "poll", value, &snap->poll);
+	take_number(line, "first_poll", value, &snap->first_poll);
+	take_number(line, "net_timeout_ms", value, &snap->net_timeout_ms);
 }
 
 /* autossh --check STATUSFILE (SPEC §10.8). */
@@ -2431,9 +2437,7 @@ static void prepare(struct config *cfg, struct state *st, int *ready_fd)
 	if (cfg->background)
 		make_paths_absolute(cfg);
 	if (log_setup(cfg, why, sizeof why) != 0) {
-		char shown[256];
-		snprintf(err, sizeof err, "%s: AUTOSSH_LOGFILE: invalid value \"%s\" (%s)", cfg->progname,
-			 printable(cfg->logfile, shown, sizeof shown), why);
+		format_invalid(err, sizeof err, cfg->progname, "AUTOSSH_LOGFILE", cfg->logfile, why);
 		fail_setup(err, ready_fd);
 	}
 	memset(st, 0, sizeof *st);
@@ -2461,9 +2465,7 @@ static void become_supervisor(struct config *cfg, struct state *st, int *ready_f
 	}
 	snprintf(pidline, pidline_len, "%ld\n", (long)getpid());
 	if (cfg->pidfile && write_file_atomically(cfg->pidfile, pidline) != 0) {
-		char shown[256];
-		snprintf(err, sizeof err, "%s: AUTOSSH_PIDFILE: invalid value \"%s\" (%s)", cfg->progname,
-			 printable(cfg->pidfile, shown, sizeof shown), strerror(errno));
+		format_invalid(err, sizeof err, cfg->progname, "AUTOSSH_PIDFILE", cfg->pidfile, strerror(errno));
 		fail_setup(err, ready_fd);
 	}
 	st->ready_fd = *ready_fd;
