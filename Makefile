@@ -14,7 +14,7 @@ SSH_PATH =
 
 -include config.mk
 
-VERSION != sed -n 's/^Version \([0-9][0-9.]*\).*/\1/p' CHANGES | head -n 1
+VERSION != sh tests/version.sh
 SSH_DEFINE != test -n "$(SSH_PATH)" && echo "-DSSH_PATH='\"$(SSH_PATH)\"'" || true
 ALL_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -DVERSION='"$(VERSION)"' $(SSH_DEFINE) $(CPPFLAGS)
 

@@ -33,7 +33,7 @@ trap 'rm -rf "$tmp"; trap - EXIT; exit 143' TERM
 CPPCHECK=${LINT_CPPCHECK:-cppcheck}
 CLANG_TIDY=${LINT_CLANG_TIDY:-clang-tidy}
 SHELLCHECK=${LINT_SHELLCHECK:-shellcheck}
-version=$(sed -n 's/^Version \([0-9][0-9.]*\).*/\1/p' CHANGES 2>/dev/null | head -n 1)
+version=$(sh tests/version.sh 2>/dev/null || :)
 version=${version:-0}
 failed=0
 

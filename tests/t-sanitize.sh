@@ -9,7 +9,7 @@ set -eu
 . tests/lib.sh
 lib_init sanitize
 
-version=$(sed -n 's/^Version \([0-9][0-9.]*\).*/\1/p' CHANGES | head -n 1)
+version=$(sh tests/version.sh)
 flags="-std=c99 -D_POSIX_C_SOURCE=200809L"
 san="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
 cc=${CC:-cc}
