@@ -231,6 +231,31 @@ else
 	not_ok "$t" "no entry for: ${missing}${extra_env}"
 fi
 
+# ---------------------------------------------------------------- references
+
+# Comments and docs cite the man page as "autossh(1) RESTARTS" (or
+# "autossh(1), RESTARTS"): each cited name must be a section or subsection
+# of it, so a reader of the repository can follow every reference.
+t="every section cited as autossh(1) NAME exists in the man page"
+sed -n 's/^\.S[hs] //p' autossh.1 | tr -d '"' | tr '[:lower:]' '[:upper:]' >"$T/sections"
+grep -rIoh --exclude-dir=.git --exclude=autossh.1 \
+	'autossh(1),\{0,1\} [A-Z][A-Z0-9 .]*[A-Z0-9]' . >"$T/cited" 2>/dev/null || :
+sed 's/^autossh(1),\{0,1\} //' "$T/cited" | sort -u >"$T/cited.names"
+unknown=$(awk 'NR == FNR { sec[++n] = $0; next }
+	{
+		for (i = 1; i <= n; i++) {
+			s = sec[i]
+			if (index($0, s) == 1 && substr($0, length(s) + 1, 1) !~ /[A-Z0-9]/)
+				next
+		}
+		printf "[%s] ", $0
+	}' "$T/sections" "$T/cited.names")
+if [ -s "$T/sections" ] && [ -z "$unknown" ]; then
+	ok "$t"
+else
+	not_ok "$t" "not a section: ${unknown:-(no sections found)}"
+fi
+
 # ---------------------------------------------------------------- exit status
 
 # Exit statuses the code can produce: the arguments of exit() and the
