@@ -213,12 +213,12 @@ struct arg_scan {
 	int destination_at;             /* output index of the destination, -1 if none or unexamined */
 };
 
-/* What autossh needs to know of the user's own ssh options. */
+/* What autossh needs to know of the user's own ssh options (those taking a value). */
 static void note_ssh_option(struct config *cfg, char letter, const char *value)
 {
 	if (strchr("LRD", letter))
 		cfg->user_forwards = 1;
-	if (letter == 'i' && value && cfg->n_identity_args < 16)
+	if (letter == 'i' && *value && cfg->n_identity_args < 16)
 		cfg->identity_args[cfg->n_identity_args++] = value;
 }
 
@@ -269,16 +269,16 @@ static int scan_group(char **argv, int i, int argc, struct config *cfg, struct a
 		kept[k++] = letter;
 		if (strchr(ssh_value_letters, letter)) {
 			if (*rest) {
+				note_ssh_option(cfg, letter, rest);
 				memcpy(kept + k, rest, strlen(rest));
 				k += strlen(rest);
 			} else if (i + 1 < argc) {
+				note_ssh_option(cfg, letter, argv[i + 1]);
 				value_word = i + 1;
 				consumed = 1;
 			}
-			note_ssh_option(cfg, letter, *rest ? rest : value_word >= 0 ? argv[value_word] : NULL);
 			break;
 		}
-		note_ssh_option(cfg, letter, NULL);
 	}
 	kept[k] = '\0';
 	if (k > 1)
@@ -473,20 +473,17 @@ static int check_writable(const char *path, char *why, size_t why_len)
 {
 	struct stat st;
 	const char *slash = strrchr(path, '/');
-	char *dir;
+	size_t dir_len = slash == NULL ? 1 : slash == path ? 1 : (size_t)(slash - path);
+	char *dir = xcalloc(dir_len + 1, 1);
 	int err = 0;
 
+	memcpy(dir, slash == NULL ? "." : path, dir_len);
 	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		err = EISDIR;
-	dir = slash == NULL ? xstrdup(".") : slash == path ? xstrdup("/") : strndup(path, (size_t)(slash - path));
-	if (dir == NULL)
-		err = ENOMEM;
-	else if (err == 0 && stat(dir, &st) != 0)
-		err = errno;
-	else if (err == 0 && !S_ISDIR(st.st_mode))
+	else if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
 		err = ENOTDIR;
-	else if (err == 0 && access(dir, W_OK | X_OK) != 0)
-		err = errno;
+	else if (access(dir, W_OK | X_OK) != 0)
+		err = errno;  /* also a missing directory */
 	free(dir);
 	if (err != 0)
 		snprintf(why, why_len, "%s", strerror(err));
@@ -776,6 +773,19 @@ static void config_free(struct config *cfg)
 }
 
 /*
+ * --doctor [--connect] first: the same parser and checks as a start follow,
+ * so the two never disagree.  Returns the index of the first ssh word.
+ */
+static int doctor_words(int argc, char **argv, struct config *cfg)
+{
+	if (argc < 2 || strcmp(argv[1], "--doctor") != 0)
+		return 1;
+	cfg->doctor = 1;
+	cfg->doctor_connect = argc >= 3 && strcmp(argv[2], "--connect") == 0;
+	return cfg->doctor_connect ? 3 : 2;
+}
+
+/*
  * Everything the command line and environment say, validated.  Pure but for
  * reading the filesystem to resolve AUTOSSH_PATH and to probe that the pid
  * and status files can be created.
@@ -786,7 +796,7 @@ static enum parse_result parse_config(int argc, char **argv, env_lookup lookup, 
 	struct arg_scan scan;
 	struct env_ctx ctx = { lookup, NULL, err, err_len, 0 };
 	char **words;
-	int n_words = 0, first = 1;
+	int n_words = 0, first;
 
 	config_defaults(cfg, argc > 0 ? argv[0] : NULL);
 	ctx.progname = cfg->progname;
@@ -795,15 +805,8 @@ static enum parse_result parse_config(int argc, char **argv, env_lookup lookup, 
 		return PARSE_HELP;
 	if (argc >= 2 && strcmp(argv[1], "--check") == 0)
 		return PARSE_CHECK;
-	if (argc >= 2 && strcmp(argv[1], "--doctor") == 0) {
-		/* The same parser and checks as a start, so the two never disagree. */
-		cfg->doctor = ctx.create_nothing = 1;
-		first = 2;
-		if (argc >= 3 && strcmp(argv[2], "--connect") == 0) {
-			cfg->doctor_connect = 1;
-			first = 3;
-		}
-	}
+	first = doctor_words(argc, argv, cfg);
+	ctx.create_nothing = cfg->doctor;
 	memset(&scan, 0, sizeof scan);
 	words = xcalloc((size_t)argc + 1, sizeof(char *));
 	scan_arguments(argc, argv, first, cfg, &scan, words, &n_words);
@@ -2385,9 +2388,13 @@ static void exec_captured(const char *path, char *const *argv, char **envp, int 
 	sigset_t none;
 	int devnull = open("/dev/null", O_RDONLY), err;
 
+	struct sigaction dfl;
+
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigaction(SIGPIPE, &dfl, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
 	if (devnull >= 0 && dup2(devnull, STDIN_FILENO) >= 0 && dup2(out_fd, STDOUT_FILENO) >= 0 &&
 	    dup2(err_fd, STDERR_FILENO) >= 0)
 		execve(path, argv, envp);
@@ -2609,10 +2616,14 @@ static int is_default_identity(const char *name)
 
 static void doctor_names(const struct doctor *d, struct ssh_names *names, char bufs[3][256])
 {
-	struct passwd *pw = getpwuid(getuid());
+	static struct passwd entry;
+	static char pw_buf[4096];
+	struct passwd *pw = NULL;
 	const char *home = getenv("HOME");
 
 	/* ssh takes the home directory from the password database, not HOME. */
+	if (getpwuid_r(getuid(), &entry, pw_buf, sizeof pw_buf, &pw) != 0)
+		pw = NULL;
 	names->home = pw && pw->pw_dir ? pw->pw_dir : home ? home : "/";
 	names->local_user = pw && pw->pw_name ? pw->pw_name : "";
 	names->host = g_value(d, "hostname", bufs[0], sizeof bufs[0]) ? bufs[0] : "";
@@ -2784,9 +2795,10 @@ static void doctor_keepalive(struct doctor *d)
 
 static void doctor_sharing(struct doctor *d)
 {
-	char path[512], master[32], persist[32];
+	char path[512];
 
 	if (g_value(d, "controlpath", path, sizeof path) && strcmp(path, "none") != 0) {
+		char master[32], persist[32];
 		g_value(d, "controlmaster", master, sizeof master);
 		g_value(d, "controlpersist", persist, sizeof persist);
 		verdict(d, V_WARN, "connection sharing",
@@ -2834,7 +2846,7 @@ static void doctor_identity_file(struct doctor *d, const char *name, const struc
 
 static void doctor_identities(struct doctor *d)
 {
-	char bufs[3][256], name[PATH_MAX], path[PATH_MAX], found[1024] = "";
+	char bufs[3][256], name[PATH_MAX];
 	struct ssh_names names;
 	int explicit = 0, n_found = 0;
 
@@ -2842,6 +2854,7 @@ static void doctor_identities(struct doctor *d)
 	for (int i = 0; ssh_g_value(d->g->out, "identityfile", i, name, sizeof name); i++)
 		explicit |= !is_default_identity(name);
 	for (int i = 0; ssh_g_value(d->g->out, "identityfile", i, name, sizeof name); i++) {
+		char path[PATH_MAX];
 		if (explicit && strcmp(name, "none") != 0) {
 			doctor_identity_file(d, name, &names, 0);
 		} else if (!explicit && expand_ssh_path(name, &names, path, sizeof path) == 0 && access(path, F_OK) == 0) {
@@ -2851,25 +2864,27 @@ static void doctor_identities(struct doctor *d)
 	}
 	/* ssh drops a missing -i file with a warning and uses its defaults instead. */
 	for (int i = 0; i < d->cfg->n_identity_args; i++) {
+		char path[PATH_MAX];
 		if (expand_ssh_path(d->cfg->identity_args[i], &names, path, sizeof path) == 0 && access(path, F_OK) != 0)
 			doctor_identity_file(d, d->cfg->identity_args[i], &names, 0);
 	}
 	if (explicit || n_found > 0 || d->cfg->n_identity_args > 0)
 		return;
-	snprintf(found, sizeof found, "%s", getenv("SSH_AUTH_SOCK") ? "ssh-agent must hold the key" : "");
-	verdict(d, getenv("SSH_AUTH_SOCK") ? V_OK : V_WARN, "identity",
-		"no IdentityFile set and none of ssh's default keys (~/.ssh/id_*) exists%s%s", found[0] ? "; " : "",
-		found[0] ? found : "; fix: -i KEYFILE or IdentityFile in ssh_config");
+	if (getenv("SSH_AUTH_SOCK"))
+		verdict(d, V_OK, "identity", "no IdentityFile set and none of ssh's default keys (~/.ssh/id_*) exists; "
+					    "ssh-agent must hold the key");
+	else
+		verdict(d, V_WARN, "identity", "no IdentityFile set and none of ssh's default keys (~/.ssh/id_*) exists; "
+					      "fix: -i KEYFILE or IdentityFile in ssh_config");
 }
 
 /* ssh-keygen beside ssh, else in PATH. */
 static char *find_keygen(const struct config *cfg)
 {
 	const char *slash = strrchr(cfg->ssh_exec, '/');
-	char *path;
 
 	if (slash != NULL) {
-		path = xcalloc((size_t)(slash - cfg->ssh_exec) + 16, 1);
+		char *path = xcalloc((size_t)(slash - cfg->ssh_exec) + 16, 1);
 		sprintf(path, "%.*s/ssh-keygen", (int)(slash - cfg->ssh_exec), cfg->ssh_exec);
 		if (access(path, X_OK) == 0)
 			return path;
@@ -2886,14 +2901,14 @@ static void append_listed(char *buf, size_t len, const char *word)
 	if (used + n + 3 > len)
 		return;
 	if (used > 0) {
-		memcpy(buf + used, ", ", 2);
-		used += 2;
+		buf[used++] = ',';
+		buf[used++] = ' ';
 	}
 	memcpy(buf + used, word, n + 1);
 }
 
 /* Is name in one of the known_hosts files (ssh-keygen -F)?  Fills tried with the files read. */
-static int host_key_known(struct doctor *d, const char *keygen, const char *name, const struct ssh_names *names,
+static int host_key_known(struct doctor *d, const char *keygen, char *name, const struct ssh_names *names,
 			  char *tried, size_t tried_len)
 {
 	static const char *const keys[] = { "userknownhostsfile", "globalknownhostsfile" };
@@ -2905,8 +2920,8 @@ static int host_key_known(struct doctor *d, const char *keygen, const char *name
 		g_value(d, keys[k], list, sizeof list);
 		for (char *save = NULL, *file = strtok_r(list, " ", &save); file && !known;
 		     file = strtok_r(NULL, " ", &save)) {
-			char *argv[] = { (char *)(uintptr_t)"ssh-keygen", (char *)(uintptr_t)"-F", (char *)(uintptr_t)name,
-					 (char *)(uintptr_t)"-f", path, NULL };
+			char arg0[] = "ssh-keygen", find[] = "-F", in_file[] = "-f";
+			char *argv[] = { arg0, find, name, in_file, path, NULL };
 			if (expand_ssh_path(file, names, path, sizeof path) != 0 || access(path, R_OK) != 0 ||
 			    strcmp(path, "/dev/null") == 0)
 				continue;
@@ -2960,10 +2975,12 @@ static void doctor_host_key(struct doctor *d)
  */
 static void doctor_connect(struct doctor *d)
 {
+	/* First, so they win; UpdateHostKeys=no: the doctor writes no file, known_hosts included. */
 	static const char *const fixed[] = { "-o", "BatchMode=yes", "-o", "ClearAllForwardings=yes",
-					     "-o", "ControlMaster=no", "-o", "ControlPath=none" };
+					     "-o", "ControlMaster=no", "-o", "ControlPath=none",
+					     "-o", "UpdateHostKeys=no" };
 	const struct config *cfg = d->cfg;
-	char **argv = xcalloc((size_t)cfg->ssh_argc + 16, sizeof(char *));
+	char **argv = xcalloc((size_t)cfg->ssh_argc + 24, sizeof(char *));
 	char timeout_opt[32], host[256];
 	long timeout_s = DOCTOR_CONNECT_TIMEOUT_S;
 	struct captured *c = xcalloc(1, sizeof *c);
@@ -2977,6 +2994,10 @@ static void doctor_connect(struct doctor *d)
 		argv[k++] = xstrdup("-o");
 		snprintf(timeout_opt, sizeof timeout_opt, "ConnectTimeout=%ld", timeout_s);
 		argv[k++] = xstrdup(timeout_opt);
+	}
+	if (g_is(d, "stricthostkeychecking", "accept-new")) {
+		argv[k++] = xstrdup("-o");
+		argv[k++] = xstrdup("StrictHostKeyChecking=yes");
 	}
 	k += filter_ssh_words(cfg->ssh_argv + 1, cfg->ssh_argc - 1, "NfMsGV", "ESWO", 1, argv + k);
 	argv[k++] = xstrdup("true");
