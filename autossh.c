@@ -776,11 +776,11 @@ static void config_free(struct config *cfg)
  * --doctor [--connect] first: the same parser and checks as a start follow,
  * so the two never disagree.  Returns the index of the first ssh word.
  */
-static int doctor_words(int argc, char **argv, struct config *cfg)
+static int doctor_words(int argc, char **argv, struct config *cfg, struct env_ctx *ctx)
 {
 	if (argc < 2 || strcmp(argv[1], "--doctor") != 0)
 		return 1;
-	cfg->doctor = 1;
+	cfg->doctor = ctx->create_nothing = 1;
 	cfg->doctor_connect = argc >= 3 && strcmp(argv[2], "--connect") == 0;
 	return cfg->doctor_connect ? 3 : 2;
 }
@@ -796,7 +796,7 @@ static enum parse_result parse_config(int argc, char **argv, env_lookup lookup, 
 	struct arg_scan scan;
 	struct env_ctx ctx = { lookup, NULL, err, err_len, 0 };
 	char **words;
-	int n_words = 0, first;
+	int n_words = 0;
 
 	config_defaults(cfg, argc > 0 ? argv[0] : NULL);
 	ctx.progname = cfg->progname;
@@ -805,11 +805,9 @@ static enum parse_result parse_config(int argc, char **argv, env_lookup lookup, 
 		return PARSE_HELP;
 	if (argc >= 2 && strcmp(argv[1], "--check") == 0)
 		return PARSE_CHECK;
-	first = doctor_words(argc, argv, cfg);
-	ctx.create_nothing = cfg->doctor;
 	memset(&scan, 0, sizeof scan);
 	words = xcalloc((size_t)argc + 1, sizeof(char *));
-	scan_arguments(argc, argv, first, cfg, &scan, words, &n_words);
+	scan_arguments(argc, argv, doctor_words(argc, argv, cfg, &ctx), cfg, &scan, words, &n_words);
 	if (scan.version) {
 		for (int i = 0; i < n_words; i++)
 			free(words[i]);
