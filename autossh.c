@@ -2283,6 +2283,8 @@ struct doctor {
 	const struct config *cfg;
 	struct captured *g;                 /* ssh -G */
 	int failures, warnings;
+	struct passwd user;                 /* ssh's idea of home and user name */
+	char user_buf[4096];
 };
 
 enum verdict { V_OK, V_WARN, V_FAIL };
@@ -2612,15 +2614,13 @@ static int is_default_identity(const char *name)
 	return strncmp(name, "~/.ssh/id_", 10) == 0;
 }
 
-static void doctor_names(const struct doctor *d, struct ssh_names *names, char bufs[3][256])
+static void doctor_names(struct doctor *d, struct ssh_names *names, char bufs[3][256])
 {
-	static struct passwd entry;
-	static char pw_buf[4096];
 	struct passwd *pw = NULL;
 	const char *home = getenv("HOME");
 
 	/* ssh takes the home directory from the password database, not HOME. */
-	if (getpwuid_r(getuid(), &entry, pw_buf, sizeof pw_buf, &pw) != 0)
+	if (getpwuid_r(getuid(), &d->user, d->user_buf, sizeof d->user_buf, &pw) != 0)
 		pw = NULL;
 	names->home = pw && pw->pw_dir ? pw->pw_dir : home ? home : "/";
 	names->local_user = pw && pw->pw_name ? pw->pw_name : "";

@@ -68,7 +68,7 @@ doctor_run() {
 	listing >"$T/out/before"
 	RC=0
 	# shellcheck disable=SC2086
-	env $_dr_env timeout 60 "$AUTOSSH" --doctor "$@" </dev/null >"$T/out/doctor" 2>"$T/out/err" || RC=$?
+	env $_dr_env timeout 30 "$AUTOSSH" --doctor "$@" </dev/null >"$T/out/doctor" 2>"$T/out/err" || RC=$?
 	OUT=$T/out/doctor
 	listing >"$T/out/after"
 	if ! cmp -s "$T/out/before" "$T/out/after"; then
@@ -161,6 +161,10 @@ report "$name" "$OUT" "$T/out/err"
 		-- $GOOD -o NoSuchOption=1 testhost
 	doctor_case "doctor: AUTOSSH_PATH is used for ssh -G" 1 "^FAIL ssh: $STUB -G printed no configuration" \
 		AUTOSSH_PATH="$STUB" STUB_EXIT=0 -- $GOOD testhost
+	doctor_case "doctor: ssh's own log file (-E) is not created by ssh -G" 0 '^ok   ssh: ' \
+		-- $GOOD -E "$T/ssh.log" testhost
+	doctor_case "doctor: HOME unset (as at boot): the key is still found" 0 \
+		"^ok   identity: $T/id_ed25519 exists and is private" -u HOME -- $GOOD testhost
 	doctor_case "doctor: --connect to the test sshd: ok with the time taken" 0 \
 		'^ok   connect: logged in to 127\.0\.0\.1 and ran true in [0-9]+\.[0-9][0-9] s$' \
 		-- --connect $GOOD testhost

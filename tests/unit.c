@@ -1377,7 +1377,7 @@ static void test_user_forwards(void)
 		{ "forwards-seen-D-after-destination", { "autossh", "-M", "0", "host", "-D1080" }, 1 },
 		{ "forwards-not-monitor-only", { "autossh", "-M", "20000", "host" }, 0 },
 		{ "forwards-not-a-value", { "autossh", "-M", "0", "-o", "L", "-l", "-R", "host" }, 0 },
-		{ "forwards-not-in-command", { "autossh", "-M", "0", "host", "-L", "1:h:2" }, 1 },
+		{ "forwards-seen-after-destination", { "autossh", "-M", "0", "host", "-L", "1:h:2" }, 1 },
 		{ "forwards-not-after-command", { "autossh", "-M", "0", "host", "ls", "-L" }, 0 },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
