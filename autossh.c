@@ -1072,7 +1072,7 @@ static size_t format_line(char *line, size_t size, int level, const char *messag
  */
 static void log_line(int level, const char *message)
 {
-	char line[2048], note[64];
+	char line[2048];
 	size_t len = 0;
 	int fd = logger.fd, plain = 0;
 
@@ -1084,6 +1084,7 @@ static void log_line(int level, const char *message)
 		plain = 1;
 	}
 	if (logger.dropped > 0) {
+		char note[64];
 		snprintf(note, sizeof note, "%lu log lines dropped", logger.dropped);
 		len = format_line(line, sizeof line / 2, LOG_INFO, note, plain);
 	}
@@ -2750,14 +2751,13 @@ static void prepare(struct config *cfg, struct state *st, int *ready_fd)
 		st->watchdog_interval_ms = cfg->watchdog_usec / 2000 > 0 ? cfg->watchdog_usec / 2000 : 1;
 }
 
-/* In the process that supervises: signals, pidfile, deadlines. */
+/* In the process that supervises: signals, deadlines (the pidfile waits for the first exec). */
 static void become_supervisor(struct config *cfg, struct state *st, int *ready_fd, long long started,
 			      char *pidline, size_t pidline_len)
 {
-	char err[ERRLEN];
-
 	rng_seed((uint64_t)getpid() << 32 ^ (uint64_t)time(NULL) ^ (uint64_t)started);
 	if (install_signals(&st->self_pipe) != 0) {
+		char err[ERRLEN];
 		snprintf(err, sizeof err, "%s: internal error: self-pipe: %s", cfg->progname, strerror(errno));
 		fail_setup(err, ready_fd);
 	}
