@@ -1195,8 +1195,15 @@ static void logmsg(int level, const char *fmt, ...)
 /* A setup error: one line on stderr, and in the log once it is open. */
 static void report_error(const char *line)
 {
-	fprintf(stderr, "%s\n", line);
-	fflush(stderr);
+	if (logger.ready) {
+		/* Supervising (an exec failure): stderr may be a stalled pipe, never wait for it. */
+		char copy[ERRLEN + 2];
+		int n = snprintf(copy, sizeof copy, "%s\n", line);
+		write_line_now(STDERR_FILENO, copy, n < (int)sizeof copy ? (size_t)n : sizeof copy - 1);
+	} else {
+		fprintf(stderr, "%s\n", line);
+		fflush(stderr);
+	}
 	if (logger.ready && !(logger.sink == SINK_STDERR || logger.sink == SINK_JOURNAL)) {
 		size_t skip = strlen(logger.progname) + 2;  /* the message without "progname: " */
 		int old_copy = logger.debug_copy;
