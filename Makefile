@@ -26,7 +26,11 @@ autossh: autossh.c CHANGES
 tests/unit: tests/unit.c autossh.c CHANGES
 	$(CC) $(WARNFLAGS) $(ALL_CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit.c
 
-check: autossh tests/unit
+# The programs the tests need are checked (or installed, as root on Debian)
+# before anything is built, so a missing one stops the run at once.
+check:
+	sh tests/prereq.sh check
+	$(MAKE) autossh tests/unit
 	sh tests/run.sh
 
 demo: autossh
