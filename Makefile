@@ -36,6 +36,22 @@ check:
 demo: autossh
 	sh tests/demo.sh
 
+# A statically linked ./autossh (for scratch or Alpine images) built with
+# musl (Debian/Ubuntu: musl-tools). Debian's musl-gcc has no kernel headers:
+# MUSL_INC gets symlinks to the system's linux, asm-generic and asm headers.
+MUSL_CC = musl-gcc
+MUSL_INC = build/musl-include
+STATIC = autossh
+
+static:
+	@command -v $(MUSL_CC) >/dev/null 2>&1 || { echo "make static: $(MUSL_CC) not found (Debian/Ubuntu: apt-get install musl-tools; Fedora: dnf install musl-gcc; on Alpine: make LDFLAGS=-static)" >&2; exit 1; }
+	rm -rf $(MUSL_INC) && mkdir -p $(MUSL_INC)
+	ln -s /usr/include/linux /usr/include/asm-generic $(MUSL_INC)/
+	arch=$$(gcc -print-multiarch 2>/dev/null || :); \
+	if [ -n "$$arch" ] && [ -d "/usr/include/$$arch/asm" ]; then ln -s "/usr/include/$$arch/asm" $(MUSL_INC)/asm; \
+	else ln -s /usr/include/asm $(MUSL_INC)/asm; fi
+	$(MUSL_CC) $(WARNFLAGS) $(ALL_CPPFLAGS) -I$(MUSL_INC) $(CFLAGS) -static $(LDFLAGS) -o $(STATIC) autossh.c
+
 # Same tests, other builds or longer runs (see README, "Reliability").
 SANITIZE_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
@@ -77,8 +93,9 @@ uninstall:
 
 clean:
 	rm -f autossh tests/unit tests/fuzz/fuzz-parse
+	rm -rf build
 
 distclean: clean
 	rm -rf config.mk config.log config.status autom4te.cache
 
-.PHONY: all check demo sanitize valgrind soak fuzz lint bench install uninstall clean distclean
+.PHONY: all check static demo sanitize valgrind soak fuzz lint bench install uninstall clean distclean
