@@ -81,14 +81,16 @@ install: autossh
 	chmod 755 $(DESTDIR)$(BINDIR)/autossh $(DESTDIR)$(BINDIR)/rscreen
 	cp autossh.1 $(DESTDIR)$(MANDIR)/man1/autossh.1
 	chmod 644 $(DESTDIR)$(MANDIR)/man1/autossh.1
-	cp autossh.host contrib/autossh@.service contrib/autossh.default $(DESTDIR)$(DOCDIR)/examples/
+	cp autossh.host contrib/autossh@.service contrib/autossh.default \
+	    contrib/com.github.autossh.plist $(DESTDIR)$(DOCDIR)/examples/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/autossh $(DESTDIR)$(BINDIR)/rscreen
 	rm -f $(DESTDIR)$(MANDIR)/man1/autossh.1
 	rm -f $(DESTDIR)$(DOCDIR)/examples/autossh.host \
 	    $(DESTDIR)$(DOCDIR)/examples/autossh@.service \
-	    $(DESTDIR)$(DOCDIR)/examples/autossh.default
+	    $(DESTDIR)$(DOCDIR)/examples/autossh.default \
+	    $(DESTDIR)$(DOCDIR)/examples/com.github.autossh.plist
 	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
