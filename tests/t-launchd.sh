@@ -38,7 +38,7 @@ EOF
 	if xmllint --noout --nonet --dtdvalid "$T/plist.dtd" "$PLIST" 2>"$T/xmllint.log"; then
 		ok "$name"
 	else
-		not_ok "$name" "$(grep -v 'network entity' "$T/xmllint.log" | head -n 1)"
+		not_ok "$name" "$(grep 'error' "$T/xmllint.log" | grep -v 'network entity' | head -n 1)"
 	fi
 
 	# value KEY: the element after <key>KEY</key> in the top dict, as text
