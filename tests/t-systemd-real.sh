@@ -206,8 +206,14 @@ grep -Eq '^WatchdogSec=[1-9]' "$UNIT" || WHY="no WatchdogSec= line in $UNIT"
 report "systemd-real: the unit sets WatchdogSec="
 
 if ! container_start; then
-	not_ok "$name_all" "container did not boot within 60 s"
-	diag "$T/nspawn.log"
+	if [ -z "$LEADER" ] && ! pid_alive "$NSPAWN_PID"; then
+		# nspawn gave up before starting init: this machine (e.g. an
+		# unprivileged CI container) cannot run containers.
+		skip "$name_all" "systemd-nspawn cannot start a container here: $(grep -v '^$' "$T/nspawn.log" | tail -n 1)"
+	else
+		not_ok "$name_all" "container did not boot within 60 s"
+		diag "$T/nspawn.log"
+	fi
 	exit 0
 fi
 if ! setup_services; then
