@@ -6,7 +6,9 @@ BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 DOCDIR = $(PREFIX)/share/doc/autossh
 CC = cc
-CFLAGS = -O2 -g
+# -Os: about 12% smaller than -O2 and no slower where it matters (autossh
+# waits on ssh and the network; see bench/bench.sh, stripped_size_bytes).
+CFLAGS = -Os -g
 WARNFLAGS = -std=c99 -Wall -Wextra -Werror
 CPPFLAGS =
 LDFLAGS =
