@@ -35,7 +35,9 @@ check:
 	$(MAKE) autossh tests/unit
 	sh tests/run.sh
 
-demo: autossh
+demo:
+	sh tests/prereq.sh demo
+	$(MAKE) autossh
 	sh tests/demo.sh
 
 # A statically linked ./autossh (for scratch or Alpine images) built with

@@ -19,16 +19,16 @@ ssh:openssh-client:openssh-clients:openssh-client
 ssh-keygen:openssh-client:openssh-clients:openssh-client
 socat:socat:socat:socat
 ss:iproute2:iproute:iproute2
-ps:procps:procps-ng:procps-ng"
+ps:procps:procps-ng:procps-ng
+make:make:make:make
+cc:gcc:gcc:gcc"
 check_needs="$demo_needs
 ip:iproute2:iproute:iproute2
 pgrep:procps:procps-ng:procps-ng
 timeout:coreutils:coreutils:coreutils
 od:coreutils:coreutils:coreutils
 awk:mawk:gawk:gawk
-find:findutils:findutils:findutils
-make:make:make:make
-cc:gcc:gcc:gcc"
+find:findutils:findutils:findutils"
 
 case $mode in
 check) needs=$check_needs ;;
