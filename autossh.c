@@ -1185,6 +1185,7 @@ struct probe {
 	enum probe_phase phase;
 	int attempt;                    /* 1 or 2 */
 	int early;                      /* failures only debug-logged (SPEC §10) */
+	int extended;                   /* a local stall made this attempt wait until T */
 	int conn_fd;                    /* our connection into ssh's -L port */
 	int reply_fd;                   /* where the reply arrives */
 	long long deadline;
@@ -1241,6 +1242,7 @@ static int probe_window_is_soft(const struct config *cfg, const struct probe *p)
 /* Evidence of a local stall: the same attempt goes on until T. */
 static void probe_extend(const struct config *cfg, struct probe *p)
 {
+	p->extended = 1;
 	p->timeout_ms = cfg->net_timeout_ms;
 	probe_set_deadline(p);
 }
@@ -1289,6 +1291,7 @@ static enum probe_result probe_attempt(const struct config *cfg, struct probe *p
 	logmsg(LOG_DEBUG, "%s probe to %s:%d, attempt %d, timeout %ld ms", p->early ? "early" : "regular",
 	       cfg->monitor_addr, cfg->monitor_port, p->attempt, p->timeout_ms);
 	p->attempt_started_at = now;
+	p->extended = 0;
 	p->conn_fd = monitor_socket(cfg, cfg->monitor_port, &ss, &len);
 	if (p->conn_fd < 0)
 		return probe_fail_now(cfg, p, strerror(errno));
@@ -1350,10 +1353,13 @@ static enum probe_result probe_read_reply(const struct config *cfg, struct probe
 	if (!probe_reply_matches(p->message, p->message_len, p->reply, p->reply_len))
 		return probe_retry(cfg, p, now, "reply does not match the message");
 	p->rtt_ms = (long)(now - p->wrote_at);
-	p->rtts[p->next_rtt] = p->rtt_ms;
-	p->next_rtt = (p->next_rtt + 1) % RTT_HISTORY;
-	if (p->n_rtts < RTT_HISTORY)
-		p->n_rtts++;
+	/* A round trip that waited out a local stall measured the stall, not the path. */
+	if (!p->extended) {
+		p->rtts[p->next_rtt] = p->rtt_ms;
+		p->next_rtt = (p->next_rtt + 1) % RTT_HISTORY;
+		if (p->n_rtts < RTT_HISTORY)
+			p->n_rtts++;
+	}
 	probe_close(p);
 	logmsg(LOG_DEBUG, "connection ok");
 	return PROBE_PASSED;
