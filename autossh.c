@@ -1654,8 +1654,16 @@ struct window_evidence {
 	long long probe_bytes;          /* what the probe itself makes ssh read and write */
 };
 
-/* The watch over the current soft window, and the clocks of the last wake-up. */
+enum { PROC_STAT, PROC_SCHEDSTAT, PROC_IO, N_PROC_FILES };
+
+/*
+ * The watch over the current soft window, the clocks of the last wake-up,
+ * and ssh's /proc files, held open while ssh runs: a reading is then one
+ * pread() per file, and never of another process that reused the pid.
+ */
 struct evidence {
+	pid_t proc_pid;                 /* 0: no files open */
+	int proc_fds[N_PROC_FILES];     /* -1 where a file could not be opened */
 	int watching;
 	struct clocks start;
 	struct ssh_reading ssh_start;
@@ -1758,45 +1766,60 @@ static int is_stopped(char state)
 	return state == 'T' || state == 't';
 }
 
-static int read_proc(pid_t pid, const char *name, char *buf, size_t len)
+/* Open ssh's /proc files once it runs (Linux); elsewhere nothing is read. */
+static void evidence_open_ssh(struct evidence *ev, pid_t pid)
 {
 #ifdef __linux__
+	static const char *const names[N_PROC_FILES] = { "stat", "schedstat", "io" };
 	char path[64];
-	ssize_t n;
-	int fd;
 
-	snprintf(path, sizeof path, "/proc/%ld/%s", (long)pid, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	for (int i = 0; i < N_PROC_FILES; i++) {
+		snprintf(path, sizeof path, "/proc/%ld/%s", (long)pid, names[i]);
+		ev->proc_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	ev->proc_pid = pid;
+#else
+	(void)ev, (void)pid;
+#endif
+}
+
+static void evidence_close_ssh(struct evidence *ev)
+{
+	if (ev->proc_pid == 0)
+		return;
+	for (int i = 0; i < N_PROC_FILES; i++)
+		if (ev->proc_fds[i] >= 0)
+			close(ev->proc_fds[i]);
+	ev->proc_pid = 0;
+}
+
+static int read_proc(const struct evidence *ev, int file, char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (ev->proc_pid == 0 || ev->proc_fds[file] < 0)
 		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
+	n = pread(ev->proc_fds[file], buf, len - 1, 0);
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
 	return 0;
-#else
-	(void)pid, (void)name, (void)buf, (void)len;
-	return -1;
-#endif
 }
 
 /* ssh's state; its CPU wait and I/O counters too when full is set. */
-static void read_ssh(pid_t pid, int full, struct ssh_reading *r)
+static void read_ssh(const struct evidence *ev, int full, struct ssh_reading *r)
 {
 	char buf[1024];
 
 	r->state = 0;
 	r->wait_ns = r->io_bytes = -1;
-	if (pid <= 0)
-		return;
-	if (read_proc(pid, "stat", buf, sizeof buf) == 0)
+	if (read_proc(ev, PROC_STAT, buf, sizeof buf) == 0)
 		r->state = parse_stat_state(buf);
 	if (!full)
 		return;
-	if (read_proc(pid, "schedstat", buf, sizeof buf) == 0)
+	if (read_proc(ev, PROC_SCHEDSTAT, buf, sizeof buf) == 0)
 		r->wait_ns = parse_schedstat_wait(buf);
-	if (read_proc(pid, "io", buf, sizeof buf) == 0)
+	if (read_proc(ev, PROC_IO, buf, sizeof buf) == 0)
 		r->io_bytes = parse_io_bytes(buf);
 }
 
@@ -1805,11 +1828,11 @@ static long long counter_growth(long long before, long long after)
 	return before < 0 || after < before ? -1 : after - before;
 }
 
-static void evidence_begin(struct evidence *ev, pid_t ssh_pid, long long now)
+static void evidence_begin(struct evidence *ev, long long now)
 {
 	ev->watching = 1;
 	read_clocks(&ev->start);
-	read_ssh(ssh_pid, 1, &ev->ssh_start);
+	read_ssh(ev, 1, &ev->ssh_start);
 	ev->late_ms = 0;
 	ev->ssh_stopped = is_stopped(ev->ssh_start.state);
 	ev->next_sample_at = now + EVIDENCE_SAMPLE_MS;
@@ -1822,13 +1845,13 @@ static void evidence_stop(struct evidence *ev)
 }
 
 /* Often enough that a stop which ended just before the verdict is still seen. */
-static void evidence_sample(struct evidence *ev, pid_t ssh_pid, long long now)
+static void evidence_sample(struct evidence *ev, long long now)
 {
 	struct ssh_reading r;
 
 	if (!ev->watching || now < ev->next_sample_at)
 		return;
-	read_ssh(ssh_pid, 0, &r);
+	read_ssh(ev, 0, &r);
 	ev->ssh_stopped |= is_stopped(r.state);
 	ev->next_sample_at = now + EVIDENCE_SAMPLE_MS;
 }
@@ -1841,13 +1864,13 @@ static void evidence_note_wakeup(struct evidence *ev, long long waited_for, long
 }
 
 /* The window is over: what it showed, from the readings at both ends. */
-static void evidence_end(struct evidence *ev, pid_t ssh_pid, size_t message_len, struct window_evidence *w)
+static void evidence_end(struct evidence *ev, size_t message_len, struct window_evidence *w)
 {
 	struct clocks end;
 	struct ssh_reading r;
 
 	read_clocks(&end);
-	read_ssh(ssh_pid, 1, &r);
+	read_ssh(ev, 1, &r);
 	w->window_ms = end.mono_ms - ev->start.mono_ms;
 	w->suspend_jump_ms = suspend_jump_ms(&ev->start, &end);
 	w->late_ms = ev->late_ms;
@@ -2027,6 +2050,8 @@ static void start_ssh(struct state *st, long long now)
 	/* With -f the foreground exits 0 once the first ssh runs (SPEC §6.1). */
 	tell_foreground(&st->ready_fd, NULL);
 	logmsg(LOG_INFO, "ssh child pid is %ld", (long)st->ssh_pid);
+	if (monitoring(st))
+		evidence_open_ssh(&st->evidence, st->ssh_pid);
 	st->phase = PHASE_RUNNING;
 	st->ssh_exited = 0;
 	st->ssh_started_at = st->previous_start_at = now;
@@ -2145,6 +2170,7 @@ static void on_ssh_exit(struct state *st, long long now)
 		read_ssh_stderr(st);
 	record_exit(st, st->ssh_wait_status);
 	probe_close(&st->probe);
+	evidence_close_ssh(&st->evidence);
 	st->ssh_pid = 0;
 	st->ssh_exited = 0;
 	if (st->phase == PHASE_STOPPING) {
@@ -2265,7 +2291,7 @@ static void start_probe(struct state *st, int early, long long now)
 	enum probe_result result = probe_start(st->cfg, &st->probe, early, now);
 
 	if (probe_window_is_soft(st->cfg, &st->probe))
-		evidence_begin(&st->evidence, st->ssh_pid, now);
+		evidence_begin(&st->evidence, now);
 	else
 		evidence_stop(&st->evidence);
 	probe_finished(st, result, now);
@@ -2290,7 +2316,7 @@ static int window_explains_silence(struct state *st)
 
 	if (!probe_window_is_soft(st->cfg, p) || !st->evidence.watching)
 		return 0;
-	evidence_end(&st->evidence, st->ssh_pid, p->message_len, &w);
+	evidence_end(&st->evidence, p->message_len, &w);
 	verdict = judge_window(&w);
 	if (verdict == STALL_CLEAN)
 		return 0;
@@ -2311,7 +2337,7 @@ static void watch_probe(struct state *st, long long now)
 
 	if (st->evidence.watching && !probe_window_is_soft(st->cfg, p))
 		evidence_stop(&st->evidence);
-	evidence_sample(&st->evidence, st->ssh_pid, now);
+	evidence_sample(&st->evidence, now);
 	if (p->phase == PROBE_IDLE || now < p->deadline)
 		return;
 	result = probe_poll_once(st->cfg, p, st->listener, now);
@@ -2559,6 +2585,7 @@ static void run_loop(struct state *st)
 		waitpid(st->ssh_pid, NULL, 0);
 	}
 	probe_close(&st->probe);
+	evidence_close_ssh(&st->evidence);
 	close_ssh_stderr(st);
 }
 
