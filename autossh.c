@@ -1742,14 +1742,24 @@ static enum wake_action wake_action_between(const struct clocks *before, const s
 static char parse_stat_state(const char *text)
 {
 	const char *paren = strrchr(text, ')');
-	return paren && paren[1] == ' ' && paren[2] != '\0' ? paren[2] : 0;
+	if (paren == NULL || paren[1] != ' ')
+		return '\0';
+	return paren[2];
 }
 
 /* /proc/PID/schedstat: "<ns on CPU> <ns waiting for a CPU> <slices>". */
 static long long parse_schedstat_wait(const char *text)
 {
-	long long run, wait;
-	return sscanf(text, "%lld %lld", &run, &wait) == 2 && wait >= 0 ? wait : -1;
+	char *end;
+	long long wait;
+
+	errno = 0;
+	(void)strtoll(text, &end, 10);
+	if (end == text || *end != ' ')
+		return -1;
+	text = end;
+	wait = strtoll(text, &end, 10);
+	return errno == 0 && end != text && wait >= 0 ? wait : -1;
 }
 
 /* /proc/PID/io: rchar + wchar, every byte ssh read or wrote. */

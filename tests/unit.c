@@ -1289,6 +1289,8 @@ static void test_proc_parsers(void)
 	resultf("schedstat-wait", wait == 7890123LL, "got %lld", wait);
 	wait = parse_schedstat_wait("garbage\n");
 	resultf("schedstat-garbage", wait == -1, "got %lld", wait);
+	wait = parse_schedstat_wait("123456\n");
+	resultf("schedstat-one-field", wait == -1, "got %lld", wait);
 	long long io = parse_io_bytes("rchar: 1000\nwchar: 234\nsyscr: 5\nsyscw: 6\nread_bytes: 0\n");
 	resultf("io-rchar-plus-wchar", io == 1234, "got %lld", io);
 	io = parse_io_bytes("syscr: 5\n");
