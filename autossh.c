@@ -1790,7 +1790,9 @@ struct evidence {
 /*
  * The decision table: the first row that holds names the stall.  Rows
  * with unknown readings (-1) never hold, so where the system shows
- * nothing the verdict rests on autossh's own readings.
+ * nothing the verdict rests on autossh's own readings.  New evidence
+ * adds its readings to struct window_evidence and its row here, in the
+ * order of which explanation should win.
  */
 static enum stall_verdict judge_window(const struct window_evidence *w)
 {
