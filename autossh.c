@@ -2442,18 +2442,18 @@ static int window_explains_silence(struct state *st)
 {
 	struct probe *p = &st->probe;
 	struct window_evidence w;
-	enum stall_verdict verdict;
+	enum stall_verdict stall;
 
 	if (!probe_window_is_soft(st->cfg, p) || !st->evidence.watching)
 		return 0;
 	evidence_end(&st->evidence, p->message_len, &w);
-	verdict = judge_window(&w);
-	if (verdict == STALL_CLEAN)
+	stall = judge_window(&w);
+	if (stall == STALL_CLEAN)
 		return 0;
 	logmsg(LOG_DEBUG,
 	       "probe window of %ld ms not clean (%s: autossh late %lld ms, suspended %lld ms, ssh %sstopped, "
 	       "ssh CPU wait %lld ms, ssh I/O %lld bytes): waiting up to %ld ms",
-	       p->timeout_ms, stall_verdict_name(verdict), w.late_ms, w.suspend_jump_ms, w.ssh_stopped ? "" : "not ",
+	       p->timeout_ms, stall_verdict_name(stall), w.late_ms, w.suspend_jump_ms, w.ssh_stopped ? "" : "not ",
 	       w.ssh_wait_ns < 0 ? -1 : w.ssh_wait_ns / 1000000, w.ssh_io_bytes, st->cfg->net_timeout_ms);
 	probe_extend(st->cfg, p);
 	return 1;
