@@ -44,10 +44,10 @@
 # BENCH_DEBUG=1 (AUTOSSH_DEBUG=1 for the hang runs), BENCH_KEEP=DIR (copy the
 # autossh logs and strace outputs there), BENCH_MODE=echo (echo mode instead
 # of loop mode for the monitored figures), BENCH_ONLY="GROUP ..." (only these
-# groups of figures: loopback, hang, idle, sched, stall, frozen; default all).
-# Run as root from the repository top
-# (make bench); without root there is no netns (echo mode is used) and
-# nothing is installed. About 7 minutes at BENCH_REPS=5, 2 at BENCH_REPS=1.
+# groups of figures: loopback, hang, idle, sched, stall, frozen; default all;
+# BENCH_ONLY=size prints only the size figure, in a second). Run as root from
+# the repository top (make bench); without root there is no netns (echo mode
+# is used) and nothing is installed. About 7 minutes at BENCH_REPS=5, 2 at BENCH_REPS=1.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -577,6 +577,32 @@ stripped_size() {
 	fi
 }
 
+loopback_figures() {
+	floor=$(median "$T/s.floor.ours")
+	figure floor_bare_ssh_start floor
+	k9=$(median "$T/s.kill9.ours")
+	figure kill9_recovery_ms kill9 \
+		"$(ratio_goal kill9 1.05); goal <= 1.05x floor: $(verdict "$k9" "$(scaled "$floor" 1.05)")"
+	figure stop_latency_ms stop "goal <= 10 ms: $(verdict "$(median "$T/s.stop.ours")" 10)"
+}
+
+# size_figure: the stripped default build beside 1.4g's; goal at most twice
+# its size with every feature in (1.4g: 30784 bytes on Debian 12 amd64).
+size_figure() {
+	_sf_o=$(stripped_size "$AUTOSSH" ours)
+	_sf_r=-
+	[ -z "$HAVE_REF" ] || _sf_r=$(stripped_size "$REF" ref)
+	_sf_ratio=$(ratio "$_sf_o" "$_sf_r")
+	note "stripped_size_bytes: unstripped ours $(wc -c <"$AUTOSSH" | tr -d ' ')"
+	printf '%-22s %9s %9s %6s   goal <= 2x reference: %s\n' stripped_size_bytes \
+		"$_sf_o" "$_sf_r" "$_sf_ratio" "$(verdict "$_sf_ratio" 2)"
+}
+
+if [ "${BENCH_ONLY:-}" = size ]; then
+	size_figure
+	exit 0
+fi
+
 # ---------------------------------------------------------------- run
 
 # Loopback phase: floor, SIGKILL recovery, stop latency.
@@ -594,6 +620,13 @@ if want loopback; then
 		done
 		rep=$((rep + 1))
 	done
+fi
+
+if [ "${BENCH_ONLY:-}" = loopback ]; then
+	echo
+	note "name ours reference ratio [goals]; medians of $REPS; times in ms"
+	loopback_figures
+	exit 0
 fi
 
 # Monitored phase: loop mode needs the server's loopback apart from ours.
@@ -643,14 +676,7 @@ if [ -s "$T/failures" ]; then
 	sed 's/^/# sample failed: /' "$T/failures"
 fi
 
-if want loopback; then
-	floor=$(median "$T/s.floor.ours")
-	figure floor_bare_ssh_start floor
-	k9=$(median "$T/s.kill9.ours")
-	figure kill9_recovery_ms kill9 \
-		"$(ratio_goal kill9 1.05); goal <= 1.05x floor: $(verdict "$k9" "$(scaled "$floor" 1.05)")"
-	figure stop_latency_ms stop "goal <= 10 ms: $(verdict "$(median "$T/s.stop.ours")" 10)"
-fi
+! want loopback || loopback_figures
 
 if want hang; then
 	note "hang: $MODE mode, AUTOSSH_POLL=10, server session SIGSTOPped 1 s after the tunnel is up," \
@@ -722,11 +748,7 @@ if want sched; then
 	printf '%-22s %9s %9s %6s\n' schedule_follows_spec "$sched_o" "$sched_r" -
 fi
 
-size_o=$(stripped_size "$AUTOSSH" ours)
-size_r=-
-[ -z "$HAVE_REF" ] || size_r=$(stripped_size "$REF" ref)
-note "stripped_size_bytes: unstripped ours $(wc -c <"$AUTOSSH" | tr -d ' ')"
-printf '%-22s %9s %9s %6s\n' stripped_size_bytes "$size_o" "$size_r" "$(ratio "$size_o" "$size_r")"
+size_figure
 
 if [ -n "${BENCH_KEEP:-}" ]; then
 	mkdir -p "$BENCH_KEEP"

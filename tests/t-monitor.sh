@@ -58,7 +58,9 @@ busy_case() {
 		return 0
 	fi
 	_bc_took=$(($(now_ms) - _bc_t0))
-	_bc_err=$(cat "$T/busy.err")
+	# The reason is the C library's strerror(EADDRINUSE): glibc says
+	# "Address already in use", musl (the static build) "Address in use".
+	_bc_err=$(sed 's/: Address in use$/: Address already in use/' "$T/busy.err")
 	if [ "$EXIT_STATUS" != 1 ]; then
 		not_ok "$_bc_name" "exit status $EXIT_STATUS, want 1"
 	elif [ "$_bc_err" != "$_bc_want" ]; then
