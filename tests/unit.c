@@ -1710,6 +1710,7 @@ static void test_doctor_parse(void)
 	resultf("doctor-pidfile-probe-creates-nothing", r == PARSE_DOCTOR, "%s %s", result_name(r), err);
 	config_free(&cfg);
 	r = parse(args, env_missing, &cfg, err, sizeof err);
+	config_free(&cfg);
 	{
 		const char *start_args[] = { "autossh", "-M", "0", "-N", "host", NULL };
 		parse(start_args, env_missing, &cfg, err_start, sizeof err_start);
