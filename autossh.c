@@ -142,9 +142,10 @@ static int parse_number(const char *text, long min, long max, long *out)
 	value = strtoul(digits, &end, 0);
 	if (errno != 0 || *end != '\0' || end == digits)
 		return -1;
-	if (value > (unsigned long)INT_MAX_L + 1)
+	if (value > (unsigned long)INT_MAX_L + (negative ? 1 : 0))
 		return -1;
-	long signed_value = negative ? -(long)value : (long)value;
+	/* -(value - 1) - 1: 2147483648 is never made a long, as long may have 32 bits. */
+	long signed_value = !negative ? (long)value : value == 0 ? 0 : -(long)(value - 1) - 1;
 	if (signed_value < min || signed_value > max)
 		return -1;
 	*out = signed_value;
@@ -439,6 +440,55 @@ static char *resolve_executable(const char *name, const char *path_env)
 	}
 }
 
+/* Random letters for a temporary name: from /dev/urandom, else time and pid mixed. */
+static void random_letters(char *buf, size_t n)
+{
+	static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	unsigned char bytes[32];
+	struct timespec ts;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	ssize_t got = fd >= 0 ? read(fd, bytes, sizeof bytes) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t mix = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ULL ^ (uint64_t)ts.tv_sec ^ (uint64_t)getpid() << 40;
+	for (size_t i = 0; i < n && i < sizeof bytes; i++) {
+		mix = mix * 6364136223846793005ULL + 1442695040888963407ULL;
+		unsigned v = (got > (ssize_t)i ? bytes[i] : 0) ^ (unsigned)(mix >> 56);
+		buf[i] = letters[v % (sizeof letters - 1)];
+	}
+	buf[n < sizeof bytes ? n : sizeof bytes] = '\0';
+}
+
+/*
+ * Create <path>.<12 random letters> exclusively, never through a symlink,
+ * 0644 & ~umask: nobody can plant the name beforehand.  *tmp gets the
+ * name (free it); -1 with errno if no name could be created.
+ */
+static int create_temp_beside(const char *path, char **tmp)
+{
+	size_t len = strlen(path) + 16;
+	int fd = -1;
+
+	*tmp = xcalloc(len, 1);
+	for (int i = 0; i < 20 && fd < 0; i++) {
+		char suffix[13];
+		random_letters(suffix, 12);
+		snprintf(*tmp, len, "%s.%s", path, suffix);
+		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		int saved = errno;
+		free(*tmp);
+		*tmp = NULL;
+		errno = saved;
+	}
+	return fd;
+}
+
 /* Can a file be created beside path?  Probes with a temporary file it removes. */
 static int probe_writable(const char *path, char *why, size_t why_len)
 {
@@ -450,12 +500,9 @@ static int probe_writable(const char *path, char *why, size_t why_len)
 		snprintf(why, why_len, "%s", strerror(EISDIR));
 		return -1;
 	}
-	tmp = xcalloc(strlen(path) + 32, 1);
-	sprintf(tmp, "%s.%ld.probe", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	fd = create_temp_beside(path, &tmp);
 	if (fd < 0) {
 		snprintf(why, why_len, "%s", strerror(errno));
-		free(tmp);
 		return -1;
 	}
 	close(fd);
@@ -885,6 +932,43 @@ static void print_usage(FILE *to, const char *progname)
 		progname, progname, progname);
 }
 
+/*
+ * Call fn for each open descriptor above 2, listing them where the system
+ * can (the listing's own descriptor is skipped), else trying each number.
+ */
+static void each_descriptor_above_2(void (*fn)(int fd, const int *keep), const int *keep)
+{
+	static const char *const fd_dirs[] = { "/proc/self/fd", "/dev/fd" };
+	struct rlimit rl;
+
+	for (size_t i = 0; i < sizeof fd_dirs / sizeof fd_dirs[0]; i++) {
+		DIR *dir = opendir(fd_dirs[i]);
+		struct dirent *entry;
+		if (dir == NULL)
+			continue;
+		while ((entry = readdir(dir)) != NULL) {
+			long long fd = decimal_or_minus1(entry->d_name);
+			if (fd > STDERR_FILENO && fd <= INT_MAX && fd != dirfd(dir))
+				fn((int)fd, keep);
+		}
+		closedir(dir);
+		return;
+	}
+	int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+	for (int fd = STDERR_FILENO + 1; fd < max; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			fn(fd, keep);
+}
+
+/* keep: descriptors to leave open, ended by -1. */
+static void close_unless_kept(int fd, const int *keep)
+{
+	for (; *keep >= 0; keep++)
+		if (*keep == fd)
+			return;
+	close(fd);
+}
+
 /* --------------------------------------------------------------------- log */
 
 enum log_sink { SINK_SYSLOG, SINK_FILE, SINK_STDERR, SINK_JOURNAL };
@@ -895,17 +979,49 @@ static struct {
 	int debug_copy;         /* AUTOSSH_DEBUG with syslog: copy to stderr */
 	enum log_sink sink;
 	int fd;                 /* file or stderr descriptor, -1 if none */
+	int copy_fd;            /* the debug copy's descriptor, -1 if none */
 	const char *path;       /* reopened on SIGHUP; NULL for inherited ones */
 	int ready;              /* set up: errors go to the log as well */
-} logger = { "autossh", LOG_INFO, 0, SINK_SYSLOG, -1, NULL, 0 };
+	unsigned long dropped;  /* lines that did not fit since the last that did */
+} logger = { "autossh", LOG_INFO, 0, SINK_SYSLOG, -1, -1, NULL, 0, 0 };
 
-/* O_NONBLOCK so a FIFO with no reader fails at once instead of hanging us. */
+/*
+ * O_NONBLOCK, kept: a FIFO with no reader fails at once instead of hanging
+ * us, and one whose reader stalls drops lines (regular files ignore it).
+ */
 static int open_log_file(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
-	if (fd >= 0)
-		fcntl(fd, F_SETFL, O_APPEND);  /* blocking again; the access mode is not a status flag */
-	return fd;
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+}
+
+/*
+ * A descriptor of our own, above 2, for writing log lines to an inherited
+ * one.  A pipe, FIFO or terminal is opened again where the system allows
+ * (Linux: /proc/self/fd/N gives a new open file description), so it can be
+ * non-blocking without changing the descriptor ssh shares; elsewhere the
+ * writes poll first.  Sockets get non-blocking sends.
+ */
+static int log_writer_for(int inherited)
+{
+	struct stat st;
+
+	if (fstat(inherited, &st) != 0)
+		return -1;
+#ifdef __linux__
+	if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+		char path[40];
+		snprintf(path, sizeof path, "/proc/self/fd/%d", inherited);
+		int own = open(path, O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		if (own >= 0 && own <= STDERR_FILENO) {
+			int moved = fcntl(own, F_DUPFD_CLOEXEC, 3);
+			close(own);
+			own = moved;
+		}
+		if (own >= 0)
+			return own;
+	}
+#endif
+	return fcntl(inherited, F_DUPFD_CLOEXEC, 3);
 }
 
 /* Does JOURNAL_STREAM ("device:inode") name our stderr? */
@@ -934,13 +1050,14 @@ static int log_setup(const struct config *cfg, char *why, size_t why_len)
 	if (cfg->logfile == NULL) {
 		logger.sink = SINK_SYSLOG;
 		openlog(cfg->progname, LOG_PID, LOG_USER);
+		if (cfg->debug)
+			logger.copy_fd = log_writer_for(STDERR_FILENO);
 	} else if (strcmp(cfg->logfile, "-") == 0) {
 		logger.sink = stderr_is_journal(cfg->journal_stream) ? SINK_JOURNAL : SINK_STDERR;
-		logger.fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+		logger.fd = log_writer_for(STDERR_FILENO);
 	} else if (strcmp(cfg->logfile, "/dev/stdout") == 0 || strcmp(cfg->logfile, "/dev/stderr") == 0) {
 		logger.sink = SINK_FILE;
-		int inherited = strcmp(cfg->logfile, "/dev/stdout") == 0 ? STDOUT_FILENO : STDERR_FILENO;
-		logger.fd = fcntl(inherited, F_DUPFD_CLOEXEC, 3);
+		logger.fd = log_writer_for(strcmp(cfg->logfile, "/dev/stdout") == 0 ? STDOUT_FILENO : STDERR_FILENO);
 	} else {
 		logger.sink = SINK_FILE;
 		logger.path = cfg->logfile;
@@ -979,39 +1096,82 @@ static void write_all(int fd, const char *buf, size_t len)
 	}
 }
 
-static void log_line(int level, const char *message)
+/*
+ * One attempt to write a whole line, never waiting: 0 if it went out.  A
+ * descriptor that is still blocking (no private reopen) is polled first.
+ */
+static int write_line_now(int fd, const char *buf, size_t len)
 {
-	char line[1024];
-	int n = 0, fd = logger.fd;
+	struct pollfd pfd = { fd, POLLOUT, 0 };
+	int flags = fcntl(fd, F_GETFL);
+	ssize_t n;
 
-	switch (logger.sink) {
-	case SINK_SYSLOG:
-		syslog(level, "%s", message);
-		if (!logger.debug_copy)
-			return;
-		fd = STDERR_FILENO;
-		n = snprintf(line, sizeof line, "%s[%ld]: %s\n", logger.progname, (long)getpid(), message);
-		break;
-	case SINK_JOURNAL:
-		n = snprintf(line, sizeof line, "<%d>%s\n", level, message);
-		break;
-	case SINK_FILE:
-	case SINK_STDERR: {
+	if (flags >= 0 && !(flags & O_NONBLOCK) && (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLOUT)))
+		return -1;
+	do
+		n = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == ENOTSOCK) {
+		do
+			n = write(fd, buf, len);
+		while (n < 0 && errno == EINTR);
+	}
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* Format one line for the file, stderr or journal sink; returns its length. */
+static size_t format_line(char *line, size_t size, int level, const char *message, int plain)
+{
+	int n;
+
+	if (plain) {
+		n = snprintf(line, size, "%s[%ld]: %s\n", logger.progname, (long)getpid(), message);
+	} else if (logger.sink == SINK_JOURNAL) {
+		n = snprintf(line, size, "<%d>%s\n", level, message);
+	} else {
 		char stamp[32];
 		time_t now = time(NULL);
 		struct tm tm;
 		localtime_r(&now, &tm);
 		strftime(stamp, sizeof stamp, "%Y/%m/%d %H:%M:%S", &tm);
-		n = snprintf(line, sizeof line, "%s %s[%ld]: %s\n", stamp, logger.progname, (long)getpid(),
-			     message);
-		break;
+		n = snprintf(line, size, "%s %s[%ld]: %s\n", stamp, logger.progname, (long)getpid(), message);
 	}
-	}
-	if ((size_t)n >= sizeof line) {
-		n = sizeof line - 1;
+	if (n < 0)
+		return 0;
+	if ((size_t)n >= size) {
+		n = (int)size - 1;
 		line[n - 1] = '\n';
 	}
-	write_all(fd, line, (size_t)n);
+	return (size_t)n;
+}
+
+/*
+ * Lines that did not fit are counted; the next line that fits goes out
+ * after `<n> log lines dropped`, in the same write.
+ */
+static void log_line(int level, const char *message)
+{
+	char line[2048];
+	size_t len = 0;
+	int fd = logger.fd, plain = 0;
+
+	if (logger.sink == SINK_SYSLOG) {
+		syslog(level, "%s", message);
+		if (!logger.debug_copy)
+			return;
+		fd = logger.copy_fd >= 0 ? logger.copy_fd : STDERR_FILENO;
+		plain = 1;
+	}
+	if (logger.dropped > 0) {
+		char note[64];
+		snprintf(note, sizeof note, "%lu log lines dropped", logger.dropped);
+		len = format_line(line, sizeof line / 2, LOG_INFO, note, plain);
+	}
+	len += format_line(line + len, sizeof line / 2, level, message, plain);
+	if (write_line_now(fd, line, len) == 0)
+		logger.dropped = 0;
+	else
+		logger.dropped++;
 }
 
 /* Format once, then send the same text to the sink (DESIGN rule 7). */
@@ -1035,8 +1195,15 @@ static void logmsg(int level, const char *fmt, ...)
 /* A setup error: one line on stderr, and in the log once it is open. */
 static void report_error(const char *line)
 {
-	fprintf(stderr, "%s\n", line);
-	fflush(stderr);
+	if (logger.ready) {
+		/* Supervising (an exec failure): stderr may be a stalled pipe, never wait for it. */
+		char copy[ERRLEN + 2];
+		int n = snprintf(copy, sizeof copy, "%s\n", line);
+		write_line_now(STDERR_FILENO, copy, n < (int)sizeof copy ? (size_t)n : sizeof copy - 1);
+	} else {
+		fprintf(stderr, "%s\n", line);
+		fflush(stderr);
+	}
 	if (logger.ready && !(logger.sink == SINK_STDERR || logger.sink == SINK_JOURNAL)) {
 		size_t skip = strlen(logger.progname) + 2;  /* the message without "progname: " */
 		int old_copy = logger.debug_copy;
@@ -1277,9 +1444,11 @@ struct probe {
 	enum probe_phase phase;
 	int attempt;                    /* 1 or 2 */
 	int early;                      /* failures only debug-logged (SPEC §10) */
+	int extended;                   /* a local stall made this attempt wait until T */
 	int conn_fd;                    /* our connection into ssh's -L port */
 	int reply_fd;                   /* where the reply arrives */
 	long long deadline;
+	long long attempt_started_at;
 	long long wrote_at;
 	long timeout_ms;
 	char message[256];
@@ -1301,6 +1470,42 @@ static void probe_close(struct probe *p)
 	p->phase = PROBE_IDLE;
 }
 
+/*
+ * An attempt has two bounded phases: connect (and, in loop mode, the
+ * looped connection) within the timeout of the attempt's start, then the
+ * reply within the timeout of the write.  Two attempts: at most 4 T.
+ */
+static long long probe_phase_deadline(enum probe_phase phase, long long attempt_started_at, long long wrote_at,
+				      long timeout_ms)
+{
+	return (phase == PROBE_READING ? wrote_at : attempt_started_at) + timeout_ms;
+}
+
+static void probe_set_deadline(struct probe *p)
+{
+	p->deadline = probe_phase_deadline(p->phase, p->attempt_started_at, p->wrote_at, p->timeout_ms);
+}
+
+static void probe_forget_rtts(struct probe *p)
+{
+	p->n_rtts = 0;
+	p->next_rtt = 0;
+}
+
+/* The first attempt's short window, not yet judged (autossh(1) MONITORING). */
+static int probe_window_is_soft(const struct config *cfg, const struct probe *p)
+{
+	return p->phase != PROBE_IDLE && p->attempt == 1 && p->timeout_ms < cfg->net_timeout_ms;
+}
+
+/* Evidence of a local stall: the same attempt goes on until T. */
+static void probe_extend(const struct config *cfg, struct probe *p)
+{
+	p->extended = 1;
+	p->timeout_ms = cfg->net_timeout_ms;
+	probe_set_deadline(p);
+}
+
 static void probe_send(struct probe *p, long long now)
 {
 	ssize_t n;
@@ -1309,7 +1514,7 @@ static void probe_send(struct probe *p, long long now)
 	while (n < 0 && errno == EINTR);
 	p->wrote_at = now;
 	p->phase = PROBE_READING;
-	p->deadline = now + p->timeout_ms;
+	probe_set_deadline(p);
 	p->reply_len = 0;
 	if (n != (ssize_t)p->message_len)
 		p->deadline = now;  /* a short write is a socket error: next attempt */
@@ -1322,8 +1527,7 @@ static void probe_connected(const struct config *cfg, struct probe *p, long long
 		p->reply_fd = p->conn_fd;
 		probe_send(p, now);
 	} else {
-		p->phase = PROBE_ACCEPTING;
-		p->deadline = now + p->timeout_ms;
+		p->phase = PROBE_ACCEPTING;  /* same deadline: connect and loop within one timeout */
 	}
 }
 
@@ -1332,7 +1536,7 @@ static enum probe_result probe_fail_now(const struct config *cfg, struct probe *
 	if (reason)
 		logmsg(p->early ? LOG_DEBUG : LOG_INFO, "%s:%d: %s", cfg->monitor_addr, cfg->monitor_port, reason);
 	probe_close(p);
-	p->n_rtts = 0;
+	probe_forget_rtts(p);
 	return PROBE_FAILED;
 }
 
@@ -1345,6 +1549,8 @@ static enum probe_result probe_attempt(const struct config *cfg, struct probe *p
 					: cfg->net_timeout_ms;
 	logmsg(LOG_DEBUG, "%s probe to %s:%d, attempt %d, timeout %ld ms", p->early ? "early" : "regular",
 	       cfg->monitor_addr, cfg->monitor_port, p->attempt, p->timeout_ms);
+	p->attempt_started_at = now;
+	p->extended = 0;
 	p->conn_fd = monitor_socket(cfg, cfg->monitor_port, &ss, &len);
 	if (p->conn_fd < 0)
 		return probe_fail_now(cfg, p, strerror(errno));
@@ -1355,7 +1561,7 @@ static enum probe_result probe_attempt(const struct config *cfg, struct probe *p
 	if (errno != EINPROGRESS)
 		return probe_fail_now(cfg, p, strerror(errno));
 	p->phase = PROBE_CONNECTING;
-	p->deadline = now + p->timeout_ms;
+	probe_set_deadline(p);
 	return PROBE_PENDING;
 }
 
@@ -1384,7 +1590,7 @@ static enum probe_result probe_retry(const struct config *cfg, struct probe *p, 
 	logmsg(LOG_DEBUG, "probe attempt %d failed: %s", p->attempt, why);
 	probe_close(p);
 	if (p->attempt >= 2) {
-		p->n_rtts = 0;
+		probe_forget_rtts(p);
 		return PROBE_FAILED;
 	}
 	p->attempt = 2;
@@ -1406,19 +1612,42 @@ static enum probe_result probe_read_reply(const struct config *cfg, struct probe
 	if (!probe_reply_matches(p->message, p->message_len, p->reply, p->reply_len))
 		return probe_retry(cfg, p, now, "reply does not match the message");
 	p->rtt_ms = (long)(now - p->wrote_at);
-	p->rtts[p->next_rtt] = p->rtt_ms;
-	p->next_rtt = (p->next_rtt + 1) % RTT_HISTORY;
-	if (p->n_rtts < RTT_HISTORY)
-		p->n_rtts++;
+	/* A round trip that waited out a local stall measured the stall, not the path. */
+	if (!p->extended) {
+		p->rtts[p->next_rtt] = p->rtt_ms;
+		p->next_rtt = (p->next_rtt + 1) % RTT_HISTORY;
+		if (p->n_rtts < RTT_HISTORY)
+			p->n_rtts++;
+	}
 	probe_close(p);
 	logmsg(LOG_DEBUG, "connection ok");
 	return PROBE_PASSED;
+}
+
+/*
+ * Loop mode, waiting for the looped connection: nothing is ever sent to us
+ * on our own connection, so anything readable there (ssh closed it: the
+ * channel was refused) ends the attempt now rather than at the timeout.
+ */
+static enum probe_result probe_check_own_connection(const struct config *cfg, struct probe *p, long long now)
+{
+	char byte;
+	ssize_t n = read(p->conn_fd, &byte, 1);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return PROBE_PENDING;
+	if (n < 0)
+		return probe_retry(cfg, p, now, strerror(errno));
+	return probe_retry(cfg, p, now, n == 0 ? "ssh closed the connection before it looped back"
+					       : "data on the probe connection before it looped back");
 }
 
 /* Advance the probe after poll(); revents are for conn_fd, reply_fd, listener. */
 static enum probe_result probe_advance(const struct config *cfg, struct probe *p, int listener, int conn_ev,
 				       int reply_ev, int listen_ev, long long now)
 {
+	int was_accepting = p->phase == PROBE_ACCEPTING;
+
 	if (p->phase == PROBE_CONNECTING && conn_ev) {
 		int err = 0;
 		socklen_t len = sizeof err;
@@ -1437,9 +1666,27 @@ static enum probe_result probe_advance(const struct config *cfg, struct probe *p
 			return PROBE_PENDING;
 		}
 	}
+	if (was_accepting && p->phase == PROBE_ACCEPTING && conn_ev)
+		return probe_check_own_connection(cfg, p, now);
 	if (p->phase == PROBE_READING && reply_ev)
 		return probe_read_reply(cfg, p, now);
 	return PROBE_PENDING;
+}
+
+/* What poll() would say now: a reply that came late must not lose the verdict. */
+static enum probe_result probe_poll_once(const struct config *cfg, struct probe *p, int listener, long long now)
+{
+	struct pollfd fds[3] = { { p->conn_fd, POLLIN, 0 }, { p->reply_fd, POLLIN, 0 }, { listener, POLLIN, 0 } };
+
+	if (p->phase == PROBE_CONNECTING)
+		fds[0].events = POLLOUT;
+	if (p->phase == PROBE_READING)
+		fds[0].fd = -1;
+	if (p->phase != PROBE_ACCEPTING)
+		fds[2].fd = -1;
+	if (poll(fds, 3, 0) <= 0)
+		return PROBE_PENDING;
+	return probe_advance(cfg, p, listener, fds[0].revents, fds[1].revents, fds[2].revents, now);
 }
 
 static enum probe_result probe_timeout(const struct config *cfg, struct probe *p, long long now)
@@ -1489,6 +1736,42 @@ static int setup_monitor(const struct config *cfg, int *listener, char *err, siz
 
 /* ------------------------------------------------------------------- child */
 
+/*
+ * fork() with every signal blocked until the child has reset its handlers:
+ * a signal in between would run autossh's handler in the child and write
+ * into the self-pipe they share (a Ctrl-C counted twice).  The parent's
+ * mask is restored at once; the child returns with everything blocked.
+ */
+static pid_t fork_signals_blocked(void)
+{
+	sigset_t all, saved;
+	pid_t pid;
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &saved);
+	pid = fork();
+	if (pid != 0) {
+		int fork_errno = errno;
+		sigprocmask(SIG_SETMASK, &saved, NULL);
+		errno = fork_errno;
+	}
+	return pid;
+}
+
+/* In the child: default handling for every signal, then nothing blocked (async-signal-safe). */
+static void child_default_signals(void)
+{
+	struct sigaction dfl;
+	sigset_t none;
+
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < 65; sig++)
+		sigaction(sig, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 /* Start ssh: no shell, default signal handling, nothing blocked (SPEC §5.1). */
 static pid_t spawn_ssh(const struct config *cfg, int stderr_fd, int *exec_errno)
 {
@@ -1502,18 +1785,11 @@ static pid_t spawn_ssh(const struct config *cfg, int stderr_fd, int *exec_errno)
 	}
 	fcntl(report[0], F_SETFD, FD_CLOEXEC);
 	fcntl(report[1], F_SETFD, FD_CLOEXEC);
-	pid = fork();
+	pid = fork_signals_blocked();
 	if (pid == 0) {
 		/* Only async-signal-safe calls from here to exec. */
-		struct sigaction dfl;
-		sigset_t none;
 		int err;
-		memset(&dfl, 0, sizeof dfl);
-		dfl.sa_handler = SIG_DFL;
-		for (int sig = 1; sig < 65; sig++)
-			sigaction(sig, &dfl, NULL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
+		child_default_signals();
 #ifdef PR_SET_PDEATHSIG
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != parent)
@@ -1565,30 +1841,25 @@ static int reap_children(pid_t ssh_pid, int *ssh_status)
 
 /* ------------------------------------------------------------------ notify */
 
-/* Write a file as <path>.new, then rename it over path (DESIGN rule 9). */
+/* Write a temporary file beside path, then rename it over path (DESIGN rule 9). */
 static int write_file_atomically(const char *path, const char *content)
 {
-	size_t len = strlen(path) + 5;
-	char *tmp = xcalloc(len, 1);
-	int fd, saved = 0;
+	char *tmp;
+	int saved = 0;
+	int fd = create_temp_beside(path, &tmp);
 
-	snprintf(tmp, len, "%s.new", path);
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
+	if (fd < 0)
+		return -1;
+	size_t want = strlen(content);
+	ssize_t n = write(fd, content, want);
+	if (n != (ssize_t)want)
+		saved = n < 0 ? errno : EIO;
+	if (close(fd) != 0 && saved == 0)
 		saved = errno;
-	} else {
-		size_t want = strlen(content);
-		ssize_t n = write(fd, content, want);
-		if (n != (ssize_t)want)
-			saved = n < 0 ? errno : EIO;
-		if (close(fd) != 0 && saved == 0)
-			saved = errno;
-		if (saved == 0 && rename(tmp, path) != 0)
-			saved = errno;
-		if (saved != 0)
-			unlink(tmp);
-	}
+	if (saved == 0 && rename(tmp, path) != 0)
+		saved = errno;
+	if (saved != 0)
+		unlink(tmp);
 	free(tmp);
 	errno = saved;
 	return saved == 0 ? 0 : -1;
@@ -1615,7 +1886,10 @@ static void remove_if_ours(const char *path, const char *expected_start)
 		unlink(path);
 }
 
-/* One sd_notify datagram; other forms of the address and errors are ignored. */
+/*
+ * One sd_notify datagram; other forms of the address and errors are ignored.
+ * Non-blocking: a stalled service manager drops a datagram, never stops us.
+ */
 static void notify_send(const char *notify_socket, const char *text)
 {
 	static int fd = -1;
@@ -1632,6 +1906,7 @@ static void notify_send(const char *notify_socket, const char *text)
 		if (fd < 0)
 			return;
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		set_nonblocking(fd);
 	}
 	memset(&addr, 0, sizeof addr);
 	addr.sun_family = AF_UNIX;
@@ -1640,6 +1915,292 @@ static void notify_send(const char *notify_socket, const char *text)
 		addr.sun_path[0] = '\0';
 	sendto(fd, text, strlen(text), MSG_NOSIGNAL, (struct sockaddr *)&addr,
 	       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + path_len));
+}
+
+/* ---------------------------------------------------------------- evidence */
+
+/*
+ * A timer decides nothing alone where evidence exists: before a probe's
+ * short window becomes a verdict, ask whether autossh, ssh or the host was
+ * stalled.  Any such stall lets the same attempt go on until T
+ * (autossh(1) MONITORING); only a clean window fails early.
+ */
+enum {
+	EVIDENCE_LATE_MS = 100,     /* an autossh wake-up this late past its deadline: autossh stalled */
+	SUSPEND_JUMP_MS = 500,      /* boot time gained this on monotonic time: the host slept */
+	STARVED_PERCENT = 25,       /* ssh waited for a CPU this share of the window: starved */
+	BUSY_IO_BYTES = 65536,      /* ssh moved this much beyond the probe's bytes: probe queued */
+	EVIDENCE_SAMPLE_MS = 250    /* ssh's state is read this often during a window */
+};
+
+enum stall_verdict {
+	STALL_CLEAN,
+	STALL_SUSPENDED,
+	STALL_AUTOSSH_LATE,
+	STALL_SSH_STOPPED,
+	STALL_SSH_STARVED,
+	STALL_SSH_BUSY
+};
+
+struct clocks {
+	long long mono_ms, boot_ms;     /* boot time counts a suspend, monotonic time does not */
+};
+
+struct ssh_reading {
+	char state;                     /* /proc/PID/stat state, 0 if unknown */
+	long long wait_ns;              /* run-queue wait, -1 if unknown */
+	long long io_bytes;             /* rchar + wchar, -1 if unknown */
+};
+
+/* What one window showed; -1 where the system does not say. */
+struct window_evidence {
+	long long window_ms;
+	long long suspend_jump_ms;
+	long long late_ms;              /* worst lateness of an autossh wake-up */
+	int ssh_stopped;                /* state T or t at some reading */
+	long long ssh_wait_ns;          /* growth of ssh's run-queue wait */
+	long long ssh_io_bytes;         /* growth of ssh's I/O counters */
+	long long probe_bytes;          /* what the probe itself makes ssh read and write */
+};
+
+enum { PROC_STAT, PROC_SCHEDSTAT, PROC_IO, N_PROC_FILES };
+
+/*
+ * The watch over the current soft window, the clocks of the last wake-up,
+ * and ssh's /proc files, held open while ssh runs: a reading is then one
+ * pread() per file, and never of another process that reused the pid.
+ */
+struct evidence {
+	pid_t proc_pid;                 /* 0: no files open */
+	int proc_fds[N_PROC_FILES];     /* -1 where a file could not be opened */
+	int watching;
+	struct clocks start;
+	struct ssh_reading ssh_start;
+	long long late_ms;
+	int ssh_stopped;
+	long long next_sample_at;
+	struct clocks last_wakeup;
+};
+
+/*
+ * The decision table: the first row that holds names the stall.  Rows
+ * with unknown readings (-1) never hold, so where the system shows
+ * nothing the verdict rests on autossh's own readings.  New evidence
+ * adds its readings to struct window_evidence and its row here, in the
+ * order of which explanation should win.
+ */
+static enum stall_verdict judge_window(const struct window_evidence *w)
+{
+	const struct {
+		int holds;
+		enum stall_verdict verdict;
+	} rows[] = {
+		{ w->suspend_jump_ms > SUSPEND_JUMP_MS, STALL_SUSPENDED },
+		{ w->late_ms > EVIDENCE_LATE_MS, STALL_AUTOSSH_LATE },
+		{ w->ssh_stopped, STALL_SSH_STOPPED },
+		{ w->ssh_wait_ns >= 0 && w->window_ms > 0 &&
+			  w->ssh_wait_ns * 100 > w->window_ms * 1000000LL * STARVED_PERCENT,
+		  STALL_SSH_STARVED },
+		{ w->ssh_io_bytes >= 0 && w->ssh_io_bytes > w->probe_bytes + BUSY_IO_BYTES, STALL_SSH_BUSY },
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+		if (rows[i].holds)
+			return rows[i].verdict;
+	return STALL_CLEAN;
+}
+
+static const char *stall_verdict_name(enum stall_verdict v)
+{
+	static const char *const names[] = { "clean", "host suspended", "autossh late", "ssh stopped",
+					     "ssh starved of CPU", "ssh busy with other data" };
+	return names[v];
+}
+
+static void read_clocks(struct clocks *c)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	c->mono_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	c->boot_ms = c->mono_ms;
+#ifdef CLOCK_BOOTTIME
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
+		c->boot_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+#endif
+}
+
+/* How much longer boot time ran than monotonic time: the time asleep. */
+static long long suspend_jump_ms(const struct clocks *before, const struct clocks *after)
+{
+	return (after->boot_ms - after->mono_ms) - (before->boot_ms - before->mono_ms);
+}
+
+enum wake_action { WAKE_NOTHING, WAKE_FORGET_RTTS, WAKE_RESTART_PROBE };
+
+/*
+ * After a suspend the round trips of before say nothing, and a probe in
+ * flight is started again: its deadlines passed while the host slept.
+ */
+static enum wake_action wake_action_between(const struct clocks *before, const struct clocks *after,
+					    int probe_in_flight)
+{
+	if (before->mono_ms == 0 || suspend_jump_ms(before, after) <= SUSPEND_JUMP_MS)
+		return WAKE_NOTHING;
+	return probe_in_flight ? WAKE_RESTART_PROBE : WAKE_FORGET_RTTS;
+}
+
+/* Field 3 of /proc/PID/stat, after the parenthesised command name. */
+static char parse_stat_state(const char *text)
+{
+	const char *paren = strrchr(text, ')');
+	if (paren == NULL || paren[1] != ' ')
+		return '\0';
+	return paren[2];
+}
+
+/* /proc/PID/schedstat: "<ns on CPU> <ns waiting for a CPU> <slices>". */
+static long long parse_schedstat_wait(const char *text)
+{
+	char *end;
+	long long wait;
+
+	errno = 0;
+	(void)strtoll(text, &end, 10);
+	if (end == text || *end != ' ')
+		return -1;
+	text = end;
+	wait = strtoll(text, &end, 10);
+	return errno == 0 && end != text && wait >= 0 ? wait : -1;
+}
+
+/* /proc/PID/io: rchar + wchar, every byte ssh read or wrote. */
+static long long parse_io_bytes(const char *text)
+{
+	const char *r = strstr(text, "rchar: "), *w = strstr(text, "wchar: ");
+	if (r == NULL || w == NULL)
+		return -1;
+	return strtoll(r + 7, NULL, 10) + strtoll(w + 7, NULL, 10);
+}
+
+static int is_stopped(char state)
+{
+	return state == 'T' || state == 't';
+}
+
+/* Open ssh's /proc files once it runs (Linux); elsewhere nothing is read. */
+static void evidence_open_ssh(struct evidence *ev, pid_t pid)
+{
+#ifdef __linux__
+	static const char *const names[N_PROC_FILES] = { "stat", "schedstat", "io" };
+	char path[64];
+
+	for (int i = 0; i < N_PROC_FILES; i++) {
+		snprintf(path, sizeof path, "/proc/%ld/%s", (long)pid, names[i]);
+		ev->proc_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	ev->proc_pid = pid;
+#else
+	(void)ev, (void)pid;
+#endif
+}
+
+static void evidence_close_ssh(struct evidence *ev)
+{
+	if (ev->proc_pid == 0)
+		return;
+	for (int i = 0; i < N_PROC_FILES; i++)
+		if (ev->proc_fds[i] >= 0)
+			close(ev->proc_fds[i]);
+	ev->proc_pid = 0;
+}
+
+static int read_proc(const struct evidence *ev, int file, char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (ev->proc_pid == 0 || ev->proc_fds[file] < 0)
+		return -1;
+	n = pread(ev->proc_fds[file], buf, len - 1, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* ssh's state; its CPU wait and I/O counters too when full is set. */
+static void read_ssh(const struct evidence *ev, int full, struct ssh_reading *r)
+{
+	char buf[1024];
+
+	r->state = 0;
+	r->wait_ns = r->io_bytes = -1;
+	if (read_proc(ev, PROC_STAT, buf, sizeof buf) == 0)
+		r->state = parse_stat_state(buf);
+	if (!full)
+		return;
+	if (read_proc(ev, PROC_SCHEDSTAT, buf, sizeof buf) == 0)
+		r->wait_ns = parse_schedstat_wait(buf);
+	if (read_proc(ev, PROC_IO, buf, sizeof buf) == 0)
+		r->io_bytes = parse_io_bytes(buf);
+}
+
+static long long counter_growth(long long before, long long after)
+{
+	return before < 0 || after < before ? -1 : after - before;
+}
+
+static void evidence_begin(struct evidence *ev, long long now)
+{
+	ev->watching = 1;
+	read_clocks(&ev->start);
+	read_ssh(ev, 1, &ev->ssh_start);
+	ev->late_ms = 0;
+	ev->ssh_stopped = is_stopped(ev->ssh_start.state);
+	ev->next_sample_at = now + EVIDENCE_SAMPLE_MS;
+}
+
+static void evidence_stop(struct evidence *ev)
+{
+	ev->watching = 0;
+	ev->next_sample_at = 0;
+}
+
+/* Often enough that a stop which ended just before the verdict is still seen. */
+static void evidence_sample(struct evidence *ev, long long now)
+{
+	struct ssh_reading r;
+
+	if (!ev->watching || now < ev->next_sample_at)
+		return;
+	read_ssh(ev, 0, &r);
+	ev->ssh_stopped |= is_stopped(r.state);
+	ev->next_sample_at = now + EVIDENCE_SAMPLE_MS;
+}
+
+/* A wake-up past the deadline poll() waited for: autossh itself was held up. */
+static void evidence_note_wakeup(struct evidence *ev, long long waited_for, long long woke)
+{
+	if (ev->watching && waited_for > 0 && woke - waited_for > ev->late_ms)
+		ev->late_ms = woke - waited_for;
+}
+
+/* The window is over: what it showed, from the readings at both ends. */
+static void evidence_end(struct evidence *ev, size_t message_len, struct window_evidence *w)
+{
+	struct clocks end;
+	struct ssh_reading r;
+
+	read_clocks(&end);
+	read_ssh(ev, 1, &r);
+	w->window_ms = end.mono_ms - ev->start.mono_ms;
+	w->suspend_jump_ms = suspend_jump_ms(&ev->start, &end);
+	w->late_ms = ev->late_ms;
+	w->ssh_stopped = ev->ssh_stopped || is_stopped(r.state);
+	w->ssh_wait_ns = counter_growth(ev->ssh_start.wait_ns, r.wait_ns);
+	w->ssh_io_bytes = counter_growth(ev->ssh_start.io_bytes, r.io_bytes);
+	/* ssh reads and writes the message once each way round the loop. */
+	w->probe_bytes = 4 * (long long)message_len;
+	evidence_stop(ev);
 }
 
 /* --------------------------------------------------------------------- loop */
@@ -1666,11 +2227,14 @@ struct state {
 	int exit_status, exit_signal;
 	int listener, self_pipe;
 	int ready_fd;                   /* -f: the foreground waits on this */
+	const char *pidline;            /* what the pidfile holds */
+	int pidfile_written;
 	int stderr_fd;                  /* read end of ssh's stderr (-f) */
 	char stderr_line[513];
 	size_t stderr_len;
 	int explained_stale_forward;
 	struct probe probe;
+	struct evidence evidence;
 	char last_exit[32];
 	const char *reported_state;
 	time_t state_since, last_probe_ok;
@@ -1778,6 +2342,30 @@ static int open_ssh_stderr(struct state *st, int *write_end)
 }
 
 static void tell_foreground(int *ready_fd, const char *error_line);
+static void stop_ssh(struct state *st, enum after_stop after, long long now);
+
+/*
+ * The pidfile is written once the first ssh has been exec'd, so a failed
+ * start never touches an existing one; a failure ends the run with status 1.
+ */
+static int write_pidfile_once(struct state *st)
+{
+	const struct config *cfg = st->cfg;
+	char line[ERRLEN];
+
+	if (cfg->pidfile == NULL || st->pidfile_written)
+		return 0;
+	if (write_file_atomically(cfg->pidfile, st->pidline) == 0) {
+		st->pidfile_written = 1;
+		return 0;
+	}
+	format_invalid(line, sizeof line, cfg->progname, "AUTOSSH_PIDFILE", cfg->pidfile, strerror(errno));
+	report_error(line);
+	tell_foreground(&st->ready_fd, line);
+	st->exit_status = 1;
+	st->exit_signal = 0;
+	return -1;
+}
 
 static void start_ssh(struct state *st, long long now)
 {
@@ -1806,13 +2394,14 @@ static void start_ssh(struct state *st, long long now)
 		finish(st, 1, 0);
 		return;
 	}
-	/* With -f the foreground exits 0 once the first ssh runs (SPEC §6.1). */
-	tell_foreground(&st->ready_fd, NULL);
 	logmsg(LOG_INFO, "ssh child pid is %ld", (long)st->ssh_pid);
+	if (monitoring(st))
+		evidence_open_ssh(&st->evidence, st->ssh_pid);
 	st->phase = PHASE_RUNNING;
 	st->ssh_exited = 0;
 	st->ssh_started_at = st->previous_start_at = now;
 	st->proven = 0;
+	probe_forget_rtts(&st->probe);  /* round trips of another connection say nothing */
 	st->next_probe_at = monitoring(st) ? now + cfg->first_poll * 1000LL : 0;
 	/*
 	 * Early probes prove a new ssh within seconds and give the adaptive
@@ -1822,6 +2411,12 @@ static void start_ssh(struct state *st, long long now)
 	st->connect_deadline = cfg->connect_timeout ? now + cfg->connect_timeout * 1000LL : 0;
 	st->proven_at = monitoring(st) ? 0 : now + 2000;
 	report_state(st, 1);
+	if (write_pidfile_once(st) != 0) {
+		stop_ssh(st, AFTER_EXIT, now);
+		return;
+	}
+	/* With -f the foreground exits 0 once the first ssh runs and the pidfile names us (SPEC §6.1). */
+	tell_foreground(&st->ready_fd, NULL);
 }
 
 /* Restart through the backoff (SPEC §5.4). */
@@ -1926,6 +2521,7 @@ static void on_ssh_exit(struct state *st, long long now)
 		read_ssh_stderr(st);
 	record_exit(st, st->ssh_wait_status);
 	probe_close(&st->probe);
+	evidence_close_ssh(&st->evidence);
 	st->ssh_pid = 0;
 	st->ssh_exited = 0;
 	if (st->phase == PHASE_STOPPING) {
@@ -1949,7 +2545,8 @@ static void on_ssh_exit(struct state *st, long long now)
 
 static void on_exit_signal(struct state *st, int sig, long long now)
 {
-	if (st->phase == PHASE_STOPPING && st->after_stop == AFTER_EXIT && st->exit_signal) {
+	/* Already exiting (a signal or MAXLIFETIME): a second request kills ssh at once. */
+	if (st->phase == PHASE_STOPPING && st->after_stop == AFTER_EXIT) {
 		if (st->ssh_pid > 0 && !st->ssh_exited)
 			kill(st->ssh_pid, SIGKILL);
 		st->kill_at = 0;
@@ -1978,7 +2575,8 @@ static void on_signal(struct state *st, int sig, long long now)
 		on_exit_signal(st, sig, now);
 		break;
 	case SIGUSR1:
-		if (st->phase == PHASE_RUNNING) {
+		/* An ssh that exited meanwhile is judged by how it exited (SPEC §5.2). */
+		if (st->phase == PHASE_RUNNING && !st->ssh_exited) {
 			logmsg(LOG_INFO, "signalled to kill and restart ssh");
 			stop_ssh(st, AFTER_RESTART_NOW, now);
 		} else if (st->phase == PHASE_BACKOFF) {
@@ -1988,15 +2586,16 @@ static void on_signal(struct state *st, int sig, long long now)
 		break;
 	case SIGHUP:
 		log_reopen();
+		probe_forget_rtts(&st->probe);  /* the network may have changed under us */
 		if (st->phase == PHASE_BACKOFF) {
 			logmsg(LOG_DEBUG, "SIGHUP during backoff: starting ssh now");
 			start_ssh(st, now);
-		} else if (st->phase == PHASE_RUNNING) {
+		} else if (st->phase == PHASE_RUNNING && !st->ssh_exited) {
 			probe_now(st, now);
 		}
 		break;
 	case SIGALRM:
-		if (st->phase == PHASE_RUNNING)
+		if (st->phase == PHASE_RUNNING && !st->ssh_exited)
 			probe_now(st, now);
 		break;
 	default:
@@ -2018,12 +2617,28 @@ static void mark_proven(struct state *st)
 	}
 }
 
+/*
+ * Reap a pending SIGCHLD now: an ssh that already exited is judged by how it
+ * exited (SPEC §5.2), not by a verdict that its exit caused.  1 if it had.
+ */
+static int ssh_exit_judged(struct state *st, long long now)
+{
+	if (!st->ssh_exited && st->ssh_pid > 0 && reap_children(st->ssh_pid, &st->ssh_wait_status))
+		st->ssh_exited = 1;
+	if (!st->ssh_exited)
+		return 0;
+	on_ssh_exit(st, now);
+	return 1;
+}
+
 static void probe_finished(struct state *st, enum probe_result result, long long now)
 {
 	const struct config *cfg = st->cfg;
 	int early = st->probe.early;
 
 	if (result == PROBE_PENDING)
+		return;
+	if (result == PROBE_FAILED && !early && ssh_exit_judged(st, now))
 		return;
 	if (result == PROBE_PASSED) {
 		st->last_probe_ok = time(NULL);
@@ -2043,6 +2658,18 @@ static void probe_finished(struct state *st, enum probe_result result, long long
 	report_state(st, 1);
 }
 
+/* Start a probe; a short first window is watched for evidence of a local stall. */
+static void start_probe(struct state *st, int early, long long now)
+{
+	enum probe_result result = probe_start(st->cfg, &st->probe, early, now);
+
+	if (probe_window_is_soft(st->cfg, &st->probe))
+		evidence_begin(&st->evidence, now);
+	else
+		evidence_stop(&st->evidence);
+	probe_finished(st, result, now);
+}
+
 /* A deadline that fired is cleared, or poll() would return at once until the probe ends. */
 static void begin_probe(struct state *st, int early, long long now)
 {
@@ -2050,15 +2677,59 @@ static void begin_probe(struct state *st, int early, long long now)
 		st->next_early_at = 0;
 	else
 		st->next_probe_at = 0;
-	probe_finished(st, probe_start(st->cfg, &st->probe, early, now), now);
+	start_probe(st, early, now);
 }
 
-/* SIGHUP/SIGALRM: probe at once if monitoring and none in flight (SPEC §10.4). */
+/* The soft window passed: fail early only if nothing local explains the silence. */
+static int window_explains_silence(struct state *st)
+{
+	struct probe *p = &st->probe;
+	struct window_evidence w;
+	enum stall_verdict stall;
+
+	if (!probe_window_is_soft(st->cfg, p) || !st->evidence.watching)
+		return 0;
+	evidence_end(&st->evidence, p->message_len, &w);
+	stall = judge_window(&w);
+	if (stall == STALL_CLEAN)
+		return 0;
+	logmsg(LOG_DEBUG,
+	       "probe window of %ld ms not clean (%s: autossh late %lld ms, suspended %lld ms, ssh %sstopped, "
+	       "ssh CPU wait %lld ms, ssh I/O %lld bytes): waiting up to %ld ms",
+	       p->timeout_ms, stall_verdict_name(stall), w.late_ms, w.suspend_jump_ms, w.ssh_stopped ? "" : "not ",
+	       w.ssh_wait_ns < 0 ? -1 : w.ssh_wait_ns / 1000000, w.ssh_io_bytes, st->cfg->net_timeout_ms);
+	probe_extend(st->cfg, p);
+	return 1;
+}
+
+/* The probe's deadline: one last look at its descriptors, then the evidence, then the verdict. */
+static void watch_probe(struct state *st, long long now)
+{
+	struct probe *p = &st->probe;
+	enum probe_result result;
+
+	if (st->evidence.watching && !probe_window_is_soft(st->cfg, p))
+		evidence_stop(&st->evidence);
+	evidence_sample(&st->evidence, now);
+	if (p->phase == PROBE_IDLE || now < p->deadline)
+		return;
+	result = probe_poll_once(st->cfg, p, st->listener, now);
+	if (result == PROBE_PENDING && p->phase != PROBE_IDLE && now >= p->deadline &&
+	    !window_explains_silence(st))
+		result = probe_timeout(st->cfg, p, now);
+	probe_finished(st, result, now);
+}
+
+/*
+ * SIGHUP/SIGALRM: probe at once if monitoring and none in flight (SPEC
+ * §10.4); an early one while ssh is not proven, so a HUP sent while ssh is
+ * still connecting restarts nothing.
+ */
 static void probe_now(struct state *st, long long now)
 {
 	if (monitoring(st) && st->probe.phase == PROBE_IDLE) {
 		logmsg(LOG_DEBUG, "probing now on request");
-		begin_probe(st, 0, now);
+		begin_probe(st, !st->proven, now);
 	}
 }
 
@@ -2086,12 +2757,17 @@ static void fire_running_deadlines(struct state *st, long long now)
 		mark_proven(st);
 		report_state(st, 1);
 	}
-	if (st->connect_deadline && now >= st->connect_deadline && !st->proven) {
-		logmsg(LOG_INFO, "ssh not connected after %ld s, restarting ssh", cfg->connect_timeout);
-		stop_ssh(st, AFTER_RESTART_BACKOFF, now);
-		return;
+	if (st->connect_deadline && now >= st->connect_deadline) {
+		st->connect_deadline = 0;
+		if (!st->proven) {
+			if (!ssh_exit_judged(st, now)) {
+				logmsg(LOG_INFO, "ssh not connected after %ld s, restarting ssh", cfg->connect_timeout);
+				stop_ssh(st, AFTER_RESTART_BACKOFF, now);
+			}
+			return;
+		}
 	}
-	probe_finished(st, probe_timeout(cfg, &st->probe, now), now);
+	watch_probe(st, now);
 	if (st->phase != PHASE_RUNNING)
 		return;
 	if (st->next_probe_at && now >= st->next_probe_at) {
@@ -2101,8 +2777,12 @@ static void fire_running_deadlines(struct state *st, long long now)
 			st->probe.early = 0;  /* an early probe in flight becomes the regular one */
 			st->next_probe_at = 0;
 		}
-	} else if (st->next_early_at && now >= st->next_early_at && st->probe.phase == PROBE_IDLE) {
-		begin_probe(st, 1, now);
+	}
+	if (st->phase == PHASE_RUNNING && st->next_early_at && now >= st->next_early_at) {
+		if (st->probe.phase == PROBE_IDLE && !st->proven)
+			begin_probe(st, 1, now);
+		else
+			st->next_early_at = 0;  /* a probe in flight proves ssh, or the next is planned at its end */
 	}
 }
 
@@ -2146,6 +2826,8 @@ static int poll_timeout(const struct state *st, long long now)
 		consider(&nearest, st->next_early_at);
 		if (st->probe.phase != PROBE_IDLE)
 			consider(&nearest, st->probe.deadline);
+		if (st->probe.phase != PROBE_IDLE && st->evidence.watching)
+			consider(&nearest, st->evidence.next_sample_at);
 	}
 	if (nearest == 0)
 		return -1;
@@ -2212,6 +2894,42 @@ static void handle_wakeup(struct state *st, struct pollfd *fds, long long now)
 	send_watchdog(st, now);
 }
 
+/*
+ * Every wake-up: how late it came (evidence for a probe's window) and
+ * whether the host slept.  Returns 1 if the probe was started again, so
+ * the caller drops the revents of its old descriptors.
+ */
+static int after_wakeup(struct state *st, long long waited_for, long long woke)
+{
+	struct evidence *ev = &st->evidence;
+	struct probe *p = &st->probe;
+	struct clocks clocks;
+	struct clocks before = ev->last_wakeup;
+	int in_flight = st->phase == PHASE_RUNNING && p->phase != PROBE_IDLE;
+
+	read_clocks(&clocks);
+	ev->last_wakeup = clocks;
+	evidence_note_wakeup(ev, waited_for, woke);
+	switch (wake_action_between(&before, &clocks, in_flight)) {
+	case WAKE_NOTHING:
+		return 0;
+	case WAKE_FORGET_RTTS:
+		logmsg(LOG_DEBUG, "host was suspended for %lld ms", suspend_jump_ms(&before, &clocks));
+		probe_forget_rtts(p);
+		return 0;
+	case WAKE_RESTART_PROBE:
+		break;
+	}
+	logmsg(LOG_DEBUG, "host was suspended for %lld ms: probe started again",
+	       suspend_jump_ms(&before, &clocks));
+	probe_close(p);
+	probe_forget_rtts(p);
+	for (int i = 0; i < 16 && st->listener >= 0; i++)
+		drop_stray_connection(st->listener);
+	start_probe(st, p->early, woke);
+	return 1;
+}
+
 static void run_loop(struct state *st)
 {
 	struct pollfd fds[N_FDS];
@@ -2232,14 +2950,20 @@ static void run_loop(struct state *st)
 			fds[FD_CONN].fd = p->conn_fd;
 			fds[FD_CONN].events = POLLOUT;
 		}
+		if (p->phase == PROBE_ACCEPTING)
+			fds[FD_CONN].fd = p->conn_fd;  /* ssh closing it ends the attempt */
 		if (p->phase == PROBE_READING)
 			fds[FD_REPLY].fd = p->reply_fd;
-		if (poll(fds, N_FDS, poll_timeout(st, now)) < 0 && errno != EINTR) {
+		int timeout = poll_timeout(st, now);
+		if (poll(fds, N_FDS, timeout) < 0 && errno != EINTR) {
 			logmsg(LOG_ERR, "internal error: poll: %s", strerror(errno));
 			finish(st, 1, 0);
 			break;
 		}
-		handle_wakeup(st, fds, monotime_ms());
+		long long woke = monotime_ms();
+		if (after_wakeup(st, timeout < 0 ? 0 : now + timeout, woke))
+			fds[FD_CONN].revents = fds[FD_REPLY].revents = fds[FD_LISTEN].revents = 0;
+		handle_wakeup(st, fds, woke);
 	}
 	/* Never leave ssh behind, whatever ended the loop. */
 	if (st->ssh_pid > 0 && !st->ssh_exited) {
@@ -2247,6 +2971,7 @@ static void run_loop(struct state *st)
 		waitpid(st->ssh_pid, NULL, 0);
 	}
 	probe_close(&st->probe);
+	evidence_close_ssh(&st->evidence);
 	close_ssh_stderr(st);
 }
 
@@ -3129,8 +3854,28 @@ static void foreground_wait(const struct config *cfg, int ready_read)
 	exit(1);
 }
 
+/*
+ * The background keeps only its own descriptors above 2 (listener, log,
+ * ready pipe): an inherited one, such as the write end of a pipe a caller
+ * reads until EOF, would hold that caller (`x=$(autossh -f ...)`).
+ */
+static void close_foreign_descriptors(int listener, int ready_write)
+{
+	int keep[] = { listener, ready_write, logger.fd, logger.copy_fd, -1 };
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof keep / sizeof keep[0] - 1; i++)
+		if (keep[i] >= 0)
+			keep[n++] = keep[i];
+	keep[n] = -1;
+	closelog();  /* syslog's socket, if open, is reopened on the next line */
+	each_descriptor_above_2(close_unless_kept, keep);
+	if (logger.sink == SINK_SYSLOG)
+		openlog(logger.progname, LOG_PID, LOG_USER);
+}
+
 /* Fork for -f (SPEC §6.1); returns in the background with the ready pipe. */
-static int go_background(const struct config *cfg)
+static int go_background(const struct config *cfg, int listener)
 {
 	int ready[2], devnull;
 	pid_t pid;
@@ -3163,6 +3908,7 @@ static int go_background(const struct config *cfg)
 		if (devnull > STDERR_FILENO)
 			close(devnull);
 	}
+	close_foreign_descriptors(listener, ready[1]);
 	return ready[1];
 }
 
@@ -3241,6 +3987,33 @@ static void read_status_line(struct status_snapshot *snap, char *line)
 	take_number(line, "net_timeout_ms", value, &snap->net_timeout_ms);
 }
 
+static long long clamp(long long value, long long min, long long max)
+{
+	return value < min ? min : value > max ? max : value;
+}
+
+/*
+ * How old the last good probe may be: 2 x max(POLL, FIRST_POLL) + 4T s.
+ * The file's values are clamped to the ranges autossh writes, so no
+ * product can overflow whatever the file says.
+ */
+static long long probe_age_limit(const struct status_snapshot *snap)
+{
+	long long poll = clamp(snap->poll, 0, INT_MAX_L);
+	long long first_poll = clamp(snap->first_poll, 0, INT_MAX_L);
+	long long net_timeout_ms = clamp(snap->net_timeout_ms, 0, 3600000);
+
+	return 2 * (poll > first_poll ? poll : first_poll) + (4 * net_timeout_ms + 999) / 1000;
+}
+
+/* A pid from the file names one process: never 0, a group or -1 (kill's other meanings). */
+static int status_pid_alive(long long pid)
+{
+	if (pid <= 0 || pid > INT_MAX_L || (long long)(pid_t)pid != pid)
+		return 0;
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
 /* autossh --check STATUSFILE (SPEC §10.8). */
 static int run_check(const char *progname, const char *path)
 {
@@ -3260,7 +4033,7 @@ static int run_check(const char *progname, const char *path)
 	while (fgets(line, sizeof line, f))
 		read_status_line(&snap, line);
 	(void)fclose(f);
-	if (snap.pid <= 0 || (kill((pid_t)snap.pid, 0) != 0 && errno != EPERM)) {
+	if (!status_pid_alive(snap.pid)) {
 		printf("unhealthy: autossh (pid %lld) is not running\n", snap.pid);
 		return 1;
 	}
@@ -3273,8 +4046,7 @@ static int run_check(const char *progname, const char *path)
 		return 0;
 	}
 	long long age = (long long)time(NULL) - snap.last_probe_ok;
-	long long limit = 2 * (snap.poll > snap.first_poll ? snap.poll : snap.first_poll) +
-			  (4 * snap.net_timeout_ms + 999) / 1000;
+	long long limit = probe_age_limit(&snap);
 	if (snap.last_probe_ok <= 0 || age > limit) {
 		printf("unhealthy: last good probe %lld s ago (limit %lld s)\n", snap.last_probe_ok > 0 ? age : -1,
 		       limit);
@@ -3284,31 +4056,34 @@ static int run_check(const char *progname, const char *path)
 	return 0;
 }
 
-/*
- * ssh inherits only 0, 1 and 2 (SPEC §5.1): mark whatever else we inherited
- * close-on-exec, listing the open descriptors where the system can.
- */
+static void set_cloexec(int fd, const int *keep)
+{
+	(void)keep;
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+/* ssh inherits only 0, 1 and 2 (SPEC §5.1): whatever else we inherited is close-on-exec. */
 static void close_inherited_on_exec(void)
 {
-	static const char *const fd_dirs[] = { "/proc/self/fd", "/dev/fd" };
-	struct rlimit rl;
+	each_descriptor_above_2(set_cloexec, NULL);
+}
 
-	for (size_t i = 0; i < sizeof fd_dirs / sizeof fd_dirs[0]; i++) {
-		DIR *dir = opendir(fd_dirs[i]);
-		struct dirent *entry;
-		if (dir == NULL)
+/*
+ * A closed 0, 1 or 2 is opened on /dev/null before anything else, so no
+ * socket or file of ours lands there (where -f would put /dev/null over it,
+ * or ssh would inherit it).
+ */
+static void open_missing_stdio(void)
+{
+	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
 			continue;
-		while ((entry = readdir(dir)) != NULL) {
-			long long fd = decimal_or_minus1(entry->d_name);
-			if (fd > STDERR_FILENO && fd <= INT_MAX)
-				fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+		int null = open("/dev/null", O_RDWR | O_NOCTTY);
+		if (null >= 0 && null != fd) {
+			dup2(null, fd);
+			close(null);
 		}
-		closedir(dir);
-		return;
 	}
-	int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
-	for (int fd = STDERR_FILENO + 1; fd < max; fd++)
-		fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
 static const char *real_getenv(const char *name)
@@ -3347,22 +4122,18 @@ static void prepare(struct config *cfg, struct state *st, int *ready_fd)
 		st->watchdog_interval_ms = cfg->watchdog_usec / 2000 > 0 ? cfg->watchdog_usec / 2000 : 1;
 }
 
-/* In the process that supervises: signals, pidfile, deadlines. */
+/* In the process that supervises: signals, deadlines (the pidfile waits for the first exec). */
 static void become_supervisor(struct config *cfg, struct state *st, int *ready_fd, long long started,
 			      char *pidline, size_t pidline_len)
 {
-	char err[ERRLEN];
-
 	rng_seed((uint64_t)getpid() << 32 ^ (uint64_t)time(NULL) ^ (uint64_t)started);
 	if (install_signals(&st->self_pipe) != 0) {
+		char err[ERRLEN];
 		snprintf(err, sizeof err, "%s: internal error: self-pipe: %s", cfg->progname, strerror(errno));
 		fail_setup(err, ready_fd);
 	}
 	snprintf(pidline, pidline_len, "%ld\n", (long)getpid());
-	if (cfg->pidfile && write_file_atomically(cfg->pidfile, pidline) != 0) {
-		format_invalid(err, sizeof err, cfg->progname, "AUTOSSH_PIDFILE", cfg->pidfile, strerror(errno));
-		fail_setup(err, ready_fd);
-	}
+	st->pidline = pidline;
 	st->ready_fd = *ready_fd;
 	log_startup_notes(cfg);
 	if (cfg->maxlifetime > 0)
@@ -3379,6 +4150,7 @@ int main(int argc, char **argv)
 	int ready_fd = -1;
 	long long started = monotime_ms();
 
+	open_missing_stdio();
 	close_inherited_on_exec();
 	switch (parse_config(argc, argv, real_getenv, &cfg, err, sizeof err)) {
 	case PARSE_VERSION:
@@ -3402,7 +4174,7 @@ int main(int argc, char **argv)
 		break;
 	}
 	prepare(&cfg, &st, &ready_fd);
-	if (cfg.background && (ready_fd = go_background(&cfg)) < 0) {
+	if (cfg.background && (ready_fd = go_background(&cfg, st.listener)) < 0) {
 		snprintf(err, sizeof err, "%s: cannot go to the background: %s", cfg.progname, strerror(errno));
 		fail_setup(err, &ready_fd);
 	}
@@ -3410,7 +4182,8 @@ int main(int argc, char **argv)
 	run_loop(&st);
 	tell_foreground(&st.ready_fd, NULL);
 	notify_send(cfg.notify_socket, "STOPPING=1");
-	remove_if_ours(cfg.pidfile, pidline);
+	if (st.pidfile_written)
+		remove_if_ours(cfg.pidfile, pidline);
 	if (cfg.statusfile)
 		unlink(cfg.statusfile);
 	config_free(&cfg);
