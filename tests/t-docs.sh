@@ -194,9 +194,10 @@ fi
 # ---------------------------------------------------------------- names
 
 # AUTOSSH_ names, one per line, sorted; "AUTOSSH_" alone (a prefix used to
-# build messages) is not a name.
+# build messages) is not a name, nor the tail of a longer identifier such
+# as STALL_AUTOSSH_LATE.
 names() {
-	grep -o 'AUTOSSH_[A-Z][A-Z0-9_]*' "$@" | sort -u
+	grep -oE '(^|[^A-Za-z0-9_])AUTOSSH_[A-Z][A-Z0-9_]*' "$@" | sed 's/^[^A-Z]*//' | sort -u
 }
 
 # The .Sh section named $1 of the man page.
