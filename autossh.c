@@ -35,6 +35,13 @@
 
 #ifdef __linux__
 #include <sys/prctl.h>
+
+#include <linux/if.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/tcp.h>
 #endif
 
 #ifndef VERSION
@@ -66,6 +73,7 @@ struct config {
 	long net_timeout_ms;            /* T */
 	int net_timeout_fixed;          /* AUTOSSH_NET_TIMEOUT given */
 	long jitter, connect_timeout;
+	int netwatch, tcp_evidence;     /* AUTOSSH_NETWATCH, AUTOSSH_TCP_EVIDENCE */
 	char message[MAX_MESSAGE + 1];
 	const char *ssh_path;           /* AUTOSSH_PATH as given */
 	char *ssh_exec;                 /* resolved executable */
@@ -587,12 +595,28 @@ static int parse_env_core(struct env_ctx *ctx, struct config *cfg)
 	return 0;
 }
 
+/* A switch: exactly 0 or 1. */
+static int env_switch(struct env_ctx *ctx, const char *name, int *out)
+{
+	const char *v = env_value(ctx, name);
+
+	if (v == NULL)
+		return 0;
+	if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+		return env_invalid(ctx, name, v, "expected 0 or 1");
+	*out = v[0] == '1';
+	return 1;
+}
+
 static int parse_env_extensions(struct env_ctx *ctx, struct config *cfg)
 {
 	const char *v;
 	long n;
 	int r;
 
+	if (env_switch(ctx, "AUTOSSH_NETWATCH", &cfg->netwatch) < 0 ||
+	    env_switch(ctx, "AUTOSSH_TCP_EVIDENCE", &cfg->tcp_evidence) < 0)
+		return -1;
 	if ((v = env_value(ctx, "AUTOSSH_MONITOR_ADDR")) != NULL) {
 		int is_v6;
 		if (!is_loopback_literal(v, &is_v6))
@@ -689,6 +713,7 @@ static void config_defaults(struct config *cfg, const char *argv0)
 	cfg->first_poll = -1;
 	cfg->gatetime = 30;
 	cfg->maxstart = -1;
+	cfg->netwatch = cfg->tcp_evidence = 1;
 	cfg->ssh_path = SSH_PATH;
 }
 
@@ -1528,6 +1553,905 @@ static void notify_send(const char *notify_socket, const char *text)
 	       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + path_len));
 }
 
+/* ---------------------------------------------------------------- netwatch */
+
+/*
+ * What the host's own network says (autossh(1) NETWORK CHANGES): the route
+ * socket, resume from suspend, and which TCP connection is ssh's.  The
+ * decisions are pure functions; only the socket and /proc readers are not.
+ */
+
+enum { NET_REPEAT_MS = 1000, NET_HOLD_MS = 1000, SUSPEND_JUMP_MS = 500 };
+enum { MAX_FORWARDS = 16, MAX_OWNED = 64, WHAT_LEN = 96 };
+
+/* TCP states as /proc/net/tcp and tcp_info number them. */
+enum { TCPS_ESTABLISHED = 1, TCPS_SYN_SENT = 2, TCPS_LISTEN = 10 };
+
+struct tcp_socket {
+	int family;                     /* AF_INET or AF_INET6; 0: none */
+	unsigned char local[16], remote[16];
+	int local_port, remote_port;
+	int state;
+	unsigned long inode;
+	long pid;                       /* the process holding it */
+	int fd, depth;                  /* its descriptor; 0: ssh itself, 1: a child ... */
+};
+
+/* ssh's connection to the server, and the ports ssh listens on. */
+struct ssh_sockets {
+	struct tcp_socket conn;         /* family 0: none found */
+	int listen_ports[MAX_FORWARDS];
+	int n_listen;
+};
+
+/* 8 or 32 hex digits, 32-bit words in host order as /proc/net/tcp prints them. */
+static int parse_hex_address(const char *hex, unsigned char *out)
+{
+	size_t len = strlen(hex);
+
+	if (len != 8 && len != 32)
+		return -1;
+	for (size_t w = 0; w < len / 8; w++) {
+		char word[9], *end;
+		memcpy(word, hex + 8 * w, 8);
+		word[8] = '\0';
+		uint32_t v = (uint32_t)strtoul(word, &end, 16);
+		if (*end != '\0')
+			return -1;
+		memcpy(out + 4 * w, &v, 4);
+	}
+	return (int)(len / 8);
+}
+
+/* One line of /proc/net/tcp or tcp6; -1 for the header or anything else. */
+static int parse_proc_tcp_line(const char *line, struct tcp_socket *s)
+{
+	char local[40], remote[40];
+	unsigned local_port, remote_port, state;
+	unsigned long inode;
+	int words;
+
+	memset(s, 0, sizeof *s);
+	if (sscanf(line, " %*d: %39[0-9A-Fa-f]:%x %39[0-9A-Fa-f]:%x %x %*s %*s %*s %*s %*s %lu", local,
+		   &local_port, remote, &remote_port, &state, &inode) != 6)
+		return -1;
+	words = parse_hex_address(local, s->local);
+	if (words < 0 || parse_hex_address(remote, s->remote) != words || local_port > 65535 ||
+	    remote_port > 65535)
+		return -1;
+	s->family = words == 1 ? AF_INET : AF_INET6;
+	s->local_port = (int)local_port;
+	s->remote_port = (int)remote_port;
+	s->state = (int)state;
+	s->inode = inode;
+	return 0;
+}
+
+static int port_listed(int port, const int *ports, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (ports[i] == port)
+			return 1;
+	return 0;
+}
+
+/* Does candidate a beat b?  A proxy below ssh first, then the oldest descriptor. */
+static int better_connection(const struct tcp_socket *a, const struct tcp_socket *b)
+{
+	if (b->family == 0)
+		return 1;
+	if ((a->depth > 0) != (b->depth > 0))
+		return a->depth > 0;
+	if (a->depth != b->depth)
+		return a->depth < b->depth;
+	return a->fd < b->fd;
+}
+
+/*
+ * From the TCP sockets of ssh and its descendants: the ports ssh listens on
+ * and its connection to the server, the established (or connecting) socket
+ * that is not one its own listeners accepted.  With ProxyJump or
+ * ProxyCommand the proxy below ssh holds it; otherwise ssh's oldest one.
+ */
+static void choose_ssh_sockets(const struct tcp_socket *socks, int n, struct ssh_sockets *out)
+{
+	memset(out, 0, sizeof *out);
+	for (int i = 0; i < n; i++)
+		if (socks[i].depth == 0 && socks[i].state == TCPS_LISTEN && out->n_listen < MAX_FORWARDS &&
+		    !port_listed(socks[i].local_port, out->listen_ports, out->n_listen))
+			out->listen_ports[out->n_listen++] = socks[i].local_port;
+	for (int i = 0; i < n; i++) {
+		const struct tcp_socket *s = &socks[i];
+		if (s->state != TCPS_ESTABLISHED && s->state != TCPS_SYN_SENT)
+			continue;
+		if (s->depth == 0 && port_listed(s->local_port, out->listen_ports, out->n_listen))
+			continue;
+		if (better_connection(s, &out->conn))
+			out->conn = *s;
+	}
+}
+
+/* The ports of the -L forwards on ssh's command line (0 where it is a socket path). */
+static int forward_port_of(const char *spec)
+{
+	char fields[4][256];
+	int n = 0;
+	size_t k = 0;
+	int bracket = 0;
+
+	if (spec[0] == '/' || strlen(spec) >= 256)
+		return 0;
+	for (const char *c = spec;; c++) {
+		if (*c == '[' || *c == ']')
+			bracket = *c == '[';
+		if ((*c == ':' && !bracket) || *c == '\0') {
+			if (n < 4)
+				fields[n][k] = '\0';
+			n++;
+			k = 0;
+			if (*c == '\0')
+				break;
+		} else if (n < 4 && k < 255) {
+			fields[n][k++] = *c;
+		}
+	}
+	/* port:host:hostport, bind:port:host:hostport, [bind:]port:/socket */
+	const char *port = n == 4 ? fields[1] : n == 3 && fields[2][0] == '/' ? fields[1] : n >= 2 ? fields[0] : "";
+	long value;
+	return parse_number(port, 1, 65535, &value) == 0 ? (int)value : 0;
+}
+
+/* Walk ssh's options as ssh reads them, up to the destination. */
+static int local_forward_ports(char *const *argv, int *ports, int max)
+{
+	int n = 0;
+
+	for (int i = 1; argv[i] && argv[i][0] == '-' && argv[i][1]; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		for (const char *c = argv[i] + 1; *c; c++) {
+			if (!strchr(ssh_value_letters, *c))
+				continue;
+			const char *value = c[1] ? c + 1 : argv[i + 1];
+			if (!c[1] && argv[i + 1])
+				i++;
+			int port = value && *c == 'L' ? forward_port_of(value) : 0;
+			if (port > 0 && n < max && !port_listed(port, ports, n))
+				ports[n++] = port;
+			break;
+		}
+	}
+	return n;
+}
+
+/* Every -L port has a listener of ssh's own. */
+static int forwards_listening(const struct ssh_sockets *s, const int *wanted, int n_wanted)
+{
+	for (int i = 0; i < n_wanted; i++)
+		if (!port_listed(wanted[i], s->listen_ports, s->n_listen))
+			return 0;
+	return 1;
+}
+
+/* Resume from suspend: CLOCK_BOOTTIME ran on while CLOCK_MONOTONIC stood still. */
+static int resumed_from_suspend(long long previous_offset_ms, long long offset_ms)
+{
+	return offset_ms - previous_offset_ms > SUSPEND_JUMP_MS;
+}
+
+/* CLOCK_BOOTTIME minus CLOCK_MONOTONIC, 0 where there is no such pair. */
+static long long suspended_ms_so_far(void)
+{
+#if defined(__linux__) && defined(CLOCK_BOOTTIME)
+	struct timespec boot, mono;
+	if (clock_gettime(CLOCK_BOOTTIME, &boot) == 0 && clock_gettime(CLOCK_MONOTONIC, &mono) == 0)
+		return ((long long)boot.tv_sec - mono.tv_sec) * 1000 + (boot.tv_nsec - mono.tv_nsec) / 1000000;
+#endif
+	return 0;
+}
+
+enum net_kind { NET_NONE, NET_LINK_UP, NET_LINK_DOWN, NET_ADDR_ADDED, NET_ADDR_REMOVED, NET_ROUTE_CHANGED };
+enum net_effect { NET_IGNORE, NET_CHEAP, NET_SUSPECT };
+
+/* One message of the route socket, reduced to what the decisions need. */
+struct net_event {
+	enum net_kind kind;
+	int family, ifindex, prefix_len;
+	unsigned char addr[16];
+	int link_up;                    /* links: up and running */
+	int deprecated, tentative;      /* addresses */
+	char ifname[32];
+};
+
+/* a (family fa) and b (family fb) are the same address; IPv4-mapped IPv6 counts. */
+static int same_address(int fa, const unsigned char *a, int fb, const unsigned char *b)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	if (fa == fb)
+		return memcmp(a, b, fa == AF_INET ? 4 : 16) == 0;
+	if (fa == AF_INET6)
+		return memcmp(a, mapped, 12) == 0 && memcmp(a + 12, b, 4) == 0;
+	return memcmp(b, mapped, 12) == 0 && memcmp(b + 12, a, 4) == 0;
+}
+
+/* Is addr inside the route's prefix? */
+static int route_covers(const struct net_event *route, int family, const unsigned char *addr)
+{
+	unsigned char v4[4];
+	if (family == AF_INET6 && route->family == AF_INET) {
+		if (!same_address(AF_INET6, addr, AF_INET, addr + 12))
+			return 0;
+		memcpy(v4, addr + 12, 4);
+		addr = v4;
+		family = AF_INET;
+	}
+	if (family != route->family)
+		return 0;
+	int bits = route->prefix_len;
+	int bytes = bits / 8;
+	if (memcmp(route->addr, addr, (size_t)bytes) != 0)
+		return 0;
+	if (bits % 8 == 0)
+		return 1;
+	unsigned char mask = (unsigned char)(0xff << (8 - bits % 8));
+	return (route->addr[bytes] & mask) == (addr[bytes] & mask);
+}
+
+/*
+ * Does this change matter (autossh(1) NETWORK CHANGES)?  A cheap one asks
+ * for a start or a probe now; a suspect one may have cut ssh's connection
+ * off, which is checked again once it has held for NET_HOLD_MS.  conn is
+ * ssh's connection if known (family 0 otherwise).
+ */
+static enum net_effect net_event_effect(const struct net_event *ev, const struct tcp_socket *conn)
+{
+	switch (ev->kind) {
+	case NET_LINK_UP:
+		return NET_CHEAP;
+	case NET_LINK_DOWN:
+		return NET_SUSPECT;
+	case NET_ADDR_ADDED:
+		/* Not usable yet, or still valid (a deprecated IPv6 address is not removed). */
+		return ev->tentative || ev->deprecated ? NET_IGNORE : NET_CHEAP;
+	case NET_ADDR_REMOVED:
+		if (conn->family && !same_address(ev->family, ev->addr, conn->family, conn->local))
+			return NET_CHEAP;
+		return NET_SUSPECT;
+	case NET_ROUTE_CHANGED:
+		if (ev->prefix_len == 0 || (conn->family && route_covers(ev, conn->family, conn->remote)))
+			return NET_CHEAP;
+		return NET_IGNORE;
+	default:
+		return NET_IGNORE;
+	}
+}
+
+/* Coalescing: cheap actions at most once per NET_REPEAT_MS, none lost; a hold for suspects. */
+struct net_coalesce {
+	long long last_cheap_at;        /* 0: never */
+	long long cheap_due;            /* a cheap action held back by the repeat limit */
+	long long hold_until;           /* 0: no suspect change pending */
+	char what[WHAT_LEN];            /* the first change that mattered since the last action */
+	char hold_what[WHAT_LEN];
+};
+
+enum { NET_DO_CHEAP = 1, NET_DO_HOLD = 2 };
+
+static int coalesce_change(struct net_coalesce *c, enum net_effect effect, const char *what, long long now)
+{
+	int act = 0;
+
+	if (effect == NET_IGNORE)
+		return 0;
+	if (c->what[0] == '\0')
+		snprintf(c->what, sizeof c->what, "%s", what);
+	if (c->last_cheap_at == 0 || now - c->last_cheap_at >= NET_REPEAT_MS) {
+		c->last_cheap_at = now;
+		c->cheap_due = 0;
+		act |= NET_DO_CHEAP;
+	} else if (c->cheap_due == 0) {
+		c->cheap_due = c->last_cheap_at + NET_REPEAT_MS;
+	}
+	if (effect == NET_SUSPECT && c->hold_until == 0) {
+		c->hold_until = now + NET_HOLD_MS;
+		snprintf(c->hold_what, sizeof c->hold_what, "%s", what);
+		act |= NET_DO_HOLD;
+	}
+	return act;
+}
+
+/* A held-back cheap action whose time has come. */
+static int coalesce_due(struct net_coalesce *c, long long now)
+{
+	if (c->cheap_due == 0 || now < c->cheap_due)
+		return 0;
+	c->cheap_due = 0;
+	c->last_cheap_at = now;
+	return 1;
+}
+
+static void describe_address(int family, const unsigned char *addr, char *buf, size_t len)
+{
+	if (inet_ntop(family, addr, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+}
+
+/* "link eth0 down", "address 10.0.0.5 removed", "route 0.0.0.0/0 changed" */
+static void describe_event(const struct net_event *ev, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	describe_address(ev->family == AF_INET6 ? AF_INET6 : AF_INET, ev->addr, addr, sizeof addr);
+	switch (ev->kind) {
+	case NET_LINK_UP:
+	case NET_LINK_DOWN:
+		if (ev->ifname[0])
+			snprintf(buf, len, "link %s %s", ev->ifname, ev->kind == NET_LINK_UP ? "up" : "down");
+		else
+			snprintf(buf, len, "link %d %s", ev->ifindex, ev->kind == NET_LINK_UP ? "up" : "down");
+		break;
+	case NET_ADDR_ADDED:
+	case NET_ADDR_REMOVED:
+		snprintf(buf, len, "address %s %s", addr, ev->kind == NET_ADDR_ADDED ? "added" : "removed");
+		break;
+	default:
+		snprintf(buf, len, "route %s/%d changed", addr, ev->prefix_len);
+		break;
+	}
+}
+
+enum addr_state { ADDR_PRESENT, ADDR_GONE, ADDR_IF_DOWN, ADDR_UNKNOWN };
+
+#ifdef __linux__
+
+/* Copy attribute a into out (at most len bytes, zero-filled). */
+static void take_attribute(const struct rtattr *a, void *out, size_t len)
+{
+	size_t have = RTA_PAYLOAD(a);
+	memset(out, 0, len);
+	memcpy(out, RTA_DATA(a), have < len ? have : len);
+}
+
+static void parse_link_message(const struct nlmsghdr *h, struct net_event *ev)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(h);
+	int len = (int)IFLA_PAYLOAD(h);
+
+	ev->ifindex = ifi->ifi_index;
+	ev->link_up = (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_RUNNING);
+	for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
+		if (a->rta_type == IFLA_IFNAME)
+			take_attribute(a, ev->ifname, sizeof ev->ifname - 1);
+	if (h->nlmsg_type == RTM_DELLINK)
+		ev->kind = NET_LINK_DOWN;
+	else if (ifi->ifi_change & (IFF_UP | IFF_RUNNING | IFF_LOWER_UP))
+		ev->kind = ev->link_up ? NET_LINK_UP : NET_LINK_DOWN;
+}
+
+static void parse_address_message(const struct nlmsghdr *h, struct net_event *ev)
+{
+	const struct ifaddrmsg *ifa = NLMSG_DATA(h);
+	int len = (int)IFA_PAYLOAD(h);
+	uint32_t flags = ifa->ifa_flags;
+	int have_local = 0;
+
+	ev->family = ifa->ifa_family;
+	ev->ifindex = (int)ifa->ifa_index;
+	ev->prefix_len = ifa->ifa_prefixlen;
+	for (const struct rtattr *a = IFA_RTA(ifa); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		/* IFA_LOCAL is this host's end of a point-to-point link; IFA_ADDRESS the peer's. */
+		if (a->rta_type == IFA_LOCAL || (a->rta_type == IFA_ADDRESS && !have_local)) {
+			take_attribute(a, ev->addr, sizeof ev->addr);
+			have_local |= a->rta_type == IFA_LOCAL;
+		} else if (a->rta_type == IFA_FLAGS && RTA_PAYLOAD(a) >= sizeof flags) {
+			memcpy(&flags, RTA_DATA(a), sizeof flags);
+		}
+	}
+	ev->deprecated = (flags & IFA_F_DEPRECATED) != 0;
+	ev->tentative = (flags & IFA_F_TENTATIVE) != 0;
+	ev->kind = h->nlmsg_type == RTM_NEWADDR ? NET_ADDR_ADDED : NET_ADDR_REMOVED;
+}
+
+static void parse_route_change(const struct nlmsghdr *h, struct net_event *ev)
+{
+	const struct rtmsg *rt = NLMSG_DATA(h);
+	int len = (int)RTM_PAYLOAD(h);
+	unsigned table = rt->rtm_table;
+
+	ev->family = rt->rtm_family;
+	ev->prefix_len = rt->rtm_dst_len;
+	for (const struct rtattr *a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == RTA_DST)
+			take_attribute(a, ev->addr, sizeof ev->addr);
+		else if (a->rta_type == RTA_TABLE && RTA_PAYLOAD(a) >= sizeof(uint32_t))
+			memcpy(&table, RTA_DATA(a), sizeof(uint32_t));
+	}
+	/* The host's own addresses (table local), broadcast, multicast and cache entries are not paths. */
+	if (table == RT_TABLE_LOCAL || (rt->rtm_flags & RTM_F_CLONED) ||
+	    (rt->rtm_type != RTN_UNICAST && rt->rtm_type != RTN_BLACKHOLE && rt->rtm_type != RTN_UNREACHABLE &&
+	     rt->rtm_type != RTN_PROHIBIT))
+		return;
+	ev->kind = NET_ROUTE_CHANGED;
+}
+
+/* A route socket message as a net_event (kind NET_NONE for anything else). */
+static void parse_route_message(const struct nlmsghdr *h, struct net_event *ev)
+{
+	memset(ev, 0, sizeof *ev);
+	switch (h->nlmsg_type) {
+	case RTM_NEWLINK:
+	case RTM_DELLINK:
+		if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+			parse_link_message(h, ev);
+		break;
+	case RTM_NEWADDR:
+	case RTM_DELADDR:
+		if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
+			parse_address_message(h, ev);
+		break;
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct rtmsg)))
+			parse_route_change(h, ev);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The route socket: links, addresses, routes; close-on-exec, non-blocking. */
+static int route_socket_open(void)
+{
+	struct sockaddr_nl sa;
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof sa);
+	sa.nl_family = AF_NETLINK;
+	sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE |
+		       RTMGRP_IPV6_ROUTE;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/* Aligned for struct nlmsghdr; one datagram of either netlink socket. */
+static union {
+	struct nlmsghdr h;
+	char bytes[16384];
+} netlink_buf;
+
+/* Read one datagram; call each(message) for every message in it.  -1 when empty. */
+static int netlink_read(int fd, void (*each)(const struct nlmsghdr *, void *), void *ctx)
+{
+	ssize_t n;
+
+	do
+		n = recv(fd, netlink_buf.bytes, sizeof netlink_buf.bytes, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n < 0 && errno == ENOBUFS ? 0 : -1;  /* ENOBUFS: events lost, the socket goes on */
+	int len = (int)n;
+	for (const struct nlmsghdr *h = &netlink_buf.h; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
+		each(h, ctx);
+	return 0;
+}
+
+struct route_reading {
+	struct net_coalesce *coalesce;
+	const struct tcp_socket *conn;
+	long long now;
+	int act;
+};
+
+static void route_message(const struct nlmsghdr *h, void *ctx)
+{
+	struct route_reading *rr = ctx;
+	struct net_event ev;
+	char what[WHAT_LEN];
+
+	parse_route_message(h, &ev);
+	enum net_effect effect = net_event_effect(&ev, rr->conn);
+	if (effect == NET_IGNORE)
+		return;
+	describe_event(&ev, what, sizeof what);
+	logmsg(LOG_DEBUG, "route socket: %s", what);
+	rr->act |= coalesce_change(rr->coalesce, effect, what, rr->now);
+}
+
+/* Read the route socket to empty; NET_DO_* for what the changes ask. */
+static int read_route_changes(int fd, struct net_coalesce *c, const struct tcp_socket *conn, long long now)
+{
+	struct route_reading rr = { c, conn, now, 0 };
+	while (netlink_read(fd, route_message, &rr) == 0)
+		;
+	return rr.act;
+}
+
+struct address_search {
+	const struct tcp_socket *conn;
+	int ifindex;                    /* of the address, 0: not (yet) found */
+	int link_seen, link_up, done;
+};
+
+static void search_dump_message(const struct nlmsghdr *h, void *ctx)
+{
+	struct address_search *s = ctx;
+	struct net_event ev;
+
+	if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+		s->done = 1;
+		return;
+	}
+	parse_route_message(h, &ev);
+	if (h->nlmsg_type == RTM_NEWADDR && !s->ifindex &&
+	    same_address(ev.family, ev.addr, s->conn->family, s->conn->local))
+		s->ifindex = ev.ifindex;
+	if (h->nlmsg_type == RTM_NEWLINK && s->ifindex && ev.ifindex == s->ifindex) {
+		s->link_seen = 1;
+		s->link_up = ev.link_up;
+	}
+}
+
+/* Ask the kernel for all addresses or links; the answers go to search_dump_message. */
+static int netlink_dump(int fd, int type, struct address_search *s)
+{
+	struct {
+		struct nlmsghdr h;
+		struct rtgenmsg g;
+	} req;
+
+	memset(&req, 0, sizeof req);
+	req.h.nlmsg_len = sizeof req;
+	req.h.nlmsg_type = (unsigned short)type;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.g.rtgen_family = AF_UNSPEC;
+	if (send(fd, &req, sizeof req, 0) < 0)
+		return -1;
+	/* The kernel answers a dump as it is read: never a wait. */
+	for (s->done = 0; !s->done;)
+		if (netlink_read(fd, search_dump_message, s) != 0)
+			return -1;
+	return 0;
+}
+
+/* Is conn's local address still on this host, on an interface that is up? */
+static enum addr_state local_address_state(const struct tcp_socket *conn)
+{
+	struct address_search s = { conn, 0, 0, 0, 0 };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+	enum addr_state result = ADDR_UNKNOWN;
+
+	if (fd < 0)
+		return ADDR_UNKNOWN;
+	if (netlink_dump(fd, RTM_GETADDR, &s) == 0) {
+		if (s.ifindex == 0)
+			result = ADDR_GONE;
+		else if (netlink_dump(fd, RTM_GETLINK, &s) == 0)
+			result = !s.link_seen ? ADDR_GONE : s.link_up ? ADDR_PRESENT : ADDR_IF_DOWN;
+	}
+	close(fd);
+	return result;
+}
+
+/* The socket inodes a process holds, with their descriptor numbers. */
+static int add_process_sockets(long pid, int depth, struct tcp_socket *out, int n, int max)
+{
+	char path[64], link[64];
+	struct dirent *e;
+	DIR *dir;
+
+	snprintf(path, sizeof path, "/proc/%ld/fd", pid);
+	if ((dir = opendir(path)) == NULL)
+		return n;
+	while ((e = readdir(dir)) != NULL && n < max) {
+		long long fd = decimal_or_minus1(e->d_name);
+		unsigned long inode;
+		ssize_t len;
+		if (fd < 0 || fd > INT_MAX)
+			continue;
+		snprintf(path, sizeof path, "/proc/%ld/fd/%lld", pid, fd);
+		if ((len = readlink(path, link, sizeof link - 1)) <= 0)
+			continue;
+		link[len] = '\0';
+		if (sscanf(link, "socket:[%lu]", &inode) != 1)
+			continue;
+		memset(&out[n], 0, sizeof out[n]);
+		out[n].inode = inode;
+		out[n].pid = pid;
+		out[n].fd = (int)fd;
+		out[n++].depth = depth;
+	}
+	closedir(dir);
+	return n;
+}
+
+/* The children of pid: /proc/PID/task/PID/children lists them. */
+static int child_pids(long pid, long *out, int max)
+{
+	char path[64];
+	int n = 0;
+	long child;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", pid, pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	while (n < max && fscanf(f, "%ld", &child) == 1)
+		out[n++] = child;
+	(void)fclose(f);
+	return n;
+}
+
+/* Fill in the /proc/net/tcp{,6} lines of the sockets whose inodes we hold. */
+static void read_tcp_table(long pid, const char *table, struct tcp_socket *owned, int n_owned)
+{
+	char path[64], line[512];
+	struct tcp_socket s;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%ld/net/%s", pid, table);
+	if ((f = fopen(path, "re")) == NULL)
+		return;
+	while (fgets(line, sizeof line, f))
+		if (parse_proc_tcp_line(line, &s) == 0)
+			for (int i = 0; i < n_owned; i++)
+				if (owned[i].inode == s.inode && owned[i].family == 0) {
+					s.pid = owned[i].pid;
+					s.fd = owned[i].fd;
+					s.depth = owned[i].depth;
+					owned[i] = s;
+				}
+	(void)fclose(f);
+}
+
+/* ssh's connection to the server and its listeners, looking through ssh's descendants. */
+static void find_ssh_sockets(long ssh_pid, struct ssh_sockets *out)
+{
+	struct tcp_socket owned[MAX_OWNED];
+	long level[8], next[8];
+	int n = add_process_sockets(ssh_pid, 0, owned, 0, MAX_OWNED);
+	int n_level = child_pids(ssh_pid, level, 8);
+
+	for (int depth = 1; depth <= 3 && n_level > 0; depth++) {
+		int n_next = 0;
+		for (int i = 0; i < n_level; i++) {
+			n = add_process_sockets(level[i], depth, owned, n, MAX_OWNED);
+			n_next += child_pids(level[i], next + n_next, 8 - n_next);
+		}
+		memcpy(level, next, sizeof next);
+		n_level = n_next;
+	}
+	read_tcp_table(ssh_pid, "tcp", owned, n);
+	read_tcp_table(ssh_pid, "tcp6", owned, n);
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		if (owned[i].family)
+			owned[k++] = owned[i];
+	choose_ssh_sockets(owned, k, out);
+}
+
+#else /* not Linux: nothing to watch */
+
+static int route_socket_open(void)
+{
+	errno = ENOSYS;
+	return -1;
+}
+
+static int read_route_changes(int fd, struct net_coalesce *c, const struct tcp_socket *conn, long long now)
+{
+	(void)fd;
+	(void)c;
+	(void)conn;
+	(void)now;
+	return 0;
+}
+
+static enum addr_state local_address_state(const struct tcp_socket *conn)
+{
+	(void)conn;
+	return ADDR_UNKNOWN;
+}
+
+static void find_ssh_sockets(long ssh_pid, struct ssh_sockets *out)
+{
+	(void)ssh_pid;
+	memset(out, 0, sizeof *out);
+}
+
+#endif
+
+/* ---------------------------------------------------------------- evidence */
+
+/*
+ * What ssh's own TCP connection says (autossh(1) TCP EVIDENCE): the kernel's
+ * tcp_info through inet_diag, one request and one reply per look.
+ */
+
+enum { TCP_LOOK_MS = 2000, TCP_LOOK_RETRANS_MS = 250, TCP_DEAD_RTOS = 3, TCP_DEAD_MS = 3000 };
+
+struct tcp_reading {
+	int valid;
+	int state;
+	unsigned unacked;               /* segments sent and not acknowledged */
+	unsigned retransmits, backoff;  /* consecutive retransmission time-outs */
+	unsigned rto_ms;                /* the current, backed-off time-out */
+	unsigned last_ack_recv_ms;      /* since the last ACK */
+};
+
+enum tcp_verdict { TCP_QUIET, TCP_RETRANSMITTING, TCP_DEAD };
+
+static unsigned consecutive_rtos(const struct tcp_reading *r)
+{
+	return r->retransmits > r->backoff ? r->retransmits : r->backoff;
+}
+
+/*
+ * How long the oldest unacknowledged data has waited, at least: k time-outs
+ * doubled the time-out k times, so rto - rto/2^k of it has passed; and no
+ * longer than since the last ACK.
+ */
+static unsigned unacked_for_ms(const struct tcp_reading *r)
+{
+	unsigned k = consecutive_rtos(r);
+	unsigned waited = k >= 32 ? r->rto_ms : r->rto_ms - (r->rto_ms >> k);
+	return waited < r->last_ack_recv_ms ? waited : r->last_ack_recv_ms;
+}
+
+static int retransmitting(const struct tcp_reading *r)
+{
+	return r->valid && r->state == TCPS_ESTABLISHED && r->unacked > 0 && consecutive_rtos(r) > 0;
+}
+
+/*
+ * The path is dead when the connection is established, ssh is proven, and
+ * data has stayed unacknowledged through TCP_DEAD_RTOS consecutive
+ * time-outs and TCP_DEAD_MS, seen in two successive readings.  A connection
+ * still being set up never trips it.
+ */
+static enum tcp_verdict tcp_verdict(const struct tcp_reading *previous, const struct tcp_reading *current,
+				    int proven)
+{
+	if (!retransmitting(current))
+		return TCP_QUIET;
+	if (proven && retransmitting(previous) && consecutive_rtos(current) >= TCP_DEAD_RTOS &&
+	    unacked_for_ms(current) >= TCP_DEAD_MS)
+		return TCP_DEAD;
+	return TCP_RETRANSMITTING;
+}
+
+/* ACKs came after the probe started: the path works, the fault is beyond it. */
+static int acks_since(const struct tcp_reading *r, long long ms_since_probe_start)
+{
+	return r->valid && r->state == TCPS_ESTABLISHED && (long long)r->last_ack_recv_ms < ms_since_probe_start;
+}
+
+/* How soon to look again: fast while retransmitting or while ssh's readiness is pending. */
+static long next_look_ms(enum tcp_verdict verdict, int readiness_pending, long long since_start_ms)
+{
+	if (verdict == TCP_RETRANSMITTING)
+		return TCP_LOOK_RETRANS_MS;
+	if (readiness_pending)
+		return since_start_ms < 10000 ? TCP_LOOK_RETRANS_MS : 1000;
+	return TCP_LOOK_MS;
+}
+
+/* No connection found (yet): soon while ssh is new, then ever more rarely. */
+static long find_retry_ms(long long since_start_ms)
+{
+	if (since_start_ms < 10000)
+		return TCP_LOOK_RETRANS_MS;
+	return since_start_ms < 60000 ? TCP_LOOK_MS : 30000;
+}
+
+#ifdef __linux__
+
+/* The inet_diag socket, opened once and used for every look. */
+static int diag_socket_open(void)
+{
+	return socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_SOCK_DIAG);
+}
+
+/* Reduce one inet_diag reply to a reading: 1 read, 0 gone, -1 something else. */
+static int parse_diag_reply(const struct nlmsghdr *h, size_t len, unsigned seq, struct tcp_reading *r)
+{
+	int left = (int)len;
+
+	memset(r, 0, sizeof *r);
+	for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+		if (h->nlmsg_seq != seq)
+			continue;
+		if (h->nlmsg_type == NLMSG_ERROR && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
+			const struct nlmsgerr *e = NLMSG_DATA(h);
+			return e->error == -ENOENT ? 0 : -1;
+		}
+		if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+			continue;
+		const struct inet_diag_msg *m = NLMSG_DATA(h);
+		int alen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
+		struct tcp_info info;
+		memset(&info, 0, sizeof info);
+		for (const struct rtattr *a = (const struct rtattr *)(m + 1); RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+			if (a->rta_type == INET_DIAG_INFO)
+				take_attribute(a, &info, sizeof info);
+		r->valid = 1;
+		r->state = m->idiag_state;
+		r->unacked = info.tcpi_unacked;
+		r->retransmits = info.tcpi_retransmits;
+		r->backoff = info.tcpi_backoff;
+		r->rto_ms = info.tcpi_rto / 1000;
+		r->last_ack_recv_ms = info.tcpi_last_ack_recv;
+		return 1;
+	}
+	return -1;
+}
+
+/* One exact 4-tuple lookup: 1 read, 0 the socket is gone, -1 no answer. */
+static int tcp_look(int fd, const struct tcp_socket *s, struct tcp_reading *r)
+{
+	static unsigned seq;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct {
+		struct nlmsghdr h;
+		struct inet_diag_req_v2 req;
+	} msg;
+	size_t alen = s->family == AF_INET ? 4 : 16;
+	ssize_t n;
+
+	memset(&msg, 0, sizeof msg);
+	msg.h.nlmsg_len = sizeof msg;
+	msg.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	msg.h.nlmsg_flags = NLM_F_REQUEST;
+	msg.h.nlmsg_seq = ++seq;
+	msg.req.sdiag_family = (unsigned char)s->family;
+	msg.req.sdiag_protocol = IPPROTO_TCP;
+	msg.req.idiag_ext = 1 << (INET_DIAG_INFO - 1);
+	msg.req.idiag_states = ~0U;
+	msg.req.id.idiag_sport = htons((uint16_t)s->local_port);
+	msg.req.id.idiag_dport = htons((uint16_t)s->remote_port);
+	memcpy(msg.req.id.idiag_src, s->local, alen);
+	memcpy(msg.req.id.idiag_dst, s->remote, alen);
+	msg.req.id.idiag_cookie[0] = msg.req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	if (sendto(fd, &msg, sizeof msg, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0)
+		return -1;
+	/* The kernel answers within sendto(); an older, unread answer is skipped by its number. */
+	for (int tries = 0; tries < 4; tries++) {
+		do
+			n = recv(fd, netlink_buf.bytes, sizeof netlink_buf.bytes, MSG_DONTWAIT);
+		while (n < 0 && errno == EINTR);
+		if (n <= 0)
+			return -1;
+		int got = parse_diag_reply(&netlink_buf.h, (size_t)n, seq, r);
+		if (got >= 0)
+			return got;
+	}
+	return -1;
+}
+
+#else
+
+static int diag_socket_open(void)
+{
+	errno = ENOSYS;
+	return -1;
+}
+
+static int tcp_look(int fd, const struct tcp_socket *s, struct tcp_reading *r)
+{
+	(void)fd;
+	(void)s;
+	memset(r, 0, sizeof *r);
+	return -1;
+}
+
+#endif
+
 /* --------------------------------------------------------------------- loop */
 
 enum ssh_phase { PHASE_RUNNING, PHASE_STOPPING, PHASE_BACKOFF, PHASE_DONE };
@@ -1557,6 +2481,18 @@ struct state {
 	size_t stderr_len;
 	int explained_stale_forward;
 	struct probe probe;
+	long long probe_started_at;
+	/* network watch and TCP evidence (autossh(1) NETWORK CHANGES, TCP EVIDENCE) */
+	int route_fd, diag_fd;
+	int evidence;                   /* ssh's connection is looked at (Linux, on) */
+	char watch[128];                /* the status file's "watch" */
+	struct net_coalesce net;
+	long long suspend_offset;       /* CLOCK_BOOTTIME - CLOCK_MONOTONIC, last wake-up */
+	struct ssh_sockets sockets;     /* valid while sockets_of == ssh_pid */
+	pid_t sockets_of;
+	struct tcp_reading reading;     /* the previous look */
+	long long next_look_at;
+	int forward_ports[MAX_FORWARDS], n_forward_ports;
 	char last_exit[32];
 	const char *reported_state;
 	time_t state_since, last_probe_ok;
@@ -1595,10 +2531,10 @@ static void write_status_file(const struct state *st)
 	snprintf(content, sizeof content,
 		 "state=%s\npid=%ld\nssh_pid=%ld\nstarts=%d\nlast_exit=%s\nsince=%lld\n"
 		 "last_probe_ok=%lld\nlast_probe_rtt_ms=%ld\nmonitor=%s\npoll=%ld\nfirst_poll=%ld\n"
-		 "net_timeout_ms=%ld\n",
+		 "net_timeout_ms=%ld\nwatch=%s\n",
 		 state_name(st), (long)getpid(), (long)(st->ssh_exited ? 0 : st->ssh_pid), st->starts,
 		 st->last_exit, (long long)st->state_since, (long long)st->last_probe_ok, st->probe.rtt_ms,
-		 monitor, cfg->poll, cfg->first_poll, cfg->net_timeout_ms);
+		 monitor, cfg->poll, cfg->first_poll, cfg->net_timeout_ms, st->watch);
 	write_file_atomically(cfg->statusfile, content);
 }
 
@@ -1707,6 +2643,9 @@ static void start_ssh(struct state *st, long long now)
 	st->next_early_at = monitoring(st) ? now + 1000 : 0;
 	st->connect_deadline = cfg->connect_timeout ? now + cfg->connect_timeout * 1000LL : 0;
 	st->proven_at = monitoring(st) ? 0 : now + 2000;
+	st->sockets_of = 0;
+	memset(&st->reading, 0, sizeof st->reading);
+	st->next_look_at = st->evidence ? now + TCP_LOOK_RETRANS_MS : 0;
 	report_state(st, 1);
 }
 
@@ -1900,6 +2839,8 @@ static void mark_proven(struct state *st)
 	}
 }
 
+static void explain_failed_probe(struct state *st, long long now);
+
 static void probe_finished(struct state *st, enum probe_result result, long long now)
 {
 	const struct config *cfg = st->cfg;
@@ -1918,6 +2859,7 @@ static void probe_finished(struct state *st, enum probe_result result, long long
 	if (result == PROBE_FAILED && early) {
 		logmsg(LOG_DEBUG, "early probe failed; ssh not proven yet");
 	} else if (result == PROBE_FAILED) {
+		explain_failed_probe(st, now);
 		logmsg(LOG_INFO, "port down, restarting ssh");
 		stop_ssh(st, AFTER_RESTART_BACKOFF, now);
 		return;
@@ -1932,6 +2874,7 @@ static void begin_probe(struct state *st, int early, long long now)
 		st->next_early_at = 0;
 	else
 		st->next_probe_at = 0;
+	st->probe_started_at = now;
 	probe_finished(st, probe_start(st->cfg, &st->probe, early, now), now);
 }
 
@@ -1942,6 +2885,231 @@ static void probe_now(struct state *st, long long now)
 		logmsg(LOG_DEBUG, "probing now on request");
 		begin_probe(st, 0, now);
 	}
+}
+
+/* ssh's connection as "host:port" for the log. */
+static void format_endpoint(const struct tcp_socket *s, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	describe_address(s->family, s->remote, addr, sizeof addr);
+	if (s->family == AF_INET6)
+		snprintf(buf, len, "[%s]:%d", addr, s->remote_port);
+	else
+		snprintf(buf, len, "%s:%d", addr, s->remote_port);
+}
+
+/* The connection found for the current ssh, or an empty one. */
+static const struct tcp_socket *known_connection(const struct state *st)
+{
+	static const struct tcp_socket none;
+	return st->sockets_of == st->ssh_pid && st->ssh_pid > 0 ? &st->sockets.conn : &none;
+}
+
+enum net_action { NET_ACT_NONE, NET_ACT_START_NOW, NET_ACT_PROBE_NOW, NET_ACT_PROBE_EARLY, NET_ACT_REPROBE };
+
+/*
+ * The cheap action for a change that matters (autossh(1) NETWORK CHANGES):
+ * start at once in a backoff wait; with monitoring, probe now (an early
+ * probe while ssh is not proven); a probe in flight across a suspend is
+ * started again, never failed by a deadline that passed while asleep.
+ */
+static enum net_action network_action(enum ssh_phase phase, int monitored, int proven, int probe_in_flight,
+				      int resumed)
+{
+	if (phase == PHASE_BACKOFF)
+		return NET_ACT_START_NOW;
+	if (phase != PHASE_RUNNING || !monitored)
+		return NET_ACT_NONE;
+	if (probe_in_flight)
+		return resumed ? NET_ACT_REPROBE : NET_ACT_NONE;
+	return proven ? NET_ACT_PROBE_NOW : NET_ACT_PROBE_EARLY;
+}
+
+static void take_cheap_action(struct state *st, int resumed, long long now)
+{
+	enum net_action action = network_action(st->phase, monitoring(st), st->proven,
+						st->probe.phase != PROBE_IDLE, resumed);
+	int early = st->probe.early;
+
+	if (action != NET_ACT_NONE)
+		logmsg(LOG_INFO, "network changed: %s", st->net.what[0] ? st->net.what : "?");
+	st->net.what[0] = '\0';
+	switch (action) {
+	case NET_ACT_START_NOW:
+		start_ssh(st, now);
+		break;
+	case NET_ACT_PROBE_NOW:
+	case NET_ACT_PROBE_EARLY:
+		begin_probe(st, action == NET_ACT_PROBE_EARLY, now);
+		break;
+	case NET_ACT_REPROBE:
+		probe_close(&st->probe);
+		begin_probe(st, early, now);
+		break;
+	default:
+		break;
+	}
+}
+
+/* A suspect change has held NET_HOLD_MS: restart ssh if its connection lost its address or link. */
+static void check_held_change(struct state *st, long long now)
+{
+	struct ssh_sockets found;
+	enum addr_state state;
+
+	st->net.hold_until = 0;
+	if (st->phase != PHASE_RUNNING || st->ssh_exited)
+		return;
+	find_ssh_sockets(st->ssh_pid, &found);
+	if (found.conn.family == 0)
+		return;
+	state = local_address_state(&found.conn);
+	if (state != ADDR_GONE && state != ADDR_IF_DOWN) {
+		logmsg(LOG_DEBUG, "network changed (%s); ssh's connection is unaffected", st->net.hold_what);
+		return;
+	}
+	logmsg(LOG_INFO, "network changed (%s), restarting ssh", st->net.hold_what);
+	/* No backoff wait, but counted as a quick restart: a flapping link cannot storm. */
+	stop_ssh(st, AFTER_RESTART_BACKOFF, now);
+}
+
+static void fire_network_deadlines(struct state *st, long long now)
+{
+	if (coalesce_due(&st->net, now))
+		take_cheap_action(st, 0, now);
+	if (st->net.hold_until && now >= st->net.hold_until)
+		check_held_change(st, now);
+}
+
+/* Each wake-up: the route socket's news and a resume from suspend. */
+static void watch_wakeup(struct state *st, int route_events, long long now)
+{
+	if (st->route_fd >= 0 && route_events) {
+		int act = read_route_changes(st->route_fd, &st->net, known_connection(st), now);
+		if (act & NET_DO_CHEAP)
+			take_cheap_action(st, 0, now);
+	}
+	if (!st->cfg->netwatch)
+		return;
+	long long offset = suspended_ms_so_far();
+	if (resumed_from_suspend(st->suspend_offset, offset)) {
+		snprintf(st->net.what, sizeof st->net.what, "resumed after %lld s asleep",
+			 (offset - st->suspend_offset) / 1000);
+		memset(&st->reading, 0, sizeof st->reading);
+		st->net.last_cheap_at = now;
+		take_cheap_action(st, 1, now);
+	}
+	st->suspend_offset = offset;
+}
+
+/* -M 0: ssh's connection is established and its -L listeners exist (autossh(1) TCP EVIDENCE). */
+static int connection_ready(const struct state *st, const struct tcp_reading *r, long long since_start)
+{
+	int state = r->valid ? r->state : st->sockets.conn.state;
+
+	if (state != TCPS_ESTABLISHED || !forwards_listening(&st->sockets, st->forward_ports, st->n_forward_ports))
+		return 0;
+	/* Without -L ports the connection alone proves little: keep the 2 s rule too. */
+	return st->n_forward_ports > 0 || since_start >= 2000;
+}
+
+static void connection_stalled(struct state *st, const struct tcp_reading *r, long long now)
+{
+	char where[INET6_ADDRSTRLEN + 16];
+
+	format_endpoint(&st->sockets.conn, where, sizeof where);
+	logmsg(LOG_INFO, "ssh connection to %s stalled: no ACK for %u ms after %u retransmissions", where,
+	       unacked_for_ms(r), consecutive_rtos(r));
+	logmsg(LOG_INFO, "port down, restarting ssh");
+	stop_ssh(st, AFTER_RESTART_BACKOFF, now);
+}
+
+/* One look at ssh's connection: find it if need be, read tcp_info, judge. */
+static void look_at_connection(struct state *st, long long now)
+{
+	long long since_start = now - st->ssh_started_at;
+	int readiness = !st->proven && !monitoring(st);
+	enum tcp_verdict verdict = TCP_QUIET;
+	struct tcp_reading r;
+
+	memset(&r, 0, sizeof r);
+	if (st->sockets_of != st->ssh_pid || readiness) {
+		find_ssh_sockets(st->ssh_pid, &st->sockets);
+		st->sockets_of = st->sockets.conn.family ? st->ssh_pid : 0;
+	}
+	if (st->sockets_of == 0) {
+		st->next_look_at = now + find_retry_ms(since_start);
+		return;
+	}
+	if (st->diag_fd >= 0) {
+		int got = tcp_look(st->diag_fd, &st->sockets.conn, &r);
+		if (got == 0) {  /* gone: find it again */
+			st->sockets_of = 0;
+			memset(&st->reading, 0, sizeof st->reading);
+			st->next_look_at = now + TCP_LOOK_RETRANS_MS;
+			return;
+		}
+		verdict = tcp_verdict(&st->reading, &r, st->proven);
+		st->reading = r;
+	}
+	if (readiness && connection_ready(st, &r, since_start)) {
+		logmsg(LOG_DEBUG, "ssh's connection is established and its forwards listen");
+		st->proven_at = 0;
+		mark_proven(st);
+		report_state(st, 1);
+		readiness = 0;
+	}
+	if (verdict == TCP_DEAD) {
+		connection_stalled(st, &r, now);
+		return;
+	}
+	st->next_look_at = st->diag_fd < 0 && !readiness ? 0 : now + next_look_ms(verdict, readiness, since_start);
+}
+
+/* A failed probe while ACKs keep coming: the path works, the server or forward does not. */
+static void explain_failed_probe(struct state *st, long long now)
+{
+	struct tcp_reading r;
+	char where[INET6_ADDRSTRLEN + 16];
+
+	if (st->diag_fd < 0 || known_connection(st)->family == 0)
+		return;
+	if (tcp_look(st->diag_fd, &st->sockets.conn, &r) == 1 && acks_since(&r, now - st->probe_started_at)) {
+		format_endpoint(&st->sockets.conn, where, sizeof where);
+		logmsg(LOG_INFO, "path to %s still acknowledges: the fault is beyond it", where);
+	}
+}
+
+/* The route and inet_diag sockets as configured; say once what is missing. */
+static void open_watchers(struct state *st)
+{
+	const struct config *cfg = st->cfg;
+	char route_why[80] = "AUTOSSH_NETWATCH=0", diag_why[80] = "AUTOSSH_TCP_EVIDENCE=0";
+
+	if (cfg->netwatch && (st->route_fd = route_socket_open()) < 0) {
+		snprintf(route_why, sizeof route_why, "route socket: %s", strerror(errno));
+		logmsg(LOG_INFO, "network changes not watched: %s", route_why);
+	}
+	if (cfg->tcp_evidence && (st->diag_fd = diag_socket_open()) < 0) {
+		snprintf(diag_why, sizeof diag_why, "inet_diag socket: %s", strerror(errno));
+		logmsg(LOG_INFO, "no TCP evidence: %s", diag_why);
+	}
+#ifdef __linux__
+	/* /proc shows ssh's connection even where inet_diag is blocked. */
+	st->evidence = cfg->tcp_evidence;
+#else
+	snprintf(route_why, sizeof route_why, "not supported on this system");
+	diag_why[0] = '\0';
+#endif
+	if (st->route_fd >= 0 || st->diag_fd >= 0)
+		snprintf(st->watch, sizeof st->watch, "%s%s%s", st->route_fd >= 0 ? "netlink" : "",
+			 st->route_fd >= 0 && st->diag_fd >= 0 ? " " : "", st->diag_fd >= 0 ? "tcp" : "");
+	else
+		snprintf(st->watch, sizeof st->watch, "none: %s%s%s", route_why, diag_why[0] ? "; " : "", diag_why);
+	st->n_forward_ports = local_forward_ports(cfg->ssh_argv, st->forward_ports, MAX_FORWARDS);
+	st->suspend_offset = suspended_ms_so_far();
+	logmsg(LOG_DEBUG, "watching: %s", st->watch);
 }
 
 static void fire_lifetime(struct state *st, long long now)
@@ -1965,8 +3133,11 @@ static void fire_running_deadlines(struct state *st, long long now)
 
 	if (st->proven_at && now >= st->proven_at) {
 		st->proven_at = 0;
-		mark_proven(st);
-		report_state(st, 1);
+		/* Where ssh's connection is seen, the evidence decides (autossh(1) TCP EVIDENCE). */
+		if (!(st->evidence && st->sockets_of == st->ssh_pid)) {
+			mark_proven(st);
+			report_state(st, 1);
+		}
 	}
 	if (st->connect_deadline && now >= st->connect_deadline && !st->proven) {
 		logmsg(LOG_INFO, "ssh not connected after %ld s, restarting ssh", cfg->connect_timeout);
@@ -1974,6 +3145,8 @@ static void fire_running_deadlines(struct state *st, long long now)
 		return;
 	}
 	probe_finished(st, probe_timeout(cfg, &st->probe, now), now);
+	if (st->phase == PHASE_RUNNING && st->next_look_at && now >= st->next_look_at)
+		look_at_connection(st, now);
 	if (st->phase != PHASE_RUNNING)
 		return;
 	if (st->next_probe_at && now >= st->next_probe_at) {
@@ -2001,6 +3174,7 @@ static void fire_deadlines(struct state *st, long long now)
 	}
 	if (st->phase == PHASE_BACKOFF && now >= st->backoff_until)
 		start_ssh(st, now);
+	fire_network_deadlines(st, now);
 	if (st->phase == PHASE_RUNNING)
 		fire_running_deadlines(st, now);
 }
@@ -2017,6 +3191,8 @@ static int poll_timeout(const struct state *st, long long now)
 
 	consider(&nearest, st->lifetime_deadline);
 	consider(&nearest, st->next_watchdog_at);
+	consider(&nearest, st->net.cheap_due);
+	consider(&nearest, st->net.hold_until);
 	if (st->phase == PHASE_STOPPING)
 		consider(&nearest, st->kill_at);
 	if (st->phase == PHASE_BACKOFF)
@@ -2026,6 +3202,7 @@ static int poll_timeout(const struct state *st, long long now)
 		consider(&nearest, st->connect_deadline);
 		consider(&nearest, st->next_probe_at);
 		consider(&nearest, st->next_early_at);
+		consider(&nearest, st->next_look_at);
 		if (st->probe.phase != PROBE_IDLE)
 			consider(&nearest, st->probe.deadline);
 	}
@@ -2058,7 +3235,7 @@ static int drain_self_pipe(int fd, unsigned char *sigs, int max)
 	return n;
 }
 
-enum { FD_SELF, FD_LISTEN, FD_CONN, FD_REPLY, FD_STDERR, N_FDS };
+enum { FD_SELF, FD_LISTEN, FD_CONN, FD_REPLY, FD_STDERR, FD_ROUTE, N_FDS };
 
 static void handle_wakeup(struct state *st, struct pollfd *fds, long long now)
 {
@@ -2090,6 +3267,8 @@ static void handle_wakeup(struct state *st, struct pollfd *fds, long long now)
 						 fds[FD_LISTEN].revents, now), now);
 	}
 	if (st->phase != PHASE_DONE)
+		watch_wakeup(st, fds[FD_ROUTE].revents, now);
+	if (st->phase != PHASE_DONE)
 		fire_deadlines(st, now);
 	send_watchdog(st, now);
 }
@@ -2110,6 +3289,7 @@ static void run_loop(struct state *st)
 		fds[FD_SELF].fd = st->self_pipe;
 		fds[FD_LISTEN].fd = st->listener;
 		fds[FD_STDERR].fd = st->stderr_fd;
+		fds[FD_ROUTE].fd = st->route_fd;
 		if (p->phase == PROBE_CONNECTING) {
 			fds[FD_CONN].fd = p->conn_fd;
 			fds[FD_CONN].events = POLLOUT;
@@ -2444,6 +3624,7 @@ static void prepare(struct config *cfg, struct state *st, int *ready_fd)
 	st->cfg = cfg;
 	st->stderr_fd = st->ready_fd = -1;
 	st->probe.conn_fd = st->probe.reply_fd = -1;
+	st->route_fd = st->diag_fd = -1;
 	strcpy(st->last_exit, "none");
 	if (setup_monitor(cfg, &st->listener, err, sizeof err) != 0)
 		fail_setup(err, ready_fd);
@@ -2470,6 +3651,7 @@ static void become_supervisor(struct config *cfg, struct state *st, int *ready_f
 	}
 	st->ready_fd = *ready_fd;
 	log_startup_notes(cfg);
+	open_watchers(st);
 	if (cfg->maxlifetime > 0)
 		st->lifetime_deadline = started + cfg->maxlifetime * 1000LL;
 	if (st->watchdog_interval_ms)
