@@ -822,6 +822,8 @@ static void print_usage(FILE *to, const char *progname)
 		"    AUTOSSH_MAXLIFETIME  seconds before exiting (0: forever)\n"
 		"    AUTOSSH_PIDFILE      write autossh's pid to this file (unset)\n"
 		"    AUTOSSH_LOGFILE      log to this file, - for stderr (syslog)\n"
+		"    AUTOSSH_NETWATCH     act on network changes and resume, 0 or 1 (1)\n"
+		"    AUTOSSH_TCP_EVIDENCE read ssh's TCP connection state, 0 or 1 (1)\n"
 		"    AUTOSSH_NTSERVICE    ignored (unset)\n"
 		"    AUTOSSH_MONITOR_ADDR loopback address for the probe (127.0.0.1)\n"
 		"    AUTOSSH_NET_TIMEOUT  fixed probe timeout in ms (adaptive)\n"
@@ -2026,6 +2028,19 @@ static union {
 	char bytes[16384];
 } netlink_buf;
 
+/* NLMSG_OK and NLMSG_NEXT without their mixed-sign comparisons. */
+static int netlink_fits(const struct nlmsghdr *h, size_t left)
+{
+	return left >= sizeof *h && h->nlmsg_len >= sizeof *h && h->nlmsg_len <= left;
+}
+
+static const struct nlmsghdr *netlink_next(const struct nlmsghdr *h, size_t *left)
+{
+	size_t step = NLMSG_ALIGN(h->nlmsg_len);
+	*left = step < *left ? *left - step : 0;
+	return (const struct nlmsghdr *)(const void *)((const char *)h + step);
+}
+
 /* Read one datagram; call each(message) for every message in it.  -1 when empty. */
 static int netlink_read(int fd, void (*each)(const struct nlmsghdr *, void *), void *ctx)
 {
@@ -2036,8 +2051,8 @@ static int netlink_read(int fd, void (*each)(const struct nlmsghdr *, void *), v
 	while (n < 0 && errno == EINTR);
 	if (n <= 0)
 		return n < 0 && errno == ENOBUFS ? 0 : -1;  /* ENOBUFS: events lost, the socket goes on */
-	int len = (int)n;
-	for (const struct nlmsghdr *h = &netlink_buf.h; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
+	size_t left = (size_t)n;
+	for (const struct nlmsghdr *h = &netlink_buf.h; netlink_fits(h, left); h = netlink_next(h, &left))
 		each(h, ctx);
 	return 0;
 }
@@ -2195,9 +2210,12 @@ static void read_tcp_table(long pid, const char *table, struct tcp_socket *owned
 	struct tcp_socket s;
 	FILE *f;
 
+	static char buf[16384];  /* a few reads for a whole table, not dozens */
+
 	snprintf(path, sizeof path, "/proc/%ld/net/%s", pid, table);
 	if ((f = fopen(path, "re")) == NULL)
 		return;
+	setvbuf(f, buf, _IOFBF, sizeof buf);
 	while (fgets(line, sizeof line, f))
 		if (parse_proc_tcp_line(line, &s) == 0)
 			for (int i = 0; i < n_owned; i++)
@@ -2361,10 +2379,10 @@ static int diag_socket_open(void)
 /* Reduce one inet_diag reply to a reading: 1 read, 0 gone, -1 something else. */
 static int parse_diag_reply(const struct nlmsghdr *h, size_t len, unsigned seq, struct tcp_reading *r)
 {
-	int left = (int)len;
+	size_t left = len;
 
 	memset(r, 0, sizeof *r);
-	for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+	for (; netlink_fits(h, left); h = netlink_next(h, &left)) {
 		if (h->nlmsg_seq != seq)
 			continue;
 		if (h->nlmsg_type == NLMSG_ERROR && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
