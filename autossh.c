@@ -1833,6 +1833,7 @@ struct net_coalesce {
 	long long last_cheap_at;        /* 0: never */
 	long long cheap_due;            /* a cheap action held back by the repeat limit */
 	long long hold_until;           /* 0: no suspect change pending */
+	long long hold_since;
 	char what[WHAT_LEN];            /* the first change that mattered since the last action */
 	char hold_what[WHAT_LEN];
 };
@@ -1854,10 +1855,16 @@ static int coalesce_change(struct net_coalesce *c, enum net_effect effect, const
 	} else if (c->cheap_due == 0) {
 		c->cheap_due = c->last_cheap_at + NET_REPEAT_MS;
 	}
-	if (effect == NET_SUSPECT && c->hold_until == 0) {
+	/* The condition must hold NET_HOLD_MS after the last suspect change; a storm delays it a little. */
+	if (effect == NET_SUSPECT) {
+		if (c->hold_until == 0) {
+			c->hold_since = now;
+			snprintf(c->hold_what, sizeof c->hold_what, "%s", what);
+			act |= NET_DO_HOLD;
+		}
 		c->hold_until = now + NET_HOLD_MS;
-		snprintf(c->hold_what, sizeof c->hold_what, "%s", what);
-		act |= NET_DO_HOLD;
+		if (c->hold_until > c->hold_since + 4 * NET_HOLD_MS)
+			c->hold_until = c->hold_since + 4 * NET_HOLD_MS;
 	}
 	return act;
 }
@@ -1920,7 +1927,8 @@ static void parse_link_message(const struct nlmsghdr *h, struct net_event *ev)
 	int len = (int)IFLA_PAYLOAD(h);
 
 	ev->ifindex = ifi->ifi_index;
-	ev->link_up = (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_RUNNING);
+	/* Carrier (LOWER_UP) comes before the operational state (RUNNING) follows it. */
+	ev->link_up = (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & (IFF_RUNNING | IFF_LOWER_UP));
 	for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
 		if (a->rta_type == IFLA_IFNAME)
 			take_attribute(a, ev->ifname, sizeof ev->ifname - 1);
@@ -2092,6 +2100,7 @@ struct address_search {
 	const struct tcp_socket *conn;
 	int ifindex;                    /* of the address, 0: not (yet) found */
 	int link_seen, link_up, done;
+	char ifname[32];
 };
 
 static void search_dump_message(const struct nlmsghdr *h, void *ctx)
@@ -2110,47 +2119,88 @@ static void search_dump_message(const struct nlmsghdr *h, void *ctx)
 	if (h->nlmsg_type == RTM_NEWLINK && s->ifindex && ev.ifindex == s->ifindex) {
 		s->link_seen = 1;
 		s->link_up = ev.link_up;
+		memcpy(s->ifname, ev.ifname, sizeof s->ifname);
 	}
 }
 
-/* Ask the kernel for all addresses or links; the answers go to search_dump_message. */
-static int netlink_dump(int fd, int type, struct address_search *s)
+/*
+ * Ask the route socket: every address (a dump), or one link by index; the
+ * answers go to search_dump_message.  The kernel answers as it is read:
+ * never a wait.
+ */
+static int netlink_ask(int fd, int type, int ifindex, struct address_search *s)
 {
 	struct {
 		struct nlmsghdr h;
-		struct rtgenmsg g;
+		struct ifinfomsg i;     /* only its family is read for an address dump */
 	} req;
 
 	memset(&req, 0, sizeof req);
 	req.h.nlmsg_len = sizeof req;
 	req.h.nlmsg_type = (unsigned short)type;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.g.rtgen_family = AF_UNSPEC;
+	req.h.nlmsg_flags = (unsigned short)(NLM_F_REQUEST | (ifindex ? NLM_F_ACK : NLM_F_DUMP));
+	req.i.ifi_family = AF_UNSPEC;
+	req.i.ifi_index = ifindex;
 	if (send(fd, &req, sizeof req, 0) < 0)
 		return -1;
-	/* The kernel answers a dump as it is read: never a wait. */
 	for (s->done = 0; !s->done;)
 		if (netlink_read(fd, search_dump_message, s) != 0)
 			return -1;
 	return 0;
 }
 
-/* Is conn's local address still on this host, on an interface that is up? */
-static enum addr_state local_address_state(const struct tcp_socket *conn)
+/* Can a socket be bound to conn's local address?  1 yes, 0 it is gone, -1 unknown. */
+static int address_bindable(const struct tcp_socket *conn)
 {
-	struct address_search s = { conn, 0, 0, 0, 0 };
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
-	enum addr_state result = ADDR_UNKNOWN;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, saved;
 
-	if (fd < 0)
-		return ADDR_UNKNOWN;
-	if (netlink_dump(fd, RTM_GETADDR, &s) == 0) {
-		if (s.ifindex == 0)
-			result = ADDR_GONE;
-		else if (netlink_dump(fd, RTM_GETLINK, &s) == 0)
-			result = !s.link_seen ? ADDR_GONE : s.link_up ? ADDR_PRESENT : ADDR_IF_DOWN;
+	memset(&ss, 0, sizeof ss);
+	if (conn->family == AF_INET) {
+		struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+		v4->sin_family = AF_INET;
+		memcpy(&v4->sin_addr, conn->local, 4);
+		len = sizeof *v4;
+	} else {
+		struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+		v6->sin6_family = AF_INET6;
+		memcpy(&v6->sin6_addr, conn->local, 16);
+		len = sizeof *v6;
 	}
+	if ((fd = socket(conn->family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	saved = bind(fd, (struct sockaddr *)&ss, len) == 0 ? 0 : errno;
 	close(fd);
+	return saved == 0 ? 1 : saved == EADDRNOTAVAIL ? 0 : -1;
+}
+
+/*
+ * Is conn's local address still on this host, on an interface that is up?
+ * A dump is not atomic (links coming and going meanwhile can hide one), so
+ * "gone" is decided by bind() and "down" by asking for that one link.
+ */
+static enum addr_state local_address_state(const struct tcp_socket *conn, char *what, size_t what_len)
+{
+	struct address_search s = { conn, 0, 0, 0, 0, "" };
+	enum addr_state result = ADDR_UNKNOWN;
+	char addr[INET6_ADDRSTRLEN];
+	int fd, bindable = address_bindable(conn);
+
+	describe_address(conn->family, conn->local, addr, sizeof addr);
+	snprintf(what, what_len, "address %s removed", addr);
+	if (bindable == 0)
+		return ADDR_GONE;
+	if (bindable < 0 || (fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE)) < 0)
+		return ADDR_UNKNOWN;
+	if (netlink_ask(fd, RTM_GETADDR, 0, &s) == 0 && s.ifindex != 0 &&
+	    netlink_ask(fd, RTM_GETLINK, s.ifindex, &s) == 0 && s.link_seen)
+		result = s.link_up ? ADDR_PRESENT : ADDR_IF_DOWN;
+	close(fd);
+	if (s.ifname[0])
+		snprintf(what, what_len, "link %s down", s.ifname);
+	else
+		snprintf(what, what_len, "link %d down", s.ifindex);
 	return result;
 }
 
@@ -2271,9 +2321,10 @@ static int read_route_changes(int fd, struct net_coalesce *c, const struct tcp_s
 	return 0;
 }
 
-static enum addr_state local_address_state(const struct tcp_socket *conn)
+static enum addr_state local_address_state(const struct tcp_socket *conn, char *what, size_t what_len)
 {
 	(void)conn;
+	snprintf(what, what_len, "?");
 	return ADDR_UNKNOWN;
 }
 
@@ -2505,6 +2556,7 @@ struct state {
 	int evidence;                   /* ssh's connection is looked at (Linux, on) */
 	char watch[128];                /* the status file's "watch" */
 	struct net_coalesce net;
+	int net_start_pending;          /* the network changed while this ssh was still new */
 	long long suspend_offset;       /* CLOCK_BOOTTIME - CLOCK_MONOTONIC, last wake-up */
 	struct ssh_sockets sockets;     /* valid while sockets_of == ssh_pid */
 	pid_t sockets_of;
@@ -2662,6 +2714,7 @@ static void start_ssh(struct state *st, long long now)
 	st->connect_deadline = cfg->connect_timeout ? now + cfg->connect_timeout * 1000LL : 0;
 	st->proven_at = monitoring(st) ? 0 : now + 2000;
 	st->sockets_of = 0;
+	st->net_start_pending = 0;
 	memset(&st->reading, 0, sizeof st->reading);
 	st->next_look_at = st->evidence ? now + TCP_LOOK_RETRANS_MS : 0;
 	report_state(st, 1);
@@ -2677,6 +2730,11 @@ static void request_restart(struct state *st, long long now)
 	if (maxstart_reached(st))
 		return;
 	grace = grace_seconds(st->tries, cfg->poll);
+	if (grace > 0 && st->net_start_pending) {
+		logmsg(LOG_INFO, "network changed: %s", st->net.what[0] ? st->net.what : "?");
+		st->net.what[0] = '\0';
+		grace = 0;
+	}
 	if (grace <= 0) {
 		start_ssh(st, now);
 		return;
@@ -2848,6 +2906,7 @@ static void mark_proven(struct state *st)
 	if (st->proven)
 		return;
 	st->proven = 1;
+	st->net_start_pending = 0;
 	st->next_early_at = 0;
 	st->connect_deadline = 0;
 	logmsg(LOG_DEBUG, "ssh proven");
@@ -2950,8 +3009,15 @@ static void take_cheap_action(struct state *st, int resumed, long long now)
 						st->probe.phase != PROBE_IDLE, resumed);
 	int early = st->probe.early;
 
-	if (action != NET_ACT_NONE)
-		logmsg(LOG_INFO, "network changed: %s", st->net.what[0] ? st->net.what : "?");
+	/* If this new ssh fails all the same, the next one starts without a wait. */
+	if (st->phase == PHASE_RUNNING && !st->proven)
+		st->net_start_pending = 1;
+	if (action == NET_ACT_NONE) {
+		if (!st->net_start_pending)
+			st->net.what[0] = '\0';
+		return;
+	}
+	logmsg(LOG_INFO, "network changed: %s", st->net.what[0] ? st->net.what : "?");
 	st->net.what[0] = '\0';
 	switch (action) {
 	case NET_ACT_START_NOW:
@@ -2975,6 +3041,7 @@ static void check_held_change(struct state *st, long long now)
 {
 	struct ssh_sockets found;
 	enum addr_state state;
+	char what[WHAT_LEN];
 
 	st->net.hold_until = 0;
 	if (st->phase != PHASE_RUNNING || st->ssh_exited)
@@ -2982,12 +3049,14 @@ static void check_held_change(struct state *st, long long now)
 	find_ssh_sockets(st->ssh_pid, &found);
 	if (found.conn.family == 0)
 		return;
-	state = local_address_state(&found.conn);
+	/* Name what happened to ssh's connection, not whichever change came first. */
+	state = local_address_state(&found.conn, what, sizeof what);
 	if (state != ADDR_GONE && state != ADDR_IF_DOWN) {
-		logmsg(LOG_DEBUG, "network changed (%s); ssh's connection is unaffected", st->net.hold_what);
+		logmsg(LOG_DEBUG, "network changed (%s); ssh's connection (pid %ld, fd %d) is unaffected",
+		       st->net.hold_what, found.conn.pid, found.conn.fd);
 		return;
 	}
-	logmsg(LOG_INFO, "network changed (%s), restarting ssh", st->net.hold_what);
+	logmsg(LOG_INFO, "network changed (%s), restarting ssh", what);
 	/* No backoff wait, but counted as a quick restart: a flapping link cannot storm. */
 	stop_ssh(st, AFTER_RESTART_BACKOFF, now);
 }

@@ -1549,18 +1549,21 @@ static void test_coalesce(void)
 	resultf("coalesce-after-a-second-again", (act & NET_DO_CHEAP) != 0, "act %d", act);
 	resultf("coalesce-ignored-nothing", coalesce_change(&c, NET_IGNORE, "x", 9000) == 0, "ignored acted");
 
-	/* Suspects: one hold, from the first; later ones do not push it back. */
+	/* Suspects: one hold, from the first; each later one pushes it back, within a limit. */
 	memset(&c, 0, sizeof c);
 	for (int i = 0; i < 5; i++) {
 		act = coalesce_change(&c, NET_SUSPECT, i ? "address 10.0.0.5 added" : "address 10.0.0.5 removed",
 				      1000 + i * 100);
 		holds += (act & NET_DO_HOLD) != 0;
 	}
-	resultf("coalesce-hold-once", holds == 1 && c.hold_until == 1000 + NET_HOLD_MS, "holds %d until %lld", holds,
+	resultf("coalesce-hold-once", holds == 1 && c.hold_until == 1400 + NET_HOLD_MS, "holds %d until %lld", holds,
 		c.hold_until);
+	resultf("coalesce-suspect-also-cheap", c.last_cheap_at == 1000, "last cheap %lld", c.last_cheap_at);
+	for (int i = 0; i < 20; i++)
+		coalesce_change(&c, NET_SUSPECT, "link down", 1500 + i * 500);
+	resultf("coalesce-hold-storm-bounded", c.hold_until == 1000 + 4 * NET_HOLD_MS, "until %lld", c.hold_until);
 	resultf("coalesce-hold-what", strcmp(c.hold_what, "address 10.0.0.5 removed") == 0, "hold_what \"%s\"",
 		c.hold_what);
-	resultf("coalesce-suspect-also-cheap", c.last_cheap_at == 1000, "last cheap %lld", c.last_cheap_at);
 }
 
 static void test_network_action(void)
