@@ -44,7 +44,11 @@ echo_ok() {
 
 # setup NAME: namespace sshd with an echo service on EP; skip / not ok without.
 setup() {
-	netns_sshd
+	# Scenarios set up side by side may pick the same free subnet: try again.
+	for _su_try in 1 2 3 4 5; do
+		netns_sshd
+		[ "${netns_rc:-0}" = 2 ] || break
+	done
 	need_netns "$1" || return 1
 	EP=$(free_port)
 	start_echo "$EP" "$NS"
