@@ -3063,7 +3063,8 @@ static void check_held_change(struct state *st, long long now)
 
 static void fire_network_deadlines(struct state *st, long long now)
 {
-	if (coalesce_due(&st->net, now))
+	/* Held back, unless the action taken meanwhile covered every change (nothing new to say). */
+	if (coalesce_due(&st->net, now) && st->net.what[0])
 		take_cheap_action(st, 0, now);
 	if (st->net.hold_until && now >= st->net.hold_until)
 		check_held_change(st, now);
@@ -3397,6 +3398,11 @@ static void run_loop(struct state *st)
 	}
 	probe_close(&st->probe);
 	close_ssh_stderr(st);
+	if (st->route_fd >= 0)
+		close(st->route_fd);
+	if (st->diag_fd >= 0)
+		close(st->diag_fd);
+	st->route_fd = st->diag_fd = -1;
 }
 
 /* -------------------------------------------------------------------- main */

@@ -209,6 +209,15 @@ off_case() {
 	stop_autossh "$A"
 }
 
+# ---------------------------------------------------------------- the unit
+
+name="netwatch: contrib/autossh@.service allows AF_NETLINK (route socket, inet_diag)"
+if grep -Eq '^RestrictAddressFamilies=.*AF_NETLINK' "$TOP/contrib/autossh@.service"; then
+	ok "$name"
+else
+	not_ok "$name" "$(grep '^RestrictAddressFamilies=' "$TOP/contrib/autossh@.service")"
+fi
+
 # ---------------------------------------------------------------- run
 
 CHECK_WATCH=1 scenario swap0 swap_case \
