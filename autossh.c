@@ -17,6 +17,8 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
+#include <netdb.h>
+#include <pwd.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -86,9 +88,14 @@ struct config {
 	int ssh_argc;
 	char **ssh_envp;                /* environment minus systemd's variables */
 	int poll_adjusted, first_poll_adjusted, short_poll;
+	int destination_at;             /* index of the destination in ssh_argv, -1 if unexamined */
+	int user_forwards;              /* -L, -R or -D among the user's words */
+	const char *identity_args[16];  /* the user's -i values */
+	int n_identity_args;
+	int doctor, doctor_connect;     /* --doctor [--connect] */
 };
 
-enum parse_result { PARSE_RUN, PARSE_VERSION, PARSE_HELP, PARSE_CHECK, PARSE_ERROR, PARSE_USAGE };
+enum parse_result { PARSE_RUN, PARSE_VERSION, PARSE_HELP, PARSE_CHECK, PARSE_DOCTOR, PARSE_ERROR, PARSE_USAGE };
 
 typedef const char *(*env_lookup)(const char *name);
 
@@ -211,7 +218,17 @@ struct arg_scan {
 	int monitor_insert;             /* output index where the first -M stood */
 	int version;
 	int destination_seen;
+	int destination_at;             /* output index of the destination, -1 if none or unexamined */
 };
+
+/* What autossh needs to know of the user's own ssh options (those taking a value). */
+static void note_ssh_option(struct config *cfg, char letter, const char *value)
+{
+	if (strchr("LRD", letter))
+		cfg->user_forwards = 1;
+	if (letter == 'i' && *value && cfg->n_identity_args < 16)
+		cfg->identity_args[cfg->n_identity_args++] = value;
+}
 
 static int is_option_group(const char *word)
 {
@@ -260,9 +277,11 @@ static int scan_group(char **argv, int i, int argc, struct config *cfg, struct a
 		kept[k++] = letter;
 		if (strchr(ssh_value_letters, letter)) {
 			if (*rest) {
+				note_ssh_option(cfg, letter, rest);
 				memcpy(kept + k, rest, strlen(rest));
 				k += strlen(rest);
 			} else if (i + 1 < argc) {
+				note_ssh_option(cfg, letter, argv[i + 1]);
 				value_word = i + 1;
 				consumed = 1;
 			}
@@ -280,12 +299,13 @@ static int scan_group(char **argv, int i, int argc, struct config *cfg, struct a
 }
 
 /* Split the command line into ssh's words and autossh's options (SPEC §2.1). */
-static void scan_arguments(int argc, char **argv, struct config *cfg, struct arg_scan *scan,
+static void scan_arguments(int argc, char **argv, int first, struct config *cfg, struct arg_scan *scan,
 			   char **out, int *out_n)
 {
-	int i = 1;
+	int i = first;
 
 	scan->monitor_insert = -1;
+	scan->destination_at = -1;
 	/* Before the destination. */
 	while (i < argc && is_option_group(argv[i])) {
 		if (strcmp(argv[i], "--") == 0) {
@@ -301,6 +321,7 @@ static void scan_arguments(int argc, char **argv, struct config *cfg, struct arg
 	if (i >= argc)
 		return;
 	scan->destination_seen = 1;
+	scan->destination_at = *out_n;
 	out[(*out_n)++] = xstrdup(argv[i++]);
 	/* After the destination, up to the remote command. */
 	while (i < argc && is_option_group(argv[i]) && strcmp(argv[i], "--") != 0)
@@ -359,20 +380,35 @@ static int monitor_forwards(const struct config *cfg, char words[4][160])
 	return 4;
 }
 
-static void build_ssh_argv(struct config *cfg, char **words, int n_words, int insert_at)
+/*
+ * A supervisor must own its ssh: no connection sharing.  ssh keeps the first
+ * value it reads, so the user's own options before the destination still win
+ * and only ssh_config's sharing lines lose (autossh(1) CONNECTION SHARING).
+ */
+static const char *const no_sharing_words[] = { "-o", "ControlMaster=no", "-o", "ControlPath=none" };
+enum { N_NO_SHARING = 4 };
+
+/* ssh's argv: the user's words, the monitor's forwards where -M stood, no sharing before the destination. */
+static void build_ssh_argv(struct config *cfg, char **words, int n_words, int insert_at, int destination_at)
 {
 	char forwards[4][160];
 	int n_fwd = monitor_forwards(cfg, forwards);
 	int k = 0;
 
-	cfg->ssh_argv = xcalloc((size_t)n_words + (size_t)n_fwd + 2, sizeof(char *));
+	cfg->ssh_argv = xcalloc((size_t)n_words + (size_t)n_fwd + N_NO_SHARING + 2, sizeof(char *));
 	cfg->ssh_argv[k++] = xstrdup(cfg->ssh_path);
+	cfg->destination_at = -1;
 	if (insert_at < 0 || insert_at > n_words)
 		insert_at = 0;
 	for (int i = 0; i <= n_words; i++) {
 		if (i == insert_at)
 			for (int f = 0; f < n_fwd; f++)
 				cfg->ssh_argv[k++] = xstrdup(forwards[f]);
+		if (i == destination_at) {
+			for (int s = 0; s < N_NO_SHARING; s++)
+				cfg->ssh_argv[k++] = xstrdup(no_sharing_words[s]);
+			cfg->destination_at = k;
+		}
 		if (i < n_words)
 			cfg->ssh_argv[k++] = words[i];
 	}
@@ -436,6 +472,32 @@ static int probe_writable(const char *path, char *why, size_t why_len)
 	return 0;
 }
 
+/*
+ * The same verdict as probe_writable for the usual faults, creating nothing:
+ * --doctor writes no file.  It cannot see a file system that refuses new
+ * files in a directory the caller may write (/proc, for root).
+ */
+static int check_writable(const char *path, char *why, size_t why_len)
+{
+	struct stat st;
+	const char *slash = strrchr(path, '/');
+	size_t dir_len = slash == NULL ? 1 : slash == path ? 1 : (size_t)(slash - path);
+	char *dir = xcalloc(dir_len + 1, 1);
+	int err = 0;
+
+	memcpy(dir, slash == NULL ? "." : path, dir_len);
+	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		err = EISDIR;
+	else if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+		err = ENOTDIR;
+	else if (access(dir, W_OK | X_OK) != 0)
+		err = errno;  /* also a missing directory */
+	free(dir);
+	if (err != 0)
+		snprintf(why, why_len, "%s", strerror(err));
+	return err != 0 ? -1 : 0;
+}
+
 /* Make a relative path absolute against the current directory (SPEC §6.1, D10). */
 static char *absolute_path(const char *path)
 {
@@ -480,6 +542,7 @@ struct env_ctx {
 	const char *progname;
 	char *err;
 	size_t err_len;
+	int create_nothing;             /* --doctor: check files without creating any */
 };
 
 /* Value of a variable, NULL if unset or empty. */
@@ -515,7 +578,8 @@ static int env_path_var(struct env_ctx *ctx, const char *name, char **out, int p
 
 	if (v == NULL)
 		return 0;
-	if (probe && probe_writable(v, why, sizeof why) != 0)
+	if (probe && (ctx->create_nothing ? check_writable(v, why, sizeof why)
+					  : probe_writable(v, why, sizeof why)) != 0)
 		return env_invalid(ctx, name, v, why);
 	*out = xstrdup(v);
 	return 1;
@@ -734,6 +798,19 @@ static void config_free(struct config *cfg)
 }
 
 /*
+ * --doctor [--connect] first: the same parser and checks as a start follow,
+ * so the two never disagree.  Returns the index of the first ssh word.
+ */
+static int doctor_words(int argc, char **argv, struct config *cfg, struct env_ctx *ctx)
+{
+	if (argc < 2 || strcmp(argv[1], "--doctor") != 0)
+		return 1;
+	cfg->doctor = ctx->create_nothing = 1;
+	cfg->doctor_connect = argc >= 3 && strcmp(argv[2], "--connect") == 0;
+	return cfg->doctor_connect ? 3 : 2;
+}
+
+/*
  * Everything the command line and environment say, validated.  Pure but for
  * reading the filesystem to resolve AUTOSSH_PATH and to probe that the pid
  * and status files can be created.
@@ -742,7 +819,7 @@ static enum parse_result parse_config(int argc, char **argv, env_lookup lookup, 
 				      char *err, size_t err_len)
 {
 	struct arg_scan scan;
-	struct env_ctx ctx = { lookup, NULL, err, err_len };
+	struct env_ctx ctx = { lookup, NULL, err, err_len, 0 };
 	char **words;
 	int n_words = 0;
 
@@ -755,7 +832,7 @@ static enum parse_result parse_config(int argc, char **argv, env_lookup lookup, 
 		return PARSE_CHECK;
 	memset(&scan, 0, sizeof scan);
 	words = xcalloc((size_t)argc + 1, sizeof(char *));
-	scan_arguments(argc, argv, cfg, &scan, words, &n_words);
+	scan_arguments(argc, argv, doctor_words(argc, argv, cfg, &ctx), cfg, &scan, words, &n_words);
 	if (scan.version) {
 		for (int i = 0; i < n_words; i++)
 			free(words[i]);
@@ -794,9 +871,9 @@ static enum parse_result parse_config(int argc, char **argv, env_lookup lookup, 
 	}
 	derive_config(cfg);
 	cfg->ssh_argv = NULL;
-	build_ssh_argv(cfg, words, n_words, cfg->port_from_env ? 0 : scan.monitor_insert);
+	build_ssh_argv(cfg, words, n_words, cfg->port_from_env ? 0 : scan.monitor_insert, scan.destination_at);
 	free(words);
-	return PARSE_RUN;
+	return cfg->doctor ? PARSE_DOCTOR : PARSE_RUN;
 }
 
 static void print_usage(FILE *to, const char *progname)
@@ -804,11 +881,13 @@ static void print_usage(FILE *to, const char *progname)
 	fprintf(to,
 		"usage: %s [-V] [-M monitor_port[:echo_port]] [-f] [SSH_OPTIONS]\n"
 		"       %s --check STATUSFILE\n"
+		"       %s --doctor [--connect] [SSH_OPTIONS] destination\n"
 		"    -M port[:echo_port]  monitor the connection on port (0 turns monitoring off);\n"
 		"                         with :echo_port, use a remote echo service\n"
 		"    -f                   run in the background (gate time forced to 0)\n"
 		"    -V                   print the version and exit\n"
 		"    --check STATUSFILE   health check: exit 0 if the tunnel is up\n"
+		"    --doctor             check the set-up without starting it (--connect: log in once)\n"
 		"environment (default):\n"
 		"    AUTOSSH_PATH         ssh program to run (ssh in PATH)\n"
 		"    AUTOSSH_DEBUG        log debug messages, copy to stderr (unset)\n"
@@ -830,7 +909,7 @@ static void print_usage(FILE *to, const char *progname)
 		"    AUTOSSH_STATUSFILE   keep a key=value status file here (unset)\n"
 		"    AUTOSSH_JITTER       spread restart waits by +-percent (0)\n"
 		"    AUTOSSH_CONNECT_TIMEOUT  restart ssh not proven after seconds (0: off)\n",
-		progname, progname);
+		progname, progname, progname);
 }
 
 /* --------------------------------------------------------------------- log */
@@ -1033,6 +1112,19 @@ static struct exit_decision decide_on_exit(int wait_status, int first, int gate_
 	d.exit_status = status == 0 ? 0 : 1;
 	snprintf(d.message, sizeof d.message, "ssh exited with status %d; %s exiting", status, progname);
 	return d;
+}
+
+enum { HANDED_OFF_MS = 10000 };
+
+/*
+ * An ssh asked for forwards that exits 0 at once has most likely handed its
+ * session to another process (a ControlPersist master, ForkAfterAuthentication):
+ * say so after the exit line, since autossh cannot supervise that process.
+ */
+static int looks_handed_off(int wait_status, long long lived_ms, int user_forwards)
+{
+	return user_forwards && WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0 &&
+	       lived_ms < HANDED_OFF_MS;
 }
 
 /* A start this soon after the previous one counts as a quick retry (SPEC §5.4). */
@@ -1398,6 +1490,28 @@ static void drop_stray_connection(int listener)
 	int fd = accept(listener, NULL, NULL);
 	if (fd >= 0)
 		close(fd);
+}
+
+/* Open the listener and check the monitor port (SPEC §4.2, D13). */
+static int setup_monitor(const struct config *cfg, int *listener, char *err, size_t err_len)
+{
+	*listener = -1;
+	if (cfg->monitor_port == 0)
+		return 0;
+	if (!cfg->echo_port) {
+		*listener = bind_monitor_port(cfg, cfg->monitor_port + 1, 1);
+		if (*listener < 0) {
+			snprintf(err, err_len, "%s: bind on %s:%d: %s", cfg->progname, cfg->monitor_addr,
+				 cfg->monitor_port + 1, strerror(errno));
+			return -1;
+		}
+	}
+	if (bind_monitor_port(cfg, cfg->monitor_port, 0) != 0) {
+		snprintf(err, err_len, "%s: monitor port %s:%d: %s", cfg->progname, cfg->monitor_addr,
+			 cfg->monitor_port, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------- child */
@@ -2838,6 +2952,10 @@ static void on_ssh_exit(struct state *st, long long now)
 						cfg->gatetime > 0 && !cfg->background,
 						now - st->ssh_started_at, cfg->gatetime, cfg->progname);
 	logmsg(d.level, "%s", d.message);
+	if (looks_handed_off(st->ssh_wait_status, now - st->ssh_started_at, cfg->user_forwards))
+		logmsg(LOG_INFO, "ssh exited at once with status 0: connection sharing (ControlMaster/ControlPersist) "
+				 "or ForkAfterAuthentication hands the session to another process; "
+				 "autossh cannot supervise it");
 	if (d.action == ACTION_EXIT)
 		finish(st, d.exit_status, 0);
 	else
@@ -3405,6 +3523,805 @@ static void run_loop(struct state *st)
 	st->route_fd = st->diag_fd = -1;
 }
 
+/* ------------------------------------------------------------------ doctor */
+
+/*
+ * autossh --doctor checks a set-up without starting it (autossh(1) DOCTOR):
+ * the same parser and checks as a start, then ssh's own view of the options
+ * (ssh -G).  It runs nothing but ssh -G, ssh-keygen -F and, with --connect,
+ * one ssh; it writes no file.
+ */
+
+enum {
+	DOCTOR_G_TIMEOUT_MS = 10000,        /* ssh -G may run Match exec commands */
+	DOCTOR_KEYGEN_TIMEOUT_MS = 5000,
+	DOCTOR_CONNECT_TIMEOUT_S = 10,      /* when ssh has no ConnectTimeout */
+	DOCTOR_KILL_AFTER_MS = 5000,        /* beyond ConnectTimeout: login hung */
+	DOCTOR_OUTPUT_MAX = 65536
+};
+
+struct captured {
+	char out[DOCTOR_OUTPUT_MAX];
+	size_t out_len;
+	char err[4096];                     /* the tail of its stderr */
+	size_t err_len;
+	char last_err[512];                 /* its last stderr line, printable */
+	int status;                         /* wait status; -1 if it did not run */
+	int run_errno;
+	int timed_out;
+	long long took_ms;
+};
+
+struct doctor {
+	const struct config *cfg;
+	struct captured *g;                 /* ssh -G */
+	int failures, warnings;
+	struct passwd user;                 /* ssh's idea of home and user name */
+	char user_buf[4096];
+};
+
+enum verdict { V_OK, V_WARN, V_FAIL };
+
+static void verdict(struct doctor *d, enum verdict v, const char *check, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void verdict(struct doctor *d, enum verdict v, const char *check, const char *fmt, ...)
+{
+	static const char *const tags[] = { "ok", "warn", "FAIL" };
+	char text[1536];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	for (char *c = text; *c; c++)
+		if (*c == '\n' || *c == '\r')
+			*c = ' ';
+	printf("%-4s %s: %s\n", tags[v], check, text);
+	d->warnings += v == V_WARN;
+	d->failures += v == V_FAIL;
+}
+
+static int cloexec_pipe(int fds[2])
+{
+	if (pipe(fds) != 0)
+		return -1;
+	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
+/* Keep stdout whole (up to the buffer) and the tail of stderr. */
+static void keep_output(struct captured *c, int is_err, const char *buf, size_t n)
+{
+	if (!is_err) {
+		size_t room = sizeof c->out - 1 - c->out_len;
+		memcpy(c->out + c->out_len, buf, n < room ? n : room);
+		c->out_len += n < room ? n : room;
+		return;
+	}
+	if (n >= sizeof c->err) {
+		buf += n - (sizeof c->err - 1);
+		n = sizeof c->err - 1;
+	}
+	if (c->err_len + n >= sizeof c->err) {
+		size_t drop = c->err_len + n - (sizeof c->err - 1);
+		memmove(c->err, c->err + drop, c->err_len - drop);
+		c->err_len -= drop;
+	}
+	memcpy(c->err + c->err_len, buf, n);
+	c->err_len += n;
+}
+
+/* Read stdout and stderr until both end or the deadline passes. */
+static void collect_output(struct captured *c, int out_fd, int err_fd, long long deadline)
+{
+	struct pollfd fds[2] = { { out_fd, POLLIN, 0 }, { err_fd, POLLIN, 0 } };
+
+	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+		long long left = deadline - monotime_ms();
+		if (left <= 0 || (poll(fds, 2, left > INT_MAX ? INT_MAX : (int)left) < 0 && errno != EINTR))
+			break;
+		for (int i = 0; i < 2; i++) {
+			char buf[4096];
+			ssize_t n;
+			if (fds[i].fd < 0 || fds[i].revents == 0)
+				continue;
+			n = read(fds[i].fd, buf, sizeof buf);
+			if (n > 0)
+				keep_output(c, i, buf, (size_t)n);
+			else if (n == 0 || errno != EINTR) {
+				close(fds[i].fd);
+				fds[i].fd = -1;
+			}
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		if (fds[i].fd >= 0)
+			close(fds[i].fd);
+	c->out[c->out_len] = '\0';
+	c->err[c->err_len] = '\0';
+}
+
+static void note_last_error_line(struct captured *c)
+{
+	char *end = c->err + c->err_len, *line;
+
+	while (end > c->err && (end[-1] == '\n' || end[-1] == '\r'))
+		*--end = '\0';
+	line = end;
+	while (line > c->err && line[-1] != '\n')
+		line--;
+	line[strcspn(line, "\r")] = '\0';
+	printable(line, c->last_err, sizeof c->last_err);
+}
+
+/* The child's half: stdin from /dev/null, output into the pipes, then exec. */
+static void exec_captured(const char *path, char *const *argv, char **envp, int out_fd, int err_fd, int report_fd)
+{
+	sigset_t none;
+	int devnull = open("/dev/null", O_RDONLY), err;
+
+	struct sigaction dfl;
+
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigaction(SIGPIPE, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (devnull >= 0 && dup2(devnull, STDIN_FILENO) >= 0 && dup2(out_fd, STDOUT_FILENO) >= 0 &&
+	    dup2(err_fd, STDERR_FILENO) >= 0)
+		execve(path, argv, envp);
+	err = errno;
+	(void)!write(report_fd, &err, sizeof err);
+	_exit(127);
+}
+
+/* Run a program without a shell, bounded in time; SIGKILL when the time is up. */
+static void run_captured(const char *path, char *const *argv, char **envp, long long timeout_ms,
+			 struct captured *c)
+{
+	int out[2], err[2], report[2] = { -1, -1 };
+	long long started = monotime_ms();
+	pid_t pid;
+	ssize_t n;
+
+	memset(c, 0, sizeof *c);
+	c->status = -1;
+	if (cloexec_pipe(out) != 0 || cloexec_pipe(err) != 0 || cloexec_pipe(report) != 0) {
+		c->run_errno = errno;  /* the doctor exits soon: a leaked pipe does no harm */
+		return;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0)
+		exec_captured(path, argv, envp, out[1], err[1], report[1]);
+	close(out[1]);
+	close(err[1]);
+	close(report[1]);
+	do
+		n = pid < 0 ? -1 : read(report[0], &c->run_errno, sizeof c->run_errno);
+	while (n < 0 && errno == EINTR && pid >= 0);
+	close(report[0]);
+	if (pid < 0 || n == (ssize_t)sizeof c->run_errno) {
+		if (pid < 0)
+			c->run_errno = errno;
+		else
+			waitpid(pid, NULL, 0);
+		close(out[0]);
+		close(err[0]);
+		return;
+	}
+	c->run_errno = 0;
+	collect_output(c, out[0], err[0], started + timeout_ms);
+	/* Its output has ended: it exits in a moment, or is killed at the deadline. */
+	while (waitpid(pid, &c->status, WNOHANG) == 0) {
+		if (monotime_ms() >= started + timeout_ms) {
+			c->timed_out = 1;
+			kill(pid, SIGKILL);
+			waitpid(pid, &c->status, 0);
+			break;
+		}
+		poll(NULL, 0, 10);
+	}
+	c->took_ms = monotime_ms() - started;
+	note_last_error_line(c);
+}
+
+/* The index-th "key value" line of ssh -G output: its value in buf, or NULL. */
+static const char *ssh_g_value(const char *out, const char *key, int index, char *buf, size_t len)
+{
+	size_t key_len = strlen(key);
+
+	for (const char *line = out; *line; line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != '\0')) {
+		size_t n = strcspn(line, "\n");
+		if (n > key_len && strncmp(line, key, key_len) == 0 && line[key_len] == ' ' && index-- == 0) {
+			snprintf(buf, len, "%.*s", (int)(n - key_len - 1), line + key_len + 1);
+			return buf;
+		}
+	}
+	buf[0] = '\0';
+	return NULL;
+}
+
+static const char *g_value(const struct doctor *d, const char *key, char *buf, size_t len)
+{
+	return ssh_g_value(d->g->out, key, 0, buf, len);
+}
+
+static int g_is(const struct doctor *d, const char *key, const char *value)
+{
+	char buf[256];
+	return g_value(d, key, buf, sizeof buf) && strcmp(buf, value) == 0;
+}
+
+static int g_count(const struct doctor *d, const char *key)
+{
+	char buf[8];
+	int n = 0;
+	while (ssh_g_value(d->g->out, key, n, buf, sizeof buf))
+		n++;
+	return n;
+}
+
+/* One option group of filter_ssh_words; *next moves past a value taken from the next word. */
+static int filter_group(const char *word, const char *next_word, int *next, const char *drop_flags,
+			const char *drop_values, char **out)
+{
+	char *kept = xcalloc(strlen(word) + 1, 1);
+	size_t kl = 1;
+	int k = 0, value_next = 0, value_dropped = 0;
+
+	kept[0] = '-';
+	for (const char *l = word + 1; *l; l++) {
+		int takes_value = strchr(ssh_value_letters, *l) != NULL;
+		int dropped = strchr(takes_value ? drop_values : drop_flags, *l) != NULL;
+		if (!dropped)
+			kept[kl++] = *l;
+		if (!takes_value)
+			continue;
+		if (!dropped)
+			kl += (size_t)sprintf(kept + kl, "%s", l + 1);
+		value_next = l[1] == '\0' && next_word != NULL;
+		value_dropped = dropped;
+		break;
+	}
+	if (kl > 1)
+		out[k++] = kept;
+	else
+		free(kept);
+	if (value_next) {
+		(*next)++;
+		if (!value_dropped)
+			out[k++] = xstrdup(next_word);
+	}
+	return k;
+}
+
+/*
+ * Copy ssh's words by its grammar, dropping the flag letters in drop_flags
+ * and the options in drop_values with their values; with cut_command, stop
+ * after the destination's options (the remote command is left out).
+ */
+static int filter_ssh_words(char *const *words, int n, const char *drop_flags, const char *drop_values,
+			    int cut_command, char **out)
+{
+	int i = 0, k = 0, destination_done = 0;
+
+	while (i < n) {
+		const char *word = words[i];
+		if (!destination_done && strcmp(word, "--") == 0) {
+			out[k++] = xstrdup(words[i++]);  /* ssh's end of options: the destination follows */
+			if (i < n)
+				out[k++] = xstrdup(words[i++]);
+			break;
+		}
+		if (!is_option_group(word) || strcmp(word, "--") == 0) {
+			if (destination_done)
+				break;  /* the remote command */
+			out[k++] = xstrdup(words[i++]);
+			destination_done = 1;
+			continue;
+		}
+		i++;
+		k += filter_group(word, i < n ? words[i] : NULL, &i, drop_flags, drop_values, out + k);
+	}
+	while (!cut_command && i < n)
+		out[k++] = xstrdup(words[i++]);
+	out[k] = NULL;
+	return k;
+}
+
+/* What ssh's file names may refer to: ~ and the %-tokens autossh can know. */
+struct ssh_names {
+	const char *home, *local_user, *host, *remote_user, *port;
+};
+
+/* Expand a file name as ssh does; -1 for a token autossh cannot know (%C, ~user ...). */
+static int expand_ssh_path(const char *in, const struct ssh_names *names, char *out, size_t len)
+{
+	size_t k = 0;
+
+	if (in[0] == '~' && in[1] != '/' && in[1] != '\0')
+		return -1;
+	if (in[0] == '~') {
+		k = (size_t)snprintf(out, len, "%s", names->home);
+		in++;
+	}
+	for (; *in && k < len; in++) {
+		const char *with = NULL;
+		if (*in != '%') {
+			out[k++] = *in;
+			continue;
+		}
+		switch (*++in) {
+		case '%': with = "%"; break;
+		case 'd': with = names->home; break;
+		case 'u': with = names->local_user; break;
+		case 'h': with = names->host; break;
+		case 'r': with = names->remote_user; break;
+		case 'p': with = names->port; break;
+		default: return -1;
+		}
+		k += (size_t)snprintf(out + k, len - k, "%s", with);
+	}
+	if (k >= len)
+		return -1;
+	out[k] = '\0';
+	return 0;
+}
+
+/* The name known_hosts files use: host, or [host]:port off port 22. */
+static void known_hosts_name(const char *host, const char *port, const char *alias, char *out, size_t len)
+{
+	if (alias && *alias && strcmp(alias, "none") != 0)
+		snprintf(out, len, "%s", alias);
+	else if (port == NULL || strcmp(port, "22") == 0)
+		snprintf(out, len, "%s", host);
+	else
+		snprintf(out, len, "[%s]:%s", host, port);
+}
+
+/* ssh -G lists its default keys when none is configured; those may well not exist. */
+static int is_default_identity(const char *name)
+{
+	return strncmp(name, "~/.ssh/id_", 10) == 0;
+}
+
+static void doctor_names(struct doctor *d, struct ssh_names *names, char bufs[3][256])
+{
+	struct passwd *pw = NULL;
+	const char *home = getenv("HOME");
+
+	/* ssh takes the home directory from the password database, not HOME. */
+	if (getpwuid_r(getuid(), &d->user, d->user_buf, sizeof d->user_buf, &pw) != 0)
+		pw = NULL;
+	names->home = pw && pw->pw_dir ? pw->pw_dir : home ? home : "/";
+	names->local_user = pw && pw->pw_name ? pw->pw_name : "";
+	names->host = g_value(d, "hostname", bufs[0], sizeof bufs[0]) ? bufs[0] : "";
+	names->remote_user = g_value(d, "user", bufs[1], sizeof bufs[1]) ? bufs[1] : "";
+	names->port = g_value(d, "port", bufs[2], sizeof bufs[2]) ? bufs[2] : "22";
+}
+
+static void doctor_log_target(struct doctor *d)
+{
+	const struct config *cfg = d->cfg;
+	const char *path = cfg->logfile;
+	char why[256], line[ERRLEN];
+	int fd;
+
+	if (path == NULL || strcmp(path, "-") == 0 || strcmp(path, "/dev/stdout") == 0 ||
+	    strcmp(path, "/dev/stderr") == 0) {
+		verdict(d, V_OK, "log", "%s", path == NULL ? "syslog, facility user" : path);
+		return;
+	}
+	/* As a start opens it, but never creating it. */
+	fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd >= 0) {
+		close(fd);
+		verdict(d, V_OK, "log", "%s can be appended to", path);
+		return;
+	}
+	snprintf(why, sizeof why, "%s", strerror(errno));
+	if (errno == ENOENT && check_writable(path, why, sizeof why) == 0) {
+		verdict(d, V_OK, "log", "%s will be created", path);
+		return;
+	}
+	format_invalid(line, sizeof line, cfg->progname, "AUTOSSH_LOGFILE", path, why);
+	verdict(d, V_FAIL, "log", "%s", line);
+}
+
+static void doctor_monitor(struct doctor *d)
+{
+	const struct config *cfg = d->cfg;
+	char err[ERRLEN];
+	int listener;
+
+	if (cfg->monitor_port == 0) {
+		verdict(d, V_OK, "monitor", "off; ServerAliveInterval has to notice a dead link");
+		return;
+	}
+	if (setup_monitor(cfg, &listener, err, sizeof err) != 0) {
+		verdict(d, V_FAIL, "monitor", "%s; fix: choose a free port for -M", err);
+		return;
+	}
+	if (listener >= 0)
+		close(listener);
+	if (cfg->echo_port)
+		verdict(d, V_OK, "monitor", "%s:%d is free; the server must answer on its echo port %d",
+			cfg->monitor_addr, cfg->monitor_port, cfg->echo_port);
+	else
+		verdict(d, V_OK, "monitor", "%s:%d and %s:%d are free", cfg->monitor_addr, cfg->monitor_port,
+			cfg->monitor_addr, cfg->monitor_port + 1);
+}
+
+/* ssh -G with the words ssh would get, less -E (ssh would create that log file). */
+static int doctor_read_ssh_config(struct doctor *d)
+{
+	const struct config *cfg = d->cfg;
+	char **argv = xcalloc((size_t)cfg->ssh_argc + 3, sizeof(char *));
+
+	argv[0] = xstrdup(cfg->ssh_path);
+	argv[1] = xstrdup("-G");
+	filter_ssh_words(cfg->ssh_argv + 1, cfg->ssh_argc - 1, "", "E", 0, argv + 2);
+	run_captured(cfg->ssh_exec, argv, cfg->ssh_envp, DOCTOR_G_TIMEOUT_MS, d->g);
+	for (int i = 0; argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+	if (d->g->status == -1)
+		verdict(d, V_FAIL, "ssh", "cannot run %s: %s", cfg->ssh_exec, strerror(d->g->run_errno));
+	else if (d->g->timed_out)
+		verdict(d, V_FAIL, "ssh", "%s -G did not finish in %d s", cfg->ssh_exec, DOCTOR_G_TIMEOUT_MS / 1000);
+	else if (!WIFEXITED(d->g->status) || WEXITSTATUS(d->g->status) != 0)
+		verdict(d, V_FAIL, "ssh", "%s -G rejects the options: %s", cfg->ssh_exec,
+			d->g->last_err[0] ? d->g->last_err : "(no message)");
+	else if (g_count(d, "hostname") == 0)
+		verdict(d, V_FAIL, "ssh", "%s -G printed no configuration; is it OpenSSH's ssh?", cfg->ssh_exec);
+	else {
+		verdict(d, V_OK, "ssh", "%s runs and accepts the options (ssh -G)", cfg->ssh_exec);
+		return 0;
+	}
+	verdict(d, V_FAIL, "checks", "the checks that need ssh's configuration were skipped");
+	return -1;
+}
+
+static void doctor_destination(struct doctor *d)
+{
+	char host[256], via[512], family[32], shown[INET6_ADDRSTRLEN];
+	struct addrinfo hints, *found = NULL;
+	int rc;
+
+	g_value(d, "hostname", host, sizeof host);
+	if ((g_value(d, "proxyjump", via, sizeof via) && strcmp(via, "none") != 0) ||
+	    (g_value(d, "proxycommand", via, sizeof via) && strcmp(via, "none") != 0)) {
+		verdict(d, V_OK, "destination", "%s is reached through a proxy (%s); not resolved here", host, via);
+		return;
+	}
+	memset(&hints, 0, sizeof hints);
+	g_value(d, "addressfamily", family, sizeof family);
+	hints.ai_family = strcmp(family, "inet") == 0 ? AF_INET : strcmp(family, "inet6") == 0 ? AF_INET6 : AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(host, NULL, &hints, &found);
+	if (rc != 0) {
+		verdict(d, V_FAIL, "destination", "cannot resolve %s: %s; fix: check the name (HostName) and DNS",
+			host, gai_strerror(rc));
+		return;
+	}
+	if (found->ai_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)found->ai_addr)->sin6_addr, shown, sizeof shown);
+	else
+		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)found->ai_addr)->sin_addr, shown, sizeof shown);
+	freeaddrinfo(found);
+	verdict(d, V_OK, "destination", "%s resolves to %s", host, shown);
+}
+
+static void doctor_batch_mode(struct doctor *d)
+{
+	if (g_is(d, "batchmode", "yes"))
+		verdict(d, V_OK, "BatchMode", "yes: ssh fails at once instead of asking for a password");
+	else
+		verdict(d, V_WARN, "BatchMode",
+			"not set: ssh may ask for a password or passphrase nobody types, and wait; "
+			"fix: -o BatchMode=yes");
+}
+
+static void doctor_forward_failure(struct doctor *d)
+{
+	const struct config *cfg = d->cfg;
+	int monitor_fwds = cfg->monitor_port == 0 ? 0 : cfg->echo_port ? 1 : 2;
+	int fwds = g_count(d, "localforward") + g_count(d, "remoteforward") + g_count(d, "dynamicforward");
+
+	if (fwds <= monitor_fwds && !cfg->user_forwards)
+		verdict(d, V_OK, "ExitOnForwardFailure", "no forwards asked for");
+	else if (g_is(d, "exitonforwardfailure", "yes"))
+		verdict(d, V_OK, "ExitOnForwardFailure", "yes: ssh exits, and is restarted, when a forward cannot be set up");
+	else
+		verdict(d, V_WARN, "ExitOnForwardFailure",
+			"not set: ssh stays up without a forward it could not set up (a port in use), "
+			"and autossh sees nothing wrong; fix: -o ExitOnForwardFailure=yes");
+}
+
+static void doctor_keepalive(struct doctor *d)
+{
+	char interval[32], count[32];
+	long seconds;
+
+	g_value(d, "serveraliveinterval", interval, sizeof interval);
+	g_value(d, "serveralivecountmax", count, sizeof count);
+	if (d->cfg->monitor_port != 0) {
+		verdict(d, V_OK, "ServerAliveInterval", "not needed: the monitor port probes the connection every %ld s",
+			d->cfg->poll);
+		return;
+	}
+	if (parse_number(interval, 1, INT_MAX_L, &seconds) == 0) {
+		long n = 3;
+		parse_number(count, 0, INT_MAX_L, &n);
+		verdict(d, V_OK, "ServerAliveInterval", "%ld s, ServerAliveCountMax %ld: a dead link ends ssh in about %ld s",
+			seconds, n, seconds * (n > 0 ? n : 1));
+		return;
+	}
+	verdict(d, V_WARN, "ServerAliveInterval",
+		"not set and no monitor port (-M 0): a dead link goes unnoticed until TCP gives up, "
+		"which can take hours; fix: -o ServerAliveInterval=30 -o ServerAliveCountMax=3");
+}
+
+static void doctor_sharing(struct doctor *d)
+{
+	char path[512];
+
+	if (g_value(d, "controlpath", path, sizeof path) && strcmp(path, "none") != 0) {
+		char master[32], persist[32];
+		g_value(d, "controlmaster", master, sizeof master);
+		g_value(d, "controlpersist", persist, sizeof persist);
+		verdict(d, V_WARN, "connection sharing",
+			"ssh will share a connection (ControlPath %s, ControlMaster %s, ControlPersist %s): "
+			"it may hand the session to another ssh process and exit 0, and autossh cannot supervise "
+			"that; fix: remove ControlMaster, ControlPath, ControlPersist and -S from autossh's options",
+			path, master, persist);
+	} else {
+		verdict(d, V_OK, "connection sharing", "off%s", d->cfg->destination_at >= 0
+			? " (autossh adds -o ControlMaster=no -o ControlPath=none)" : "");
+	}
+	if (g_is(d, "forkafterauthentication", "yes"))
+		verdict(d, V_WARN, "ForkAfterAuthentication",
+			"yes: ssh goes to the background after logging in and exits 0; autossh then exits and "
+			"nothing supervises the tunnel; fix: remove it (autossh -f puts autossh in the background)");
+	else
+		verdict(d, V_OK, "ForkAfterAuthentication", "no");
+}
+
+/* One key file: it must exist, be readable, and not be readable by others (ssh refuses those). */
+static void doctor_identity_file(struct doctor *d, const char *name, const struct ssh_names *names, int is_default)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (expand_ssh_path(name, names, path, sizeof path) != 0) {
+		verdict(d, V_OK, "identity", "%s: not checked (a token autossh cannot expand)", name);
+		return;
+	}
+	if (stat(path, &st) != 0) {
+		if (!is_default)
+			verdict(d, V_FAIL, "identity", "%s: %s; fix: create the key or correct -i/IdentityFile",
+				path, strerror(errno));
+		return;
+	}
+	if (access(path, R_OK) != 0)
+		verdict(d, V_FAIL, "identity", "%s: %s; fix: run autossh as the key's owner", path, strerror(errno));
+	else if (st.st_uid == getuid() && (st.st_mode & 077) != 0)
+		verdict(d, is_default ? V_WARN : V_FAIL, "identity",
+			"%s is readable by others (mode %04o): ssh refuses to use it; fix: chmod 600 %s", path,
+			(unsigned)(st.st_mode & 07777), path);
+	else
+		verdict(d, V_OK, "identity", "%s exists and is private", path);
+}
+
+static void doctor_identities(struct doctor *d)
+{
+	char bufs[3][256], name[PATH_MAX];
+	struct ssh_names names;
+	int explicit = 0, n_found = 0;
+
+	doctor_names(d, &names, bufs);
+	for (int i = 0; ssh_g_value(d->g->out, "identityfile", i, name, sizeof name); i++)
+		explicit |= !is_default_identity(name);
+	for (int i = 0; ssh_g_value(d->g->out, "identityfile", i, name, sizeof name); i++) {
+		char path[PATH_MAX];
+		if (explicit && strcmp(name, "none") != 0) {
+			doctor_identity_file(d, name, &names, 0);
+		} else if (!explicit && expand_ssh_path(name, &names, path, sizeof path) == 0 && access(path, F_OK) == 0) {
+			doctor_identity_file(d, name, &names, 1);
+			n_found++;
+		}
+	}
+	/* ssh drops a missing -i file with a warning and uses its defaults instead. */
+	for (int i = 0; i < d->cfg->n_identity_args; i++) {
+		char path[PATH_MAX];
+		if (expand_ssh_path(d->cfg->identity_args[i], &names, path, sizeof path) == 0 && access(path, F_OK) != 0)
+			doctor_identity_file(d, d->cfg->identity_args[i], &names, 0);
+	}
+	if (explicit || n_found > 0 || d->cfg->n_identity_args > 0)
+		return;
+	if (getenv("SSH_AUTH_SOCK"))
+		verdict(d, V_OK, "identity", "no IdentityFile set and none of ssh's default keys (~/.ssh/id_*) exists; "
+					    "ssh-agent must hold the key");
+	else
+		verdict(d, V_WARN, "identity", "no IdentityFile set and none of ssh's default keys (~/.ssh/id_*) exists; "
+					      "fix: -i KEYFILE or IdentityFile in ssh_config");
+}
+
+/* ssh-keygen beside ssh, else in PATH. */
+static char *find_keygen(const struct config *cfg)
+{
+	const char *slash = strrchr(cfg->ssh_exec, '/');
+
+	if (slash != NULL) {
+		char *path = xcalloc((size_t)(slash - cfg->ssh_exec) + 16, 1);
+		sprintf(path, "%.*s/ssh-keygen", (int)(slash - cfg->ssh_exec), cfg->ssh_exec);
+		if (access(path, X_OK) == 0)
+			return path;
+		free(path);
+	}
+	return resolve_executable("ssh-keygen", getenv("PATH"));
+}
+
+/* Add ", word" to a list in buf; a word that does not fit is left out. */
+static void append_listed(char *buf, size_t len, const char *word)
+{
+	size_t used = strlen(buf), n = strlen(word);
+
+	if (used + n + 3 > len)
+		return;
+	if (used > 0) {
+		buf[used++] = ',';
+		buf[used++] = ' ';
+	}
+	memcpy(buf + used, word, n + 1);
+}
+
+/* Is name in one of the known_hosts files (ssh-keygen -F)?  Fills tried with the files read. */
+static int host_key_known(struct doctor *d, const char *keygen, char *name, const struct ssh_names *names,
+			  char *tried, size_t tried_len)
+{
+	static const char *const keys[] = { "userknownhostsfile", "globalknownhostsfile" };
+	struct captured *c = xcalloc(1, sizeof *c);
+	char list[1024], path[PATH_MAX];
+	int known = 0;
+
+	for (size_t k = 0; k < 2 && !known; k++) {
+		g_value(d, keys[k], list, sizeof list);
+		for (char *save = NULL, *file = strtok_r(list, " ", &save); file && !known;
+		     file = strtok_r(NULL, " ", &save)) {
+			char arg0[] = "ssh-keygen", find[] = "-F", in_file[] = "-f";
+			char *argv[] = { arg0, find, name, in_file, path, NULL };
+			if (expand_ssh_path(file, names, path, sizeof path) != 0 || access(path, R_OK) != 0 ||
+			    strcmp(path, "/dev/null") == 0)
+				continue;
+			append_listed(tried, tried_len, path);
+			run_captured(keygen, argv, d->cfg->ssh_envp, DOCTOR_KEYGEN_TIMEOUT_MS, c);
+			known = c->status == 0;
+		}
+	}
+	free(c);
+	return known;
+}
+
+static void doctor_host_key(struct doctor *d)
+{
+	char bufs[3][256], alias[256], name[600], checking[32], tried[2048] = "";
+	struct ssh_names names;
+	char *keygen;
+
+	doctor_names(d, &names, bufs);
+	g_value(d, "stricthostkeychecking", checking, sizeof checking);
+	if (strcmp(checking, "false") == 0) {
+		verdict(d, V_WARN, "host key",
+			"StrictHostKeyChecking is off: ssh accepts any key, with no protection against a man in "
+			"the middle; fix: record the server's key in known_hosts (ssh-keyscan, then compare the "
+			"fingerprint) and drop StrictHostKeyChecking=no");
+		return;
+	}
+	known_hosts_name(names.host, names.port, g_value(d, "hostkeyalias", alias, sizeof alias), name, sizeof name);
+	if ((keygen = find_keygen(d->cfg)) == NULL) {
+		verdict(d, V_WARN, "host key", "not checked: ssh-keygen not found");
+		return;
+	}
+	if (host_key_known(d, keygen, name, &names, tried, sizeof tried))
+		verdict(d, V_OK, "host key", "%s is known (%s)", name, tried);
+	else if (strcmp(checking, "accept-new") == 0)
+		verdict(d, V_WARN, "host key",
+			"%s is not in %s; StrictHostKeyChecking accept-new trusts whatever key the first "
+			"connection shows; fix: record the key beforehand (ssh-keyscan, compare the fingerprint)",
+			name, tried[0] ? tried : "any known_hosts file");
+	else
+		verdict(d, V_FAIL, "host key",
+			"%s is not in %s and StrictHostKeyChecking is %s: ssh will refuse the server; fix: connect "
+			"once by hand and check the fingerprint, or add the key with ssh-keyscan",
+			name, tried[0] ? tried : "any known_hosts file", checking);
+	free(keygen);
+}
+
+/*
+ * ssh -o BatchMode=yes <the words ssh would get> true: no forwards, no
+ * sharing, no -N/-f, bounded by ConnectTimeout plus a hard kill.
+ */
+static void doctor_connect(struct doctor *d)
+{
+	/* First, so they win; UpdateHostKeys=no: the doctor writes no file, known_hosts included. */
+	static const char *const fixed[] = { "-o", "BatchMode=yes", "-o", "ClearAllForwardings=yes",
+					     "-o", "ControlMaster=no", "-o", "ControlPath=none",
+					     "-o", "UpdateHostKeys=no" };
+	const struct config *cfg = d->cfg;
+	char **argv = xcalloc((size_t)cfg->ssh_argc + 24, sizeof(char *));
+	char timeout_opt[32], host[256];
+	long timeout_s = DOCTOR_CONNECT_TIMEOUT_S;
+	struct captured *c = xcalloc(1, sizeof *c);
+	int k = 0;
+
+	argv[k++] = xstrdup(cfg->ssh_path);
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		argv[k++] = xstrdup(fixed[i]);
+	if (!g_value(d, "connecttimeout", timeout_opt, sizeof timeout_opt) ||
+	    parse_number(timeout_opt, 1, INT_MAX_L, &timeout_s) != 0) {
+		argv[k++] = xstrdup("-o");
+		snprintf(timeout_opt, sizeof timeout_opt, "ConnectTimeout=%ld", timeout_s);
+		argv[k++] = xstrdup(timeout_opt);
+	}
+	if (g_is(d, "stricthostkeychecking", "accept-new")) {
+		argv[k++] = xstrdup("-o");
+		argv[k++] = xstrdup("StrictHostKeyChecking=yes");
+	}
+	k += filter_ssh_words(cfg->ssh_argv + 1, cfg->ssh_argc - 1, "NfMsGV", "ESWO", 1, argv + k);
+	argv[k++] = xstrdup("true");
+	run_captured(cfg->ssh_exec, argv, cfg->ssh_envp, timeout_s * 1000 + DOCTOR_KILL_AFTER_MS, c);
+	g_value(d, "hostname", host, sizeof host);
+	if (c->status == -1)
+		verdict(d, V_FAIL, "connect", "cannot run %s: %s", cfg->ssh_exec, strerror(c->run_errno));
+	else if (c->timed_out)
+		verdict(d, V_FAIL, "connect", "no login within %ld s; ssh said: %s", timeout_s + DOCTOR_KILL_AFTER_MS / 1000,
+			c->last_err[0] ? c->last_err : "nothing");
+	else if (WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0)
+		verdict(d, V_OK, "connect", "logged in to %s and ran true in %lld.%02lld s", host, c->took_ms / 1000,
+			c->took_ms % 1000 / 10);
+	else
+		verdict(d, V_FAIL, "connect", "ssh exited with status %d: %s",
+			WIFEXITED(c->status) ? WEXITSTATUS(c->status) : 128 + WTERMSIG(c->status),
+			c->last_err[0] ? c->last_err : "(no message)");
+	for (int i = 0; argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+	free(c);
+}
+
+/* autossh --doctor [--connect] ...: one line per check; 1 if any failed. */
+static int run_doctor(struct config *cfg)
+{
+	struct doctor d;
+
+	memset(&d, 0, sizeof d);
+	d.cfg = cfg;
+	d.g = xcalloc(1, sizeof *d.g);
+	cfg->ssh_envp = filtered_environment(environ);
+	verdict(&d, V_OK, "settings", "the arguments and AUTOSSH_* variables are valid");
+	doctor_log_target(&d);
+	doctor_monitor(&d);
+	if (doctor_read_ssh_config(&d) == 0) {
+		doctor_destination(&d);
+		doctor_batch_mode(&d);
+		doctor_forward_failure(&d);
+		doctor_keepalive(&d);
+		doctor_sharing(&d);
+		doctor_identities(&d);
+		doctor_host_key(&d);
+		if (cfg->doctor_connect)
+			doctor_connect(&d);
+	}
+	printf("%d failure%s, %d warning%s\n", d.failures, d.failures == 1 ? "" : "s", d.warnings,
+	       d.warnings == 1 ? "" : "s");
+	fflush(stdout);
+	free(d.g);
+	return d.failures > 0 ? 1 : 0;
+}
+
 /* -------------------------------------------------------------------- main */
 
 static int self_pipe_write = -1;
@@ -3547,28 +4464,6 @@ static void log_startup_notes(const struct config *cfg)
 		       cfg->first_poll);
 	if (cfg->short_poll && cfg->monitor_port)
 		logmsg(LOG_INFO, "short poll time: adjusting net timeouts to %ld", cfg->net_timeout_ms);
-}
-
-/* Open the listener and check the monitor port (SPEC §4.2, D13). */
-static int setup_monitor(const struct config *cfg, int *listener, char *err, size_t err_len)
-{
-	*listener = -1;
-	if (cfg->monitor_port == 0)
-		return 0;
-	if (!cfg->echo_port) {
-		*listener = bind_monitor_port(cfg, cfg->monitor_port + 1, 1);
-		if (*listener < 0) {
-			snprintf(err, err_len, "%s: bind on %s:%d: %s", cfg->progname, cfg->monitor_addr,
-				 cfg->monitor_port + 1, strerror(errno));
-			return -1;
-		}
-	}
-	if (bind_monitor_port(cfg, cfg->monitor_port, 0) != 0) {
-		snprintf(err, err_len, "%s: monitor port %s:%d: %s", cfg->progname, cfg->monitor_addr,
-			 cfg->monitor_port, strerror(errno));
-		return -1;
-	}
-	return 0;
 }
 
 static void make_paths_absolute(struct config *cfg)
@@ -3769,6 +4664,8 @@ int main(int argc, char **argv)
 		return 0;
 	case PARSE_CHECK:
 		return run_check(cfg.progname, argc > 2 ? argv[2] : NULL);
+	case PARSE_DOCTOR:
+		return run_doctor(&cfg);
 	case PARSE_USAGE:
 		report_error(err);
 		print_usage(stderr, cfg.progname);

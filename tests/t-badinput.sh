@@ -21,6 +21,14 @@
 # the existing files in @F@. Flag "log": the error comes after the log file
 # is open (setup, not validation), so the case logs to a fresh file that
 # may hold that error line and nothing else (SPEC §3 "and log if open").
+#
+# The same table runs a second time as `autossh --doctor ARGS`: the doctor
+# uses the start's parser and checks, so it must fail (exit 1) on every case,
+# with the start's message: the same stderr line for bad input, or that line
+# in a "FAIL check: ..." line for a setup failure. It may run only `ssh -G`
+# and must create no file at all (not even the log file). Flag "nodoctor":
+# the doctor, creating nothing, cannot see the fault (a file system that
+# refuses new files in a directory root may write, /proc).
 set -eu
 # shellcheck source=tests/lib.sh disable=SC1091
 . tests/lib.sh
@@ -87,9 +95,10 @@ glob_match() {
 
 trim() { printf '%s' "$1" | sed 's/^[[:space:]]*//; s/[[:space:]]*$//'; }
 
-# run_case NAME WANT VARS ARGS FLAGS
+# run_case NAME WANT VARS ARGS FLAGS (MODE: start or doctor)
 run_case() {
 	_name="bad input: $1"
+	[ "$MODE" = start ] || _name="doctor bad input: $1"
 	subst "$2"
 	_want=$SUB
 	_vars=$3
@@ -129,13 +138,19 @@ run_case() {
 		esac
 	done
 	set -- "$@" "$AUTOSSH"
+	[ "$MODE" = start ] || set -- "$@" --doctor
 	for _a in $_args; do
 		subst "$_a"
 		set -- "$@" "$SUB"
 	done
 	set +f
 	_rc=0
-	timeout 10 env "$@" </dev/null >"$T/out" 2>"$T/err" || _rc=$?
+	_tlist=$(top_listing)
+	timeout 30 env "$@" </dev/null >"$T/out" 2>"$T/err" || _rc=$?
+	if [ "$MODE" = doctor ]; then
+		doctor_verdict "$_before" "$_tlist"
+		return 0
+	fi
 	_lines=$(wc -l <"$T/err" | tr -d ' ')
 	_first=$(head -n 1 "$T/err")
 	_prefixed=$(grep -c '^autossh: ' "$T/err" || :)
@@ -177,15 +192,53 @@ run_case() {
 	fi
 }
 
-ncases=0
-while IFS='|' read -r c_name c_want c_vars c_args c_flags; do
-	c_name=$(trim "$c_name")
-	case $c_name in
-	'' | '#'*) continue ;;
-	esac
-	ncases=$((ncases + 1))
-	run_case "$c_name" "$(trim "$c_want")" "$c_vars" "$c_args" "$(trim "${c_flags:-}")"
-done <<'EOF'
+# The files of $T itself but what the harness writes (a doctor creates none).
+top_listing() {
+	find "$T" -mindepth 1 -maxdepth 1 ! -name out ! -name err ! -name stub.log ! -name snap.after |
+		sort
+}
+
+# doctor_verdict SNAPSHOT TOP_LISTING: the doctor's run of the current case
+# (exit status, $T/out, $T/err, $T/stub.log) against the start's message.
+doctor_verdict() {
+	_why=
+	_fail_msgs=$(sed -n 's/^FAIL [^:]*: //p' "$T/out")
+	if [ "$_rc" != 1 ]; then
+		_why="exit status $_rc, want 1; stdout: $(grep -v '^ok' "$T/out" | head -n 3 | tr '\n' '|')"
+	elif [ -e "$T/stub.log" ] && grep -qv "^[0-9]* '-G' " "$T/stub.log"; then
+		_why="ran ssh other than ssh -G: $(head -n 2 "$T/stub.log" | tr '\n' '|')"
+	elif [ -s "$T/err" ]; then
+		_first=$(head -n 1 "$T/err")
+		if ! glob_match "$_first" "$_want"; then
+			_why="stderr [$_first], want [$_want]"
+		elif [ -s "$T/out" ]; then
+			_why="check lines after a bad-input error: $(head -n 2 "$T/out" | tr '\n' '|')"
+		fi
+	else
+		_found=
+		while IFS= read -r _m; do
+			glob_match "$_m" "$_want" && _found=1
+		done <<EOT
+$_fail_msgs
+EOT
+		[ -n "$_found" ] || _why="no FAIL line with [$_want]: $(grep '^FAIL' "$T/out" | tr '\n' '|')"
+	fi
+	if [ -z "$_why" ]; then
+		snapshot >"$T/snap.after"
+		if [ "$(cat "$T/snap.after")" != "$1" ]; then
+			_why="existing files changed: $(printf '%s\n' "$1" | diff - "$T/snap.after" | grep '^[<>]' | tr '\n' '|')"
+		elif [ "$(top_listing)" != "$2" ]; then
+			_why="files created: $(top_listing | tr '\n' ' ')"
+		fi
+	fi
+	if [ -n "$_why" ]; then
+		not_ok "$_name" "$_why"
+	else
+		ok "$_name"
+	fi
+}
+
+cat >"$T/cases" <<'EOF'
 # -- monitor port (SPEC §2.2)
 -M 65535 (loop needs P+1)            | autossh: -M "65535": monitor port out of range (1-65534)      | | -M 65535 host |
 -M 0xFFFF (hex 65535)                | autossh: -M "0xFFFF": monitor port out of range (1-65534)     | | -M 0xFFFF host |
@@ -242,10 +295,10 @@ no ssh in PATH (AUTOSSH_PATH unset)  | autossh: ssh: *                          
 AUTOSSH_PIDFILE in a missing dir     | autossh: AUTOSSH_PIDFILE: invalid value "@T@/missing/a.pid" (*) | AUTOSSH_PIDFILE=@T@/missing/a.pid | -M 0 host |
 AUTOSSH_PIDFILE is a directory       | autossh: AUTOSSH_PIDFILE: invalid value "@F@/adir" (*)        | AUTOSSH_PIDFILE=@F@/adir | -M 0 host |
 AUTOSSH_PIDFILE below a file         | autossh: AUTOSSH_PIDFILE: invalid value "@F@/target/a.pid" (*) | AUTOSSH_PIDFILE=@F@/target/a.pid | -M 0 host |
-AUTOSSH_PIDFILE unwritable (/proc)   | autossh: AUTOSSH_PIDFILE: invalid value "/proc/autossh-test.pid" (*) | AUTOSSH_PIDFILE=/proc/autossh-test.pid | -M 0 host |
+AUTOSSH_PIDFILE unwritable (/proc)   | autossh: AUTOSSH_PIDFILE: invalid value "/proc/autossh-test.pid" (*) | AUTOSSH_PIDFILE=/proc/autossh-test.pid | -M 0 host | nodoctor
 AUTOSSH_LOGFILE in a missing dir     | autossh: AUTOSSH_LOGFILE: invalid value "@T@/missing/log" (*) | AUTOSSH_LOGFILE=@T@/missing/log | -M 0 host |
 AUTOSSH_LOGFILE is a directory       | autossh: AUTOSSH_LOGFILE: invalid value "@F@/adir" (*)        | AUTOSSH_LOGFILE=@F@/adir | -M 0 host |
-AUTOSSH_LOGFILE unwritable (/proc)   | autossh: AUTOSSH_LOGFILE: invalid value "/proc/autossh-test.log" (*) | AUTOSSH_LOGFILE=/proc/autossh-test.log | -M 0 host |
+AUTOSSH_LOGFILE unwritable (/proc)   | autossh: AUTOSSH_LOGFILE: invalid value "/proc/autossh-test.log" (*) | AUTOSSH_LOGFILE=/proc/autossh-test.log | -M 0 host | nodoctor
 AUTOSSH_LOGFILE a symlink (O_NOFOLLOW) | autossh: AUTOSSH_LOGFILE: invalid value "@F@/link" (*)      | AUTOSSH_LOGFILE=@F@/link | -M 0 host |
 AUTOSSH_LOGFILE a dangling symlink   | autossh: AUTOSSH_LOGFILE: invalid value "@F@/dangling" (*)    | AUTOSSH_LOGFILE=@F@/dangling | -M 0 host |
 AUTOSSH_STATUSFILE in a missing dir  | autossh: AUTOSSH_STATUSFILE: invalid value "@T@/missing/st" (*) | AUTOSSH_STATUSFILE=@T@/missing/st | -M 0 host |
@@ -277,6 +330,25 @@ loop mode, P busy                    | autossh: monitor port 127.0.0.1:@B@: *   
 echo mode, P busy                    | autossh: monitor port 127.0.0.1:@B@: *                        | | -M @B@:7 host | log
 -f, loop mode, P busy                | autossh: monitor port 127.0.0.1:@B@: *                        | | -f -M @B@ host | log
 EOF
+
+for MODE in start doctor; do
+	ncases=0
+	while IFS='|' read -r c_name c_want c_vars c_args c_flags; do
+		c_name=$(trim "$c_name")
+		case $c_name in
+		'' | '#'*) continue ;;
+		esac
+		ncases=$((ncases + 1))
+		c_flags=$(trim "${c_flags:-}")
+		case "$MODE $c_flags " in
+		*doctor*" nodoctor "*)
+			skip "doctor bad input: $c_name" "the doctor creates no file to find this fault"
+			continue
+			;;
+		esac
+		run_case "$c_name" "$(trim "$c_want")" "$c_vars" "$c_args" "$c_flags"
+	done <"$T/cases"
+done
 
 if [ "$ncases" -lt 40 ]; then
 	not_ok "bad input: table" "only $ncases cases, want at least 40"

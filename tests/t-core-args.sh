@@ -10,11 +10,11 @@ lib_init core-args
 # ---------------------------------------------------------------- argv
 
 args_case "argv: remote command with -f -l -M and an empty word passes untouched" \
-	"$(quote_args -p 22 host cmd -f -l user -M 5 '' 'a b')" \
+	"$(quote_args -p 22 -o ControlMaster=no -o ControlPath=none host cmd -f -l user -M 5 '' 'a b')" \
 	-- -M 0 -p 22 host cmd -f -l user -M 5 '' 'a b'
 
 args_case "argv: option values are not options (-o -f, -l -M)" \
-	"$(quote_args -o -f -l -M host)" \
+	"$(quote_args -o -f -l -M -o ControlMaster=no -o ControlPath=none host)" \
 	-- -M 0 -o -f -l -M host
 
 args_case "argv: -- before the destination is removed, ssh's own -M passes" \
@@ -22,23 +22,43 @@ args_case "argv: -- before the destination is removed, ssh's own -M passes" \
 	-- -M 0 -- -M -S ctl host
 
 args_case "argv: bundle -vM0 becomes -v" \
-	"$(quote_args -v host ls)" \
+	"$(quote_args -v -o ControlMaster=no -o ControlPath=none host ls)" \
 	-- -vM0 host ls
 
 p=$(free_port)
 args_case "argv: loop mode inserts -L/-R where -M stood" \
-	"$(quote_args -p 2 -L "$p:127.0.0.1:$p" -R "$p:127.0.0.1:$((p + 1))" host)" \
+	"$(quote_args -p 2 -L "$p:127.0.0.1:$p" -R "$p:127.0.0.1:$((p + 1))" -o ControlMaster=no -o ControlPath=none host)" \
 	-- -p 2 -M "$p" host
 
 p=$(free_port)
 args_case "argv: last -M counts, forwards go where the first stood" \
-	"$(quote_args -L "$p:127.0.0.1:$p" -R "$p:127.0.0.1:$((p + 1))" -N host)" \
+	"$(quote_args -L "$p:127.0.0.1:$p" -R "$p:127.0.0.1:$((p + 1))" -N -o ControlMaster=no -o ControlPath=none host)" \
 	-- -M 0 -N -M "$p" host
 
 p=$(free_port)
 args_case "argv: echo mode inserts one -L" \
-	"$(quote_args -L "$p:127.0.0.1:7" host)" \
+	"$(quote_args -L "$p:127.0.0.1:7" -o ControlMaster=no -o ControlPath=none host)" \
 	-- -M "$p:7" host
+
+# No connection sharing: autossh's -o ControlMaster=no -o ControlPath=none go
+# immediately before the destination, after every option of the user (ssh
+# keeps the first value it reads, so the user's own choice still wins).
+p=$(free_port)
+args_case "argv: no sharing, options before and after -M" \
+	"$(quote_args -v -L "$p:127.0.0.1:$p" -R "$p:127.0.0.1:$((p + 1))" -N -o ControlMaster=no -o ControlPath=none host)" \
+	-- -v -M "$p" -N host
+
+args_case "argv: no sharing with a bundle and a remote command" \
+	"$(quote_args -NL 1:h:2 -o ControlMaster=no -o ControlPath=none host ls -l)" \
+	-- -M 0 -NL 1:h:2 host ls -l
+
+args_case "argv: no sharing, the user's -S and -o ControlMaster come first" \
+	"$(quote_args -S "$T/ctl" -o ControlMaster=auto -o ControlMaster=no -o ControlPath=none host)" \
+	-- -M 0 -S "$T/ctl" -o ControlMaster=auto host
+
+args_case "argv: -- before the destination: nothing inserted" \
+	"$(quote_args -N host ls)" \
+	-- -M 0 -- -N host ls
 
 # -fN with -f: the foreground returns, the background runs the stub.
 name="argv: bundle -fN becomes -N and -M 0 is removed (with -f)"
@@ -48,7 +68,7 @@ AUTOSSH_PATH=$STUB STUB_LOG=$T/argv.log STUB_EXIT=0 AUTOSSH_PIDFILE=$T/argv.pid 
 	timeout 10 "$AUTOSSH" -fN -M 0 -F "$T/no-config" -o 'ServerAliveInterval 5' host \
 	</dev/null >"$T/argv.out" 2>&1 || rc=$?
 bgpid=$(pidfile_pid "$T/argv.pid" 2>/dev/null) && track_pid "$bgpid"
-want=$(quote_args -N -F "$T/no-config" -o 'ServerAliveInterval 5' host)
+want=$(quote_args -N -F "$T/no-config" -o 'ServerAliveInterval 5' -o ControlMaster=no -o ControlPath=none host)
 if [ "$rc" != 0 ]; then
 	not_ok "$name" "foreground exit status $rc, want 0"
 elif ! wait_for 10 log_has "$T/argv.log" .; then

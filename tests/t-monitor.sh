@@ -14,23 +14,23 @@ lib_init monitor
 
 p=$(free_port)
 args_case "monitor args: -M P inserts -L P:127.0.0.1:P -R P:127.0.0.1:P+1 where -M stood" \
-	"$(quote_args -p 2 -L "$p:127.0.0.1:$p" -R "$p:127.0.0.1:$((p + 1))" -N testhost)" \
+	"$(quote_args -p 2 -L "$p:127.0.0.1:$p" -R "$p:127.0.0.1:$((p + 1))" -N -o ControlMaster=no -o ControlPath=none testhost)" \
 	-- -p 2 -M "$p" -N testhost
 
 p=$(free_port)
 args_case "monitor args: -M P:7 (echo mode) inserts only -L P:127.0.0.1:7" \
-	"$(quote_args -N -L "$p:127.0.0.1:7" testhost ls)" \
+	"$(quote_args -N -L "$p:127.0.0.1:7" -o ControlMaster=no -o ControlPath=none testhost ls)" \
 	-- -N -M "$p:7" testhost ls
 
 p=$(free_port)
 args_case "monitor args: AUTOSSH_PORT puts the forwards first" \
-	"$(quote_args -L "$p:127.0.0.1:$p" -R "$p:127.0.0.1:$((p + 1))" -p 2 -N testhost)" \
+	"$(quote_args -L "$p:127.0.0.1:$p" -R "$p:127.0.0.1:$((p + 1))" -p 2 -N -o ControlMaster=no -o ControlPath=none testhost)" \
 	AUTOSSH_PORT="$p" -- -p 2 -N testhost
 
 p=$(free_port)
 q=$(free_port)
 args_case "monitor args: -M beats AUTOSSH_PORT (SPEC §9 D8)" \
-	"$(quote_args -N -L "$p:127.0.0.1:$p" -R "$p:127.0.0.1:$((p + 1))" testhost)" \
+	"$(quote_args -N -L "$p:127.0.0.1:$p" -R "$p:127.0.0.1:$((p + 1))" -o ControlMaster=no -o ControlPath=none testhost)" \
 	AUTOSSH_PORT="$q" -- -N -M "$p" testhost
 
 # ---------------------------------------------------------------- busy monitor ports

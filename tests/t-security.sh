@@ -331,7 +331,11 @@ rm -f "$T/argv.stub"
 set -- -o "ProxyCommand=touch $T/pwned1" "a b" "'q'" '"dq"' "\$(touch $T/pwned2)" "\`touch $T/pwned3\`" \
 	"; touch $T/pwned4" "| touch $T/pwned5" "&& touch $T/pwned6" '*' '~' '$HOME' 'x
 y' '\' '' host "cmd; touch $T/pwned7"
-want=$(quote_args "$@")
+# autossh puts its no-sharing options before the destination ("a b").
+want="$(quote_args "$1" "$2" -o ControlMaster=no -o ControlPath=none) $(
+	shift 2
+	quote_args "$@"
+)"
 bg_run AUTOSSH_PATH="$T/a b;c/ssh \$(x)" STUB_LOG="$T/argv.stub" STUB_STATUS="$T/argv.status" \
 	AUTOSSH_GATETIME=0 "$AUTOSSH" -M 0 "$@" >"$T/argv.out" 2>&1
 A=$BG_PID

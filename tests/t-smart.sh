@@ -20,18 +20,18 @@ STAMP=$TOP/tests/monitor-stamp-ssh
 
 p=$(free_port)
 args_case "monitor addr: ::1 in loop mode gives -L [::1]:P:[::1]:P -R P:[::1]:P+1" \
-	"$(quote_args -N -L "[::1]:$p:[::1]:$p" -R "$p:[::1]:$((p + 1))" testhost)" \
+	"$(quote_args -N -L "[::1]:$p:[::1]:$p" -R "$p:[::1]:$((p + 1))" -o ControlMaster=no -o ControlPath=none testhost)" \
 	AUTOSSH_MONITOR_ADDR=::1 -- -N -M "$p" testhost
 
 p=$(free_port)
 e=$(free_port)
 args_case "monitor addr: ::1 in echo mode gives -L [::1]:P:[::1]:E" \
-	"$(quote_args -N -L "[::1]:$p:[::1]:$e" testhost)" \
+	"$(quote_args -N -L "[::1]:$p:[::1]:$e" -o ControlMaster=no -o ControlPath=none testhost)" \
 	AUTOSSH_MONITOR_ADDR=::1 -- -N -M "$p:$e" testhost
 
 p=$(free_port)
 args_case "monitor addr: 127.0.0.2 is accepted and used in the forwards" \
-	"$(quote_args -L "127.0.0.2:$p:127.0.0.2:$p" -R "$p:127.0.0.2:$((p + 1))" -N testhost)" \
+	"$(quote_args -L "127.0.0.2:$p:127.0.0.2:$p" -R "$p:127.0.0.2:$((p + 1))" -N -o ControlMaster=no -o ControlPath=none testhost)" \
 	AUTOSSH_MONITOR_ADDR=127.0.0.2 -- -M "$p" -N testhost
 
 name="monitor addr: non-loopback or bad values are rejected (exit 1, one line, no ssh)"

@@ -109,6 +109,8 @@ static const char *result_name(enum parse_result r)
 		return "HELP";
 	case PARSE_CHECK:
 		return "CHECK";
+	case PARSE_DOCTOR:
+		return "DOCTOR";
 	case PARSE_ERROR:
 		return "ERROR";
 	case PARSE_USAGE:
@@ -153,114 +155,132 @@ struct run_case {
 };
 
 #define LOOP20000 "-L", "20000:127.0.0.1:20000", "-R", "20000:127.0.0.1:20001"
+/* What autossh puts immediately before the destination: no connection sharing. */
+#define NS "-o", "ControlMaster=no", "-o", "ControlPath=none"
 
 static const struct run_case run_cases[] = {
 	/* SPEC §2.1 examples */
 	{ .name = "args-fN", .args = { "autossh", "-M", "0", "-fN", "host" },
-	  .want = { TRUE_PATH, "-N", "host" }, .background = 1 },
+	  .want = { TRUE_PATH, "-N", NS, "host" }, .background = 1 },
 	{ .name = "args-vfM-next-word", .args = { "autossh", "-vfM", "20000", "host" },
-	  .want = { TRUE_PATH, "-v", LOOP20000, "host" }, .background = 1, .port = 20000 },
+	  .want = { TRUE_PATH, "-v", LOOP20000, NS, "host" }, .background = 1, .port = 20000 },
 	{ .name = "args-fM20000-dropped", .args = { "autossh", "-fM20000", "host" },
-	  .want = { TRUE_PATH, LOOP20000, "host" }, .background = 1, .port = 20000 },
+	  .want = { TRUE_PATH, LOOP20000, NS, "host" }, .background = 1, .port = 20000 },
 	{ .name = "args-f-after-destination-taken", .args = { "autossh", "-M", "0", "host", "-f", "-N" },
-	  .want = { TRUE_PATH, "host", "-N" }, .background = 1 },
+	  .want = { TRUE_PATH, NS, "host", "-N" }, .background = 1 },
 	{ .name = "args-f-in-command-kept", .args = { "autossh", "-M", "0", "host", "ls", "-f" },
-	  .want = { TRUE_PATH, "host", "ls", "-f" } },
+	  .want = { TRUE_PATH, NS, "host", "ls", "-f" } },
 	{ .name = "args-f-after-command-word", .args = { "autossh", "-M", "0", "host", "-N", "ls", "-f", "-M", "1" },
-	  .want = { TRUE_PATH, "host", "-N", "ls", "-f", "-M", "1" } },
+	  .want = { TRUE_PATH, NS, "host", "-N", "ls", "-f", "-M", "1" } },
 	{ .name = "args-dashdash-before-destination", .args = { "autossh", "-M", "0", "--", "-M", "-S", "ctl", "host" },
 	  .want = { TRUE_PATH, "-M", "-S", "ctl", "host" } },
 	{ .name = "args-dashdash-hides-f-and-V", .args = { "autossh", "-M", "0", "--", "-f", "-V", "host" },
 	  .want = { TRUE_PATH, "-f", "-V", "host" } },
 	{ .name = "args-dashdash-after-destination", .args = { "autossh", "-M", "0", "host", "--", "-f" },
-	  .want = { TRUE_PATH, "host", "--", "-f" } },
+	  .want = { TRUE_PATH, NS, "host", "--", "-f" } },
 	{ .name = "args-dashdash-after-options", .args = { "autossh", "-M", "0", "host", "-N", "--", "-f", "ls" },
-	  .want = { TRUE_PATH, "host", "-N", "--", "-f", "ls" }, .background = 0 },
+	  .want = { TRUE_PATH, NS, "host", "-N", "--", "-f", "ls" }, .background = 0 },
 	{ .name = "args-several-M-last-wins", .args = { "autossh", "-M", "20010", "-v", "-M", "20000", "host" },
-	  .want = { TRUE_PATH, LOOP20000, "-v", "host" }, .port = 20000 },
+	  .want = { TRUE_PATH, LOOP20000, "-v", NS, "host" }, .port = 20000 },
 	{ .name = "args-several-M-forwards-at-first", .args = { "autossh", "-v", "-M", "0", "-N", "-M", "20000", "host" },
-	  .want = { TRUE_PATH, "-v", LOOP20000, "-N", "host" }, .port = 20000 },
+	  .want = { TRUE_PATH, "-v", LOOP20000, "-N", NS, "host" }, .port = 20000 },
 	{ .name = "args-several-M-last-zero", .args = { "autossh", "-M", "20000", "-M", "0", "host" },
-	  .want = { TRUE_PATH, "host" } },
+	  .want = { TRUE_PATH, NS, "host" } },
 	{ .name = "args-M-after-destination", .args = { "autossh", "host", "-M", "20000", "-N" },
-	  .want = { TRUE_PATH, "host", LOOP20000, "-N" }, .port = 20000 },
+	  .want = { TRUE_PATH, NS, "host", LOOP20000, "-N" }, .port = 20000 },
 	{ .name = "args-empty-words-kept", .args = { "autossh", "-M", "0", "-o", "", "host", "", "cmd", "" },
-	  .want = { TRUE_PATH, "-o", "", "host", "", "cmd", "" } },
+	  .want = { TRUE_PATH, "-o", "", NS, "host", "", "cmd", "" } },
 	{ .name = "args-empty-word-is-destination", .args = { "autossh", "-M", "0", "", "-f", "host" },
-	  .want = { TRUE_PATH, "", "host" }, .background = 1 },
+	  .want = { TRUE_PATH, NS, "", "host" }, .background = 1 },
 	{ .name = "args-dash-is-destination", .args = { "autossh", "-M", "0", "-", "-f" },
-	  .want = { TRUE_PATH, "-" }, .background = 1 },
+	  .want = { TRUE_PATH, NS, "-" }, .background = 1 },
 	{ .name = "args-o-takes-f", .args = { "autossh", "-M", "0", "-o", "-f", "host" },
-	  .want = { TRUE_PATH, "-o", "-f", "host" } },
+	  .want = { TRUE_PATH, "-o", "-f", NS, "host" } },
 	{ .name = "args-o-takes-dashdash", .args = { "autossh", "-M", "0", "-o", "--", "host", "-f" },
-	  .want = { TRUE_PATH, "-o", "--", "host" }, .background = 1 },
+	  .want = { TRUE_PATH, "-o", "--", NS, "host" }, .background = 1 },
 	{ .name = "args-of-attached-value", .args = { "autossh", "-M", "0", "-of", "host" },
-	  .want = { TRUE_PATH, "-of", "host" } },
+	  .want = { TRUE_PATH, "-of", NS, "host" } },
 	{ .name = "args-fo-then-value", .args = { "autossh", "-M", "0", "-fo", "-f", "host" },
-	  .want = { TRUE_PATH, "-o", "-f", "host" }, .background = 1 },
+	  .want = { TRUE_PATH, "-o", "-f", NS, "host" }, .background = 1 },
 	{ .name = "args-vLf-value", .args = { "autossh", "-M", "0", "-vLf", "host" },
-	  .want = { TRUE_PATH, "-vLf", "host" } },
+	  .want = { TRUE_PATH, "-vLf", NS, "host" } },
 	{ .name = "args-unknown-letter-is-flag", .args = { "autossh", "-M", "0", "-Zf", "host" },
-	  .want = { TRUE_PATH, "-Z", "host" }, .background = 1 },
+	  .want = { TRUE_PATH, "-Z", NS, "host" }, .background = 1 },
 	{ .name = "args-value-after-destination", .args = { "autossh", "-M", "0", "host", "-o", "-f", "ls" },
-	  .want = { TRUE_PATH, "host", "-o", "-f", "ls" } },
+	  .want = { TRUE_PATH, NS, "host", "-o", "-f", "ls" } },
 	{ .name = "args-ssh-options-order", .args = { "autossh", "-M", "0", "-N", "-T", "-L", "1:h:2", "-oA=b", "u@h", "x", "y" },
-	  .want = { TRUE_PATH, "-N", "-T", "-L", "1:h:2", "-oA=b", "u@h", "x", "y" } },
+	  .want = { TRUE_PATH, "-N", "-T", "-L", "1:h:2", "-oA=b", NS, "u@h", "x", "y" } },
 	{ .name = "args-no-M-no-forwards", .args = { "autossh", "-N", "host" },
-	  .want = { TRUE_PATH, "-N", "host" } },
+	  .want = { TRUE_PATH, "-N", NS, "host" } },
 	/* SPEC §2.3 */
 	{ .name = "forwards-spec-example", .args = { "autossh", "-p", "2", "-M", "20000", "h" },
-	  .want = { TRUE_PATH, "-p", "2", LOOP20000, "h" }, .port = 20000 },
+	  .want = { TRUE_PATH, "-p", "2", LOOP20000, NS, "h" }, .port = 20000 },
 	{ .name = "forwards-echo", .args = { "autossh", "-M", "20000:7", "-N", "host" },
-	  .want = { TRUE_PATH, "-L", "20000:127.0.0.1:7", "-N", "host" }, .port = 20000, .echo = 7 },
+	  .want = { TRUE_PATH, "-L", "20000:127.0.0.1:7", "-N", NS, "host" }, .port = 20000, .echo = 7 },
 	{ .name = "forwards-hex", .args = { "autossh", "-M", "0x4e20", "host" },
-	  .want = { TRUE_PATH, LOOP20000, "host" }, .port = 20000 },
+	  .want = { TRUE_PATH, LOOP20000, NS, "host" }, .port = 20000 },
 	{ .name = "forwards-octal-020000", .args = { "autossh", "-M", "020000", "host" },
-	  .want = { TRUE_PATH, "-L", "8192:127.0.0.1:8192", "-R", "8192:127.0.0.1:8193", "host" }, .port = 8192 },
+	  .want = { TRUE_PATH, "-L", "8192:127.0.0.1:8192", "-R", "8192:127.0.0.1:8193", NS, "host" }, .port = 8192 },
 	{ .name = "forwards-echo-hex-octal", .args = { "autossh", "-M", "0x10:010", "host" },
-	  .want = { TRUE_PATH, "-L", "16:127.0.0.1:8", "host" }, .port = 16, .echo = 8 },
+	  .want = { TRUE_PATH, "-L", "16:127.0.0.1:8", NS, "host" }, .port = 16, .echo = 8 },
 	{ .name = "forwards-port-65534", .args = { "autossh", "-M", "65534", "host" },
-	  .want = { TRUE_PATH, "-L", "65534:127.0.0.1:65534", "-R", "65534:127.0.0.1:65535", "host" }, .port = 65534 },
+	  .want = { TRUE_PATH, "-L", "65534:127.0.0.1:65534", "-R", "65534:127.0.0.1:65535", NS, "host" }, .port = 65534 },
 	{ .name = "forwards-port-1", .args = { "autossh", "-M", "1", "host" },
-	  .want = { TRUE_PATH, "-L", "1:127.0.0.1:1", "-R", "1:127.0.0.1:2", "host" }, .port = 1 },
+	  .want = { TRUE_PATH, "-L", "1:127.0.0.1:1", "-R", "1:127.0.0.1:2", NS, "host" }, .port = 1 },
 	{ .name = "forwards-echo-65535", .args = { "autossh", "-M", "65535:65535", "host" },
-	  .want = { TRUE_PATH, "-L", "65535:127.0.0.1:65535", "host" }, .port = 65535, .echo = 65535 },
+	  .want = { TRUE_PATH, "-L", "65535:127.0.0.1:65535", NS, "host" }, .port = 65535, .echo = 65535 },
 	{ .name = "forwards-zero-echo-off", .args = { "autossh", "-M", "0:7", "host" },
-	  .want = { TRUE_PATH, "host" } },
+	  .want = { TRUE_PATH, NS, "host" } },
 	{ .name = "forwards-env-port-first", .args = { "autossh", "-v", "host" }, .env = { "AUTOSSH_PORT=20000" },
-	  .want = { TRUE_PATH, LOOP20000, "-v", "host" }, .port = 20000 },
+	  .want = { TRUE_PATH, LOOP20000, "-v", NS, "host" }, .port = 20000 },
 	{ .name = "forwards-env-port-echo", .args = { "autossh", "-N", "host" }, .env = { "AUTOSSH_PORT=20000:7" },
-	  .want = { TRUE_PATH, "-L", "20000:127.0.0.1:7", "-N", "host" }, .port = 20000, .echo = 7 },
+	  .want = { TRUE_PATH, "-L", "20000:127.0.0.1:7", "-N", NS, "host" }, .port = 20000, .echo = 7 },
 	{ .name = "forwards-M-beats-env-port", .args = { "autossh", "-v", "-M", "20000", "host" },
-	  .env = { "AUTOSSH_PORT=30000" }, .want = { TRUE_PATH, "-v", LOOP20000, "host" }, .port = 20000 },
+	  .env = { "AUTOSSH_PORT=30000" }, .want = { TRUE_PATH, "-v", LOOP20000, NS, "host" }, .port = 20000 },
 	{ .name = "forwards-M0-beats-env-port", .args = { "autossh", "-M", "0", "host" },
-	  .env = { "AUTOSSH_PORT=30000" }, .want = { TRUE_PATH, "host" } },
+	  .env = { "AUTOSSH_PORT=30000" }, .want = { TRUE_PATH, NS, "host" } },
 	{ .name = "forwards-env-port-zero", .args = { "autossh", "host" }, .env = { "AUTOSSH_PORT=0" },
-	  .want = { TRUE_PATH, "host" } },
+	  .want = { TRUE_PATH, NS, "host" } },
 	{ .name = "forwards-env-port-empty-unset", .args = { "autossh", "host" }, .env = { "AUTOSSH_PORT=" },
-	  .want = { TRUE_PATH, "host" } },
+	  .want = { TRUE_PATH, NS, "host" } },
 	/* SPEC §10.2 */
 	{ .name = "forwards-monitor-addr-v4-loop", .args = { "autossh", "-M", "20000", "host" },
 	  .env = { "AUTOSSH_MONITOR_ADDR=127.0.0.2" },
-	  .want = { TRUE_PATH, "-L", "127.0.0.2:20000:127.0.0.2:20000", "-R", "20000:127.0.0.2:20001", "host" },
+	  .want = { TRUE_PATH, "-L", "127.0.0.2:20000:127.0.0.2:20000", "-R", "20000:127.0.0.2:20001", NS, "host" },
 	  .port = 20000 },
 	{ .name = "forwards-monitor-addr-v4-echo", .args = { "autossh", "-M", "20000:7", "host" },
 	  .env = { "AUTOSSH_MONITOR_ADDR=127.0.0.2" },
-	  .want = { TRUE_PATH, "-L", "127.0.0.2:20000:127.0.0.2:7", "host" }, .port = 20000, .echo = 7 },
+	  .want = { TRUE_PATH, "-L", "127.0.0.2:20000:127.0.0.2:7", NS, "host" }, .port = 20000, .echo = 7 },
 	{ .name = "forwards-monitor-addr-v6-loop", .args = { "autossh", "-M", "20000", "host" },
 	  .env = { "AUTOSSH_MONITOR_ADDR=::1" },
-	  .want = { TRUE_PATH, "-L", "[::1]:20000:[::1]:20000", "-R", "20000:[::1]:20001", "host" }, .port = 20000 },
+	  .want = { TRUE_PATH, "-L", "[::1]:20000:[::1]:20000", "-R", "20000:[::1]:20001", NS, "host" }, .port = 20000 },
 	{ .name = "forwards-monitor-addr-v6-echo", .args = { "autossh", "-M", "20000:7", "host" },
 	  .env = { "AUTOSSH_MONITOR_ADDR=::1" },
-	  .want = { TRUE_PATH, "-L", "[::1]:20000:[::1]:7", "host" }, .port = 20000, .echo = 7 },
+	  .want = { TRUE_PATH, "-L", "[::1]:20000:[::1]:7", NS, "host" }, .port = 20000, .echo = 7 },
 	{ .name = "forwards-monitor-addr-empty-unset", .args = { "autossh", "-M", "20000", "host" },
-	  .env = { "AUTOSSH_MONITOR_ADDR=" }, .want = { TRUE_PATH, LOOP20000, "host" }, .port = 20000 },
+	  .env = { "AUTOSSH_MONITOR_ADDR=" }, .want = { TRUE_PATH, LOOP20000, NS, "host" }, .port = 20000 },
 	{ .name = "forwards-monitor-addr-no-port", .args = { "autossh", "-M", "0", "host" },
-	  .env = { "AUTOSSH_MONITOR_ADDR=::1" }, .want = { TRUE_PATH, "host" } },
+	  .env = { "AUTOSSH_MONITOR_ADDR=::1" }, .want = { TRUE_PATH, NS, "host" } },
+	/* No connection sharing: immediately before the destination, nothing after -- */
+	{ .name = "nosharing-options-before-and-after-M", .args = { "autossh", "-v", "-M", "20000", "-N", "host" },
+	  .want = { TRUE_PATH, "-v", LOOP20000, "-N", NS, "host" }, .port = 20000 },
+	{ .name = "nosharing-M-after-destination", .args = { "autossh", "-N", "host", "-v", "-M", "20000" },
+	  .want = { TRUE_PATH, "-N", NS, "host", "-v", LOOP20000 }, .port = 20000 },
+	{ .name = "nosharing-bundle-NfL", .args = { "autossh", "-M", "0", "-NfL", "8080:localhost:80", "host" },
+	  .want = { TRUE_PATH, "-NL", "8080:localhost:80", NS, "host" }, .background = 1 },
+	{ .name = "nosharing-remote-command", .args = { "autossh", "-M", "0", "-t", "host", "screen", "-D", "-R" },
+	  .want = { TRUE_PATH, "-t", NS, "host", "screen", "-D", "-R" } },
+	{ .name = "nosharing-dashdash-nothing-inserted", .args = { "autossh", "-M", "0", "--", "-N", "host", "ls" },
+	  .want = { TRUE_PATH, "-N", "host", "ls" } },
+	{ .name = "nosharing-user-S-kept-before", .args = { "autossh", "-M", "0", "-S", "/tmp/ctl", "-N", "host" },
+	  .want = { TRUE_PATH, "-S", "/tmp/ctl", "-N", NS, "host" } },
+	{ .name = "nosharing-user-options-come-first", .args = { "autossh", "-M", "0", "-o", "ControlMaster=auto",
+	  "-oControlPath=/tmp/c", "host" },
+	  .want = { TRUE_PATH, "-o", "ControlMaster=auto", "-oControlPath=/tmp/c", NS, "host" } },
 	/* AUTOSSH_PATH: argv[0] as given, resolved separately */
 	{ .name = "path-argv0-as-given-name", .args = { "autossh", "-M", "0", "host" },
 	  .env = { "AUTOSSH_PATH=true", "PATH=/nonexistent-autossh-unit:/usr/bin:/bin" },
-	  .want = { "true", "host" } },
+	  .want = { "true", NS, "host" } },
 };
 
 static void test_run_cases(void)
@@ -302,9 +322,9 @@ static void test_letter_grammar(void)
 	for (const char *l = value_letters; *l; l++) {
 		char opt[3] = { '-', *l, '\0' }, bundle[4] = { '-', 'v', *l, '\0' };
 		const char *a1[] = { "autossh", "-M", "0", opt, "-f", "host", NULL };
-		const char *w1[] = { TRUE_PATH, opt, "-f", "host", NULL };
+		const char *w1[] = { TRUE_PATH, opt, "-f", NS, "host", NULL };
 		const char *a2[] = { "autossh", "-M", "0", bundle, "-f", "host", "-f", NULL };
-		const char *w2[] = { TRUE_PATH, bundle, "-f", "host", NULL };
+		const char *w2[] = { TRUE_PATH, bundle, "-f", NS, "host", NULL };
 		struct config cfg;
 		char err[ERRLEN];
 		int ok;
@@ -326,7 +346,7 @@ static void test_letter_grammar(void)
 		char opt[3] = { '-', *l, '\0' }, bundle[4] = { '-', *l, 'f', '\0' };
 		const char *a1[] = { "autossh", "-M", "0", opt, "-f", "host", NULL };
 		const char *a2[] = { "autossh", "-M", "0", bundle, "host", NULL };
-		const char *w[] = { TRUE_PATH, opt, "host", NULL };
+		const char *w[] = { TRUE_PATH, opt, NS, "host", NULL };
 		struct config cfg;
 		char err[ERRLEN];
 		int ok;
@@ -785,8 +805,8 @@ static void test_env_values(void)
 		case_env = NULL;
 		r = parse_config(4, argv, fake_lookup, &cfg, err, sizeof err);
 		word[0] = 'X';
-		resultf("args-ssh-argv-copied", r == PARSE_RUN && strcmp(cfg.ssh_argv[1], "host") == 0, "%s %s",
-			result_name(r), r == PARSE_RUN ? cfg.ssh_argv[1] : "-");
+		resultf("args-ssh-argv-copied", r == PARSE_RUN && strcmp(cfg.ssh_argv[5], "host") == 0, "%s %s",
+			result_name(r), r == PARSE_RUN ? cfg.ssh_argv[5] : "-");
 		config_free(&cfg);
 	}
 }
@@ -1264,7 +1284,7 @@ static void test_parse_number(void)
 static void test_usage(void)
 {
 	static const char *const mentions[] = {
-		"-M", "-f", "-V", "--check", "AUTOSSH_PATH", "AUTOSSH_DEBUG", "AUTOSSH_LOGLEVEL", "AUTOSSH_POLL",
+		"-M", "-f", "-V", "--check", "tunnel --doctor [--connect] [SSH_OPTIONS] destination", "AUTOSSH_PATH", "AUTOSSH_DEBUG", "AUTOSSH_LOGLEVEL", "AUTOSSH_POLL",
 		"AUTOSSH_FIRST_POLL", "AUTOSSH_GATETIME", "AUTOSSH_MAXSTART", "AUTOSSH_MESSAGE", "AUTOSSH_PORT",
 		"AUTOSSH_MAXLIFETIME", "AUTOSSH_PIDFILE", "AUTOSSH_NTSERVICE", "AUTOSSH_LOGFILE",
 		"AUTOSSH_MONITOR_ADDR", "AUTOSSH_NET_TIMEOUT", "AUTOSSH_STATUSFILE", "AUTOSSH_JITTER",
@@ -1877,6 +1897,159 @@ static void cleanup_tmpdir(void)
 	}
 }
 
+
+/* ------------------------------------------------------- sharing and doctor */
+
+static void test_handed_off_hint(void)
+{
+	static const struct {
+		const char *name;
+		int status;
+		long long lived_ms;
+		int forwards, want;
+	} cases[] = {
+		{ "hint-exit-0-at-once-with-forwards", 0 << 8, 300, 1, 1 },
+		{ "hint-exit-0-at-9999-ms", 0 << 8, 9999, 1, 1 },
+		{ "hint-not-at-10-s", 0 << 8, 10000, 1, 0 },
+		{ "hint-not-without-forwards", 0 << 8, 300, 0, 0 },
+		{ "hint-not-for-status-255", 255 << 8, 300, 1, 0 },
+		{ "hint-not-for-status-1", 1 << 8, 300, 1, 0 },
+		{ "hint-not-for-a-signal", SIGKILL, 300, 1, 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		resultf(cases[i].name,
+			looks_handed_off(cases[i].status, cases[i].lived_ms, cases[i].forwards) == cases[i].want,
+			"got %d", !cases[i].want);
+}
+
+static void test_user_forwards(void)
+{
+	static const struct {
+		const char *name;
+		const char *args[8];
+		int want;
+	} cases[] = {
+		{ "forwards-seen-L", { "autossh", "-M", "0", "-L", "1:h:2", "host" }, 1 },
+		{ "forwards-seen-in-bundle-NfR", { "autossh", "-M", "0", "-NfR", "1:h:2", "host" }, 1 },
+		{ "forwards-seen-D-after-destination", { "autossh", "-M", "0", "host", "-D1080" }, 1 },
+		{ "forwards-not-monitor-only", { "autossh", "-M", "20000", "host" }, 0 },
+		{ "forwards-not-a-value", { "autossh", "-M", "0", "-o", "L", "-l", "-R", "host" }, 0 },
+		{ "forwards-seen-after-destination", { "autossh", "-M", "0", "host", "-L", "1:h:2" }, 1 },
+		{ "forwards-not-after-command", { "autossh", "-M", "0", "host", "ls", "-L" }, 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct config cfg;
+		char err[ERRLEN];
+		enum parse_result r = parse(cases[i].args, NULL, &cfg, err, sizeof err);
+		resultf(cases[i].name, r == PARSE_RUN && cfg.user_forwards == cases[i].want, "%s forwards %d",
+			result_name(r), cfg.user_forwards);
+		config_free(&cfg);
+	}
+}
+
+static void test_filter_ssh_words(void)
+{
+	static const struct {
+		const char *name;
+		const char *words[12];
+		const char *drop_flags, *drop_values;
+		int cut;
+		const char *want[12];
+	} cases[] = {
+		{ "filter-drops-E-and-value", { "-v", "-E", "log", "-oX=y", "host", "ls" }, "", "E", 0,
+		  { "-v", "-oX=y", "host", "ls" } },
+		{ "filter-drops-attached-E", { "-vElog", "host" }, "", "E", 0, { "-v", "host" } },
+		{ "filter-bundle-NfL", { "-NfL", "1:h:2", "host", "cmd", "-N" }, "Nf", "", 1, { "-L", "1:h:2", "host" } },
+		{ "filter-S-value-dropped", { "-S", "ctl", "-p", "22", "host", "-N", "ls" }, "N", "S", 1,
+		  { "-p", "22", "host" } },
+		{ "filter-value-is-not-a-letter", { "-o", "-N", "host" }, "N", "", 1, { "-o", "-N", "host" } },
+		{ "filter-dashdash-then-destination", { "-v", "--", "-host", "cmd" }, "", "", 1, { "-v", "--", "-host" } },
+		{ "filter-dashdash-after-destination", { "host", "-N", "--", "ls" }, "N", "", 0, { "host", "--", "ls" } },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *out[24], got[512], want[512];
+		int n = 0;
+		while (cases[i].words[n])
+			n++;
+		filter_ssh_words((char *const *)(uintptr_t)cases[i].words, n, cases[i].drop_flags, cases[i].drop_values,
+				 cases[i].cut, out);
+		join_words(got, sizeof got, out);
+		join_const(want, sizeof want, cases[i].want);
+		resultf(cases[i].name, same_words(out, cases[i].want), "got %s, want %s", got, want);
+		for (int k = 0; out[k]; k++)
+			free(out[k]);
+	}
+}
+
+static void test_ssh_names(void)
+{
+	const struct ssh_names names = { "/home/u", "u", "gw.example", "tunnel", "2222" };
+	static const struct {
+		const char *in, *want;   /* want NULL: cannot be expanded */
+	} cases[] = {
+		{ "~/.ssh/id_ed25519", "/home/u/.ssh/id_ed25519" },
+		{ "%d/k_%h_%r_%u_%p_%%", "/home/u/k_gw.example_tunnel_u_2222_%" },
+		{ "/etc/key", "/etc/key" },
+		{ "~other/key", NULL },
+		{ "/k/%C", NULL },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char out[256], name[64];
+		int r = expand_ssh_path(cases[i].in, &names, out, sizeof out);
+		snprintf(name, sizeof name, "expand-%s", cases[i].in);
+		resultf(name, cases[i].want ? r == 0 && strcmp(out, cases[i].want) == 0 : r != 0, "got %d \"%s\"", r,
+			r == 0 ? out : "");
+	}
+	char kh[128];
+	known_hosts_name("gw", "22", NULL, kh, sizeof kh);
+	resultf("known-hosts-name-port-22", strcmp(kh, "gw") == 0, "%s", kh);
+	known_hosts_name("127.0.0.1", "2222", "", kh, sizeof kh);
+	resultf("known-hosts-name-other-port", strcmp(kh, "[127.0.0.1]:2222") == 0, "%s", kh);
+	known_hosts_name("127.0.0.1", "2222", "alias", kh, sizeof kh);
+	resultf("known-hosts-name-alias", strcmp(kh, "alias") == 0, "%s", kh);
+	char value[64];
+	const char *g = "host h\nidentityfile ~/.ssh/a\nidentityfilex no\nidentityfile /b c\n";
+	resultf("ssh-g-value-nth",
+		ssh_g_value(g, "identityfile", 1, value, sizeof value) && strcmp(value, "/b c") == 0 &&
+			ssh_g_value(g, "identityfile", 2, value, sizeof value) == NULL,
+		"got \"%s\"", value);
+}
+
+/* --doctor: the same parser and messages as a start, and no file created. */
+static void test_doctor_parse(void)
+{
+	const char *args[] = { "autossh", "--doctor", "--connect", "-M", "0", "-N", "host", NULL };
+	const char *bad[] = { "autossh", "--doctor", "-M", "abc", "host", NULL };
+	const char *bad_start[] = { "autossh", "-M", "abc", "host", NULL };
+	const char *env_pid[] = { tmp_pidfile_env, NULL };
+	const char *env_missing[] = { "AUTOSSH_PIDFILE=/nonexistent-autossh-unit/a.pid", NULL };
+	struct config cfg;
+	char err[ERRLEN], err_start[ERRLEN];
+	enum parse_result r;
+
+	r = parse(args, NULL, &cfg, err, sizeof err);
+	resultf("doctor-parse", r == PARSE_DOCTOR && cfg.doctor && cfg.doctor_connect && cfg.destination_at == 6 &&
+		strcmp(cfg.ssh_argv[6], "host") == 0, "%s connect %d", result_name(r), cfg.doctor_connect);
+	config_free(&cfg);
+	r = parse(bad, NULL, &cfg, err, sizeof err);
+	config_free(&cfg);
+	parse(bad_start, NULL, &cfg, err_start, sizeof err_start);
+	resultf("doctor-bad-input-same-message", r == PARSE_ERROR && strcmp(err, err_start) == 0, "%s \"%s\" vs \"%s\"",
+		result_name(r), err, err_start);
+	config_free(&cfg);
+	r = parse(args, env_pid, &cfg, err, sizeof err);
+	resultf("doctor-pidfile-probe-creates-nothing", r == PARSE_DOCTOR, "%s %s", result_name(r), err);
+	config_free(&cfg);
+	r = parse(args, env_missing, &cfg, err, sizeof err);
+	{
+		const char *start_args[] = { "autossh", "-M", "0", "-N", "host", NULL };
+		parse(start_args, env_missing, &cfg, err_start, sizeof err_start);
+	}
+	resultf("doctor-pidfile-missing-dir-same-message", r == PARSE_ERROR && strcmp(err, err_start) == 0,
+		"%s \"%s\" vs \"%s\"", result_name(r), err, err_start);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	if (setup_tmpdir() != 0) {
@@ -1909,6 +2082,11 @@ int main(void)
 	test_tcp_verdict();
 	test_parse_diag_reply();
 	test_netwatch_config();
+	test_handed_off_hint();
+	test_user_forwards();
+	test_filter_ssh_words();
+	test_ssh_names();
+	test_doctor_parse();
 	cleanup_tmpdir();
 	test_grace_huge_tries();
 	return n_failed ? 1 : 0;

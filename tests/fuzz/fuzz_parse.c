@@ -60,8 +60,13 @@ static void check_config(const struct config *cfg, int argc)
 	while (cfg->ssh_argv[n])
 		n++;
 	check(n == cfg->ssh_argc);
-	/* argv[0], at most one word per argument, at most four forwards */
-	check(n <= argc + 4);
+	/* argv[0], at most one word per argument, four forwards, four no-sharing words */
+	check(n <= argc + 8);
+	/* The no-sharing options stand right before the destination, or are not there at all. */
+	check(cfg->destination_at == -1 ||
+	      (cfg->destination_at >= 5 && cfg->destination_at < n &&
+	       strcmp(cfg->ssh_argv[cfg->destination_at - 3], "ControlMaster=no") == 0 &&
+	       strcmp(cfg->ssh_argv[cfg->destination_at - 1], "ControlPath=none") == 0));
 	check(cfg->monitor_port >= 0 && cfg->monitor_port <= 65535);
 	check(cfg->echo_port >= 0 && cfg->echo_port <= 65535);
 	check(cfg->echo_port != 0 || cfg->monitor_port <= 65534);
@@ -163,6 +168,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum parse_result r = parse_config(argc, argv, fuzz_lookup, &cfg, err, sizeof err);
 	switch (r) {
 	case PARSE_RUN:
+	case PARSE_DOCTOR:
 		check_config(&cfg, argc);
 		fuzz_policy(&cfg, data, size);
 		break;
