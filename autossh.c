@@ -2509,10 +2509,15 @@ static enum tcp_verdict tcp_verdict(const struct tcp_reading *previous, const st
 	return TCP_RETRANSMITTING;
 }
 
-/* ACKs came after the probe started: the path works, the fault is beyond it. */
+/*
+ * An ACK came since the probe started (the server's kernel acknowledged
+ * what the probe made ssh send): the path works, the fault is beyond it.
+ * The ACK often comes at once, and tcp_info counts in clock ticks of up to
+ * 10 ms: an ACK that close to the start counts.
+ */
 static int acks_since(const struct tcp_reading *r, long long ms_since_probe_start)
 {
-	return r->valid && r->state == TCPS_ESTABLISHED && (long long)r->last_ack_recv_ms < ms_since_probe_start;
+	return r->valid && r->state == TCPS_ESTABLISHED && (long long)r->last_ack_recv_ms <= ms_since_probe_start + 10;
 }
 
 /* How soon to look again: fast while retransmitting or while ssh's readiness is pending. */
@@ -3241,8 +3246,16 @@ static void look_at_connection(struct state *st, long long now)
 
 	memset(&r, 0, sizeof r);
 	if (st->sockets_of != st->ssh_pid || readiness) {
+		int was_known = st->sockets_of == st->ssh_pid;
 		find_ssh_sockets(st->ssh_pid, &st->sockets);
 		st->sockets_of = st->sockets.conn.family ? st->ssh_pid : 0;
+		if (st->sockets_of && !was_known) {
+			char local[INET6_ADDRSTRLEN], where[INET6_ADDRSTRLEN + 16];
+			describe_address(st->sockets.conn.family, st->sockets.conn.local, local, sizeof local);
+			format_endpoint(&st->sockets.conn, where, sizeof where);
+			logmsg(LOG_DEBUG, "ssh's connection: %s:%d to %s (pid %ld, fd %d)", local,
+			       st->sockets.conn.local_port, where, st->sockets.conn.pid, st->sockets.conn.fd);
+		}
 	}
 	if (st->sockets_of == 0) {
 		st->next_look_at = now + find_retry_ms(since_start);
@@ -3281,7 +3294,10 @@ static void explain_failed_probe(struct state *st, long long now)
 
 	if (st->diag_fd < 0 || known_connection(st)->family == 0)
 		return;
-	if (tcp_look(st->diag_fd, &st->sockets.conn, &r) == 1 && acks_since(&r, now - st->probe_started_at)) {
+	int got = tcp_look(st->diag_fd, &st->sockets.conn, &r);
+	logmsg(LOG_DEBUG, "after the failed probe: look %d, state %d, last ACK %u ms ago, probe %lld ms ago", got,
+	       r.state, r.last_ack_recv_ms, now - st->probe_started_at);
+	if (got == 1 && acks_since(&r, now - st->probe_started_at)) {
 		format_endpoint(&st->sockets.conn, where, sizeof where);
 		logmsg(LOG_INFO, "path to %s still acknowledges: the fault is beyond it", where);
 	}

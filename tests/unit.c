@@ -1781,6 +1781,10 @@ static void test_tcp_verdict(void)
 	resultf("tcp-unacked-for-last-ack", unacked_for_ms(&r) == 1200, "got %u", unacked_for_ms(&r));
 	r = reading(TCPS_ESTABLISHED, 0, 0, 0, 204, 40);
 	resultf("tcp-acks-since-probe", acks_since(&r, 15000), "ACK 40 ms ago, probe 15 s ago");
+	r.last_ack_recv_ms = 15000;
+	resultf("tcp-ack-as-probe-started", acks_since(&r, 15000), "ACK and probe 15 s ago");
+	r.last_ack_recv_ms = 15010;
+	resultf("tcp-ack-in-the-same-tick", acks_since(&r, 15000), "ACK 15.01 s ago, probe 15 s ago");
 	r.last_ack_recv_ms = 16000;
 	resultf("tcp-no-acks-since-probe", !acks_since(&r, 15000), "ACK 16 s ago, probe 15 s ago");
 	resultf("tcp-look-healthy", next_look_ms(TCP_QUIET, 0, 60000) == TCP_LOOK_MS, "2 s");
