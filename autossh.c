@@ -1700,91 +1700,12 @@ struct ssh_sockets {
 	int n_listen;
 };
 
-/* 8 or 32 hex digits, 32-bit words in host order as /proc/net/tcp prints them. */
-static int parse_hex_address(const char *hex, unsigned char *out)
-{
-	size_t len = strlen(hex);
-
-	if (len != 8 && len != 32)
-		return -1;
-	for (size_t w = 0; w < len / 8; w++) {
-		char word[9], *end;
-		memcpy(word, hex + 8 * w, 8);
-		word[8] = '\0';
-		uint32_t v = (uint32_t)strtoul(word, &end, 16);
-		if (*end != '\0')
-			return -1;
-		memcpy(out + 4 * w, &v, 4);
-	}
-	return (int)(len / 8);
-}
-
-/* One line of /proc/net/tcp or tcp6; -1 for the header or anything else. */
-static int parse_proc_tcp_line(const char *line, struct tcp_socket *s)
-{
-	char local[40], remote[40];
-	unsigned local_port, remote_port, state;
-	unsigned long inode;
-	int words;
-
-	memset(s, 0, sizeof *s);
-	if (sscanf(line, " %*d: %39[0-9A-Fa-f]:%x %39[0-9A-Fa-f]:%x %x %*s %*s %*s %*s %*s %lu", local,
-		   &local_port, remote, &remote_port, &state, &inode) != 6)
-		return -1;
-	words = parse_hex_address(local, s->local);
-	if (words < 0 || parse_hex_address(remote, s->remote) != words || local_port > 65535 ||
-	    remote_port > 65535)
-		return -1;
-	s->family = words == 1 ? AF_INET : AF_INET6;
-	s->local_port = (int)local_port;
-	s->remote_port = (int)remote_port;
-	s->state = (int)state;
-	s->inode = inode;
-	return 0;
-}
-
 static int port_listed(int port, const int *ports, int n)
 {
 	for (int i = 0; i < n; i++)
 		if (ports[i] == port)
 			return 1;
 	return 0;
-}
-
-/* Does candidate a beat b?  A proxy below ssh first, then the oldest descriptor. */
-static int better_connection(const struct tcp_socket *a, const struct tcp_socket *b)
-{
-	if (b->family == 0)
-		return 1;
-	if ((a->depth > 0) != (b->depth > 0))
-		return a->depth > 0;
-	if (a->depth != b->depth)
-		return a->depth < b->depth;
-	return a->fd < b->fd;
-}
-
-/*
- * From the TCP sockets of ssh and its descendants: the ports ssh listens on
- * and its connection to the server, the established (or connecting) socket
- * that is not one its own listeners accepted.  With ProxyJump or
- * ProxyCommand the proxy below ssh holds it; otherwise ssh's oldest one.
- */
-static void choose_ssh_sockets(const struct tcp_socket *socks, int n, struct ssh_sockets *out)
-{
-	memset(out, 0, sizeof *out);
-	for (int i = 0; i < n; i++)
-		if (socks[i].depth == 0 && socks[i].state == TCPS_LISTEN && out->n_listen < MAX_FORWARDS &&
-		    !port_listed(socks[i].local_port, out->listen_ports, out->n_listen))
-			out->listen_ports[out->n_listen++] = socks[i].local_port;
-	for (int i = 0; i < n; i++) {
-		const struct tcp_socket *s = &socks[i];
-		if (s->state != TCPS_ESTABLISHED && s->state != TCPS_SYN_SENT)
-			continue;
-		if (s->depth == 0 && port_listed(s->local_port, out->listen_ports, out->n_listen))
-			continue;
-		if (better_connection(s, &out->conn))
-			out->conn = *s;
-	}
 }
 
 /* The ports of the -L forwards on ssh's command line (0 where it is a socket path). */
@@ -1879,6 +1800,119 @@ struct net_event {
 	char ifname[32];
 };
 
+/* Coalescing: cheap actions at most once per NET_REPEAT_MS, none lost; a hold for suspects. */
+struct net_coalesce {
+	long long last_cheap_at;        /* 0: never */
+	long long cheap_due;            /* a cheap action held back by the repeat limit */
+	long long hold_until;           /* 0: no suspect change pending */
+	long long hold_since;
+	char what[WHAT_LEN];            /* the first change that mattered since the last action */
+	char hold_what[WHAT_LEN];
+};
+
+enum { NET_DO_CHEAP = 1, NET_DO_HOLD = 2 };
+
+/* A held-back cheap action whose time has come. */
+static int coalesce_due(struct net_coalesce *c, long long now)
+{
+	if (c->cheap_due == 0 || now < c->cheap_due)
+		return 0;
+	c->cheap_due = 0;
+	c->last_cheap_at = now;
+	return 1;
+}
+
+static void describe_address(int family, const unsigned char *addr, char *buf, size_t len)
+{
+	if (inet_ntop(family, addr, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+}
+
+enum addr_state { ADDR_PRESENT, ADDR_GONE, ADDR_IF_DOWN, ADDR_UNKNOWN };
+
+#ifdef __linux__
+
+/* Linux: the readers of /proc and route messages and their decisions (pure), then the sockets. */
+
+/* 8 or 32 hex digits, 32-bit words in host order as /proc/net/tcp prints them. */
+static int parse_hex_address(const char *hex, unsigned char *out)
+{
+	size_t len = strlen(hex);
+
+	if (len != 8 && len != 32)
+		return -1;
+	for (size_t w = 0; w < len / 8; w++) {
+		char word[9], *end;
+		memcpy(word, hex + 8 * w, 8);
+		word[8] = '\0';
+		uint32_t v = (uint32_t)strtoul(word, &end, 16);
+		if (*end != '\0')
+			return -1;
+		memcpy(out + 4 * w, &v, 4);
+	}
+	return (int)(len / 8);
+}
+
+/* One line of /proc/net/tcp or tcp6; -1 for the header or anything else. */
+static int parse_proc_tcp_line(const char *line, struct tcp_socket *s)
+{
+	char local[40], remote[40];
+	unsigned local_port, remote_port, state;
+	unsigned long inode;
+	int words;
+
+	memset(s, 0, sizeof *s);
+	if (sscanf(line, " %*d: %39[0-9A-Fa-f]:%x %39[0-9A-Fa-f]:%x %x %*s %*s %*s %*s %*s %lu", local,
+		   &local_port, remote, &remote_port, &state, &inode) != 6)
+		return -1;
+	words = parse_hex_address(local, s->local);
+	if (words < 0 || parse_hex_address(remote, s->remote) != words || local_port > 65535 ||
+	    remote_port > 65535)
+		return -1;
+	s->family = words == 1 ? AF_INET : AF_INET6;
+	s->local_port = (int)local_port;
+	s->remote_port = (int)remote_port;
+	s->state = (int)state;
+	s->inode = inode;
+	return 0;
+}
+
+/* Does candidate a beat b?  A proxy below ssh first, then the oldest descriptor. */
+static int better_connection(const struct tcp_socket *a, const struct tcp_socket *b)
+{
+	if (b->family == 0)
+		return 1;
+	if ((a->depth > 0) != (b->depth > 0))
+		return a->depth > 0;
+	if (a->depth != b->depth)
+		return a->depth < b->depth;
+	return a->fd < b->fd;
+}
+
+/*
+ * From the TCP sockets of ssh and its descendants: the ports ssh listens on
+ * and its connection to the server, the established (or connecting) socket
+ * that is not one its own listeners accepted.  With ProxyJump or
+ * ProxyCommand the proxy below ssh holds it; otherwise ssh's oldest one.
+ */
+static void choose_ssh_sockets(const struct tcp_socket *socks, int n, struct ssh_sockets *out)
+{
+	memset(out, 0, sizeof *out);
+	for (int i = 0; i < n; i++)
+		if (socks[i].depth == 0 && socks[i].state == TCPS_LISTEN && out->n_listen < MAX_FORWARDS &&
+		    !port_listed(socks[i].local_port, out->listen_ports, out->n_listen))
+			out->listen_ports[out->n_listen++] = socks[i].local_port;
+	for (int i = 0; i < n; i++) {
+		const struct tcp_socket *s = &socks[i];
+		if (s->state != TCPS_ESTABLISHED && s->state != TCPS_SYN_SENT)
+			continue;
+		if (s->depth == 0 && port_listed(s->local_port, out->listen_ports, out->n_listen))
+			continue;
+		if (better_connection(s, &out->conn))
+			out->conn = *s;
+	}
+}
+
 /* a (family fa) and b (family fb) are the same address; IPv4-mapped IPv6 counts. */
 static int same_address(int fa, const unsigned char *a, int fb, const unsigned char *b)
 {
@@ -1942,18 +1976,6 @@ static enum net_effect net_event_effect(const struct net_event *ev, const struct
 	}
 }
 
-/* Coalescing: cheap actions at most once per NET_REPEAT_MS, none lost; a hold for suspects. */
-struct net_coalesce {
-	long long last_cheap_at;        /* 0: never */
-	long long cheap_due;            /* a cheap action held back by the repeat limit */
-	long long hold_until;           /* 0: no suspect change pending */
-	long long hold_since;
-	char what[WHAT_LEN];            /* the first change that mattered since the last action */
-	char hold_what[WHAT_LEN];
-};
-
-enum { NET_DO_CHEAP = 1, NET_DO_HOLD = 2 };
-
 static int coalesce_change(struct net_coalesce *c, enum net_effect effect, const char *what, long long now)
 {
 	int act = 0;
@@ -1983,22 +2005,6 @@ static int coalesce_change(struct net_coalesce *c, enum net_effect effect, const
 	return act;
 }
 
-/* A held-back cheap action whose time has come. */
-static int coalesce_due(struct net_coalesce *c, long long now)
-{
-	if (c->cheap_due == 0 || now < c->cheap_due)
-		return 0;
-	c->cheap_due = 0;
-	c->last_cheap_at = now;
-	return 1;
-}
-
-static void describe_address(int family, const unsigned char *addr, char *buf, size_t len)
-{
-	if (inet_ntop(family, addr, buf, (socklen_t)len) == NULL)
-		snprintf(buf, len, "?");
-}
-
 /* "link eth0 down", "address 10.0.0.5 removed", "route 0.0.0.0/0 changed" */
 static void describe_event(const struct net_event *ev, char *buf, size_t len)
 {
@@ -2023,9 +2029,6 @@ static void describe_event(const struct net_event *ev, char *buf, size_t len)
 	}
 }
 
-enum addr_state { ADDR_PRESENT, ADDR_GONE, ADDR_IF_DOWN, ADDR_UNKNOWN };
-
-#ifdef __linux__
 
 /* Copy attribute a into out (at most len bytes, zero-filled). */
 static void take_attribute(const struct rtattr *a, void *out, size_t len)
@@ -2673,7 +2676,7 @@ struct state {
 	/* network watch and TCP evidence (autossh(1) NETWORK CHANGES, TCP EVIDENCE) */
 	int route_fd, diag_fd;
 	int evidence;                   /* ssh's connection is looked at (Linux, on) */
-	char watch[128];                /* the status file's "watch" */
+	char watch[200];                /* the status file's "watch" */
 	struct net_coalesce net;
 	int net_start_pending;          /* the network changed while this ssh was still new */
 	long long suspend_offset;       /* CLOCK_BOOTTIME - CLOCK_MONOTONIC, last wake-up */
