@@ -1708,16 +1708,12 @@ static int port_listed(int port, const int *ports, int n)
 	return 0;
 }
 
-/* The ports of the -L forwards on ssh's command line (0 where it is a socket path). */
-static int forward_port_of(const char *spec)
+/* Split a forward specification at the colons outside [brackets]; returns the number of fields. */
+static int split_forward_spec(const char *spec, char fields[4][256])
 {
-	char fields[4][256];
-	int n = 0;
+	int n = 0, bracket = 0;
 	size_t k = 0;
-	int bracket = 0;
 
-	if (spec[0] == '/' || strlen(spec) >= 256)
-		return 0;
 	for (const char *c = spec;; c++) {
 		if (*c == '[' || *c == ']')
 			bracket = *c == '[';
@@ -1727,14 +1723,25 @@ static int forward_port_of(const char *spec)
 			n++;
 			k = 0;
 			if (*c == '\0')
-				break;
+				return n;
 		} else if (n < 4 && k < 255) {
 			fields[n][k++] = *c;
 		}
 	}
+}
+
+/* The local port of a -L specification (0 where it listens on a socket path). */
+static int forward_port_of(const char *spec)
+{
+	char fields[4][256];
+	int n;
+	long value;
+
+	if (spec[0] == '/' || strlen(spec) >= 256)
+		return 0;
+	n = split_forward_spec(spec, fields);
 	/* port:host:hostport, bind:port:host:hostport, [bind:]port:/socket */
 	const char *port = n == 4 ? fields[1] : n == 3 && fields[2][0] == '/' ? fields[1] : n >= 2 ? fields[0] : "";
-	long value;
 	return parse_number(port, 1, 65535, &value) == 0 ? (int)value : 0;
 }
 
@@ -1853,27 +1860,60 @@ static int parse_hex_address(const char *hex, unsigned char *out)
 	return (int)(len / 8);
 }
 
+/* The next blank-separated word of *line, at most len - 1 bytes; "" at the end. */
+static const char *next_word(const char **line, char *word, size_t len)
+{
+	const char *c = *line + strspn(*line, " \t");
+	size_t n = strcspn(c, " \t\n");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(word, c, n);
+	word[n] = '\0';
+	*line = c + strcspn(c, " \t\n");
+	return word;
+}
+
+/* "0100007F:0016": an address and a port, both hex. */
+static int parse_endpoint(const char *text, unsigned char *addr, int *port)
+{
+	char hex[40], *end;
+	const char *colon = strchr(text, ':');
+	unsigned long value;
+
+	if (colon == NULL || (size_t)(colon - text) >= sizeof hex)
+		return -1;
+	memcpy(hex, text, (size_t)(colon - text));
+	hex[colon - text] = '\0';
+	value = strtoul(colon + 1, &end, 16);
+	if (*end != '\0' || end == colon + 1 || value > 65535)
+		return -1;
+	*port = (int)value;
+	return parse_hex_address(hex, addr);
+}
+
 /* One line of /proc/net/tcp or tcp6; -1 for the header or anything else. */
 static int parse_proc_tcp_line(const char *line, struct tcp_socket *s)
 {
-	char local[40], remote[40];
-	unsigned local_port, remote_port, state;
-	unsigned long inode;
+	char word[64], *end;
 	int words;
 
 	memset(s, 0, sizeof *s);
-	if (sscanf(line, " %*d: %39[0-9A-Fa-f]:%x %39[0-9A-Fa-f]:%x %x %*s %*s %*s %*s %*s %lu", local,
-		   &local_port, remote, &remote_port, &state, &inode) != 6)
+	next_word(&line, word, sizeof word);  /* "sl:" */
+	if (word[0] == '\0' || word[strlen(word) - 1] != ':')
 		return -1;
-	words = parse_hex_address(local, s->local);
-	if (words < 0 || parse_hex_address(remote, s->remote) != words || local_port > 65535 ||
-	    remote_port > 65535)
+	words = parse_endpoint(next_word(&line, word, sizeof word), s->local, &s->local_port);
+	if (words < 0 || parse_endpoint(next_word(&line, word, sizeof word), s->remote, &s->remote_port) != words)
+		return -1;
+	s->state = (int)strtoul(next_word(&line, word, sizeof word), &end, 16);
+	if (*end != '\0' || end == word)
+		return -1;
+	for (int skip = 0; skip < 5; skip++)  /* tx:rx, tr:when, retrnsmt, uid, timeout */
+		next_word(&line, word, sizeof word);
+	s->inode = strtoul(next_word(&line, word, sizeof word), &end, 10);
+	if (*end != '\0' || end == word)
 		return -1;
 	s->family = words == 1 ? AF_INET : AF_INET6;
-	s->local_port = (int)local_port;
-	s->remote_port = (int)remote_port;
-	s->state = (int)state;
-	s->inode = inode;
 	return 0;
 }
 
@@ -1999,8 +2039,8 @@ static int coalesce_change(struct net_coalesce *c, enum net_effect effect, const
 			act |= NET_DO_HOLD;
 		}
 		c->hold_until = now + NET_HOLD_MS;
-		if (c->hold_until > c->hold_since + 4 * NET_HOLD_MS)
-			c->hold_until = c->hold_since + 4 * NET_HOLD_MS;
+		if (c->hold_until > c->hold_since + 4LL * NET_HOLD_MS)
+			c->hold_until = c->hold_since + 4LL * NET_HOLD_MS;
 	}
 	return act;
 }
@@ -2334,6 +2374,7 @@ static int add_process_sockets(long pid, int depth, struct tcp_socket *out, int 
 	while ((e = readdir(dir)) != NULL && n < max) {
 		long long fd = decimal_or_minus1(e->d_name);
 		unsigned long inode;
+		char *end;
 		ssize_t len;
 		if (fd < 0 || fd > INT_MAX)
 			continue;
@@ -2341,7 +2382,10 @@ static int add_process_sockets(long pid, int depth, struct tcp_socket *out, int 
 		if ((len = readlink(path, link, sizeof link - 1)) <= 0)
 			continue;
 		link[len] = '\0';
-		if (sscanf(link, "socket:[%lu]", &inode) != 1)
+		if (strncmp(link, "socket:[", 8) != 0)
+			continue;
+		inode = strtoul(link + 8, &end, 10);
+		if (end == link + 8 || strcmp(end, "]") != 0)
 			continue;
 		memset(&out[n], 0, sizeof out[n]);
 		out[n].inode = inode;
@@ -2356,17 +2400,22 @@ static int add_process_sockets(long pid, int depth, struct tcp_socket *out, int 
 /* The children of pid: /proc/PID/task/PID/children lists them. */
 static int child_pids(long pid, long *out, int max)
 {
-	char path[64];
-	int n = 0;
-	long child;
-	FILE *f;
+	char path[64], text[512], *c, *end;
+	ssize_t got;
+	int fd, n = 0;
 
 	snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", pid, pid);
-	if ((f = fopen(path, "re")) == NULL)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
-	while (n < max && fscanf(f, "%ld", &child) == 1)
+	got = read(fd, text, sizeof text - 1);
+	close(fd);
+	text[got > 0 ? got : 0] = '\0';
+	for (c = text; n < max; c = end) {
+		long child = strtol(c, &end, 10);
+		if (end == c)
+			break;
 		out[n++] = child;
-	(void)fclose(f);
+	}
 	return n;
 }
 
@@ -2382,7 +2431,7 @@ static void read_tcp_table(long pid, const char *table, struct tcp_socket *owned
 	snprintf(path, sizeof path, "/proc/%ld/net/%s", pid, table);
 	if ((f = fopen(path, "re")) == NULL)
 		return;
-	setvbuf(f, buf, _IOFBF, sizeof buf);
+	(void)setvbuf(f, buf, _IOFBF, sizeof buf);
 	while (fgets(line, sizeof line, f))
 		if (parse_proc_tcp_line(line, &s) == 0)
 			for (int i = 0; i < n_owned; i++)
@@ -3244,7 +3293,7 @@ static void look_at_connection(struct state *st, long long now)
 {
 	long long since_start = now - st->ssh_started_at;
 	int readiness = !st->proven && !monitoring(st);
-	enum tcp_verdict verdict = TCP_QUIET;
+	enum tcp_verdict judged = TCP_QUIET;
 	struct tcp_reading r;
 
 	memset(&r, 0, sizeof r);
@@ -3272,7 +3321,7 @@ static void look_at_connection(struct state *st, long long now)
 			st->next_look_at = now + TCP_LOOK_RETRANS_MS;
 			return;
 		}
-		verdict = tcp_verdict(&st->reading, &r, st->proven);
+		judged = tcp_verdict(&st->reading, &r, st->proven);
 		st->reading = r;
 	}
 	if (readiness && connection_ready(st, &r, since_start)) {
@@ -3282,25 +3331,26 @@ static void look_at_connection(struct state *st, long long now)
 		report_state(st, 1);
 		readiness = 0;
 	}
-	if (verdict == TCP_DEAD) {
+	if (judged == TCP_DEAD) {
 		connection_stalled(st, &r, now);
 		return;
 	}
-	st->next_look_at = st->diag_fd < 0 && !readiness ? 0 : now + next_look_ms(verdict, readiness, since_start);
+	st->next_look_at = st->diag_fd < 0 && !readiness ? 0 : now + next_look_ms(judged, readiness, since_start);
 }
 
 /* A failed probe while ACKs keep coming: the path works, the server or forward does not. */
 static void explain_failed_probe(struct state *st, long long now)
 {
 	struct tcp_reading r;
-	char where[INET6_ADDRSTRLEN + 16];
 
+	memset(&r, 0, sizeof r);
 	if (st->diag_fd < 0 || known_connection(st)->family == 0)
 		return;
 	int got = tcp_look(st->diag_fd, &st->sockets.conn, &r);
 	logmsg(LOG_DEBUG, "after the failed probe: look %d, state %d, last ACK %u ms ago, probe %lld ms ago", got,
 	       r.state, r.last_ack_recv_ms, now - st->probe_started_at);
 	if (got == 1 && acks_since(&r, now - st->probe_started_at)) {
+		char where[INET6_ADDRSTRLEN + 16];
 		format_endpoint(&st->sockets.conn, where, sizeof where);
 		logmsg(LOG_INFO, "path to %s still acknowledges: the fault is beyond it", where);
 	}
