@@ -1304,9 +1304,11 @@ struct probe {
 	enum probe_phase phase;
 	int attempt;                    /* 1 or 2 */
 	int early;                      /* failures only debug-logged (SPEC §10) */
+	int extended;                   /* a local stall made this attempt wait until T */
 	int conn_fd;                    /* our connection into ssh's -L port */
 	int reply_fd;                   /* where the reply arrives */
 	long long deadline;
+	long long attempt_started_at;
 	long long wrote_at;
 	long timeout_ms;
 	char message[256];
@@ -1328,6 +1330,42 @@ static void probe_close(struct probe *p)
 	p->phase = PROBE_IDLE;
 }
 
+/*
+ * An attempt has two bounded phases: connect (and, in loop mode, the
+ * looped connection) within the timeout of the attempt's start, then the
+ * reply within the timeout of the write.  Two attempts: at most 4 T.
+ */
+static long long probe_phase_deadline(enum probe_phase phase, long long attempt_started_at, long long wrote_at,
+				      long timeout_ms)
+{
+	return (phase == PROBE_READING ? wrote_at : attempt_started_at) + timeout_ms;
+}
+
+static void probe_set_deadline(struct probe *p)
+{
+	p->deadline = probe_phase_deadline(p->phase, p->attempt_started_at, p->wrote_at, p->timeout_ms);
+}
+
+static void probe_forget_rtts(struct probe *p)
+{
+	p->n_rtts = 0;
+	p->next_rtt = 0;
+}
+
+/* The first attempt's short window, not yet judged (autossh(1) MONITORING). */
+static int probe_window_is_soft(const struct config *cfg, const struct probe *p)
+{
+	return p->phase != PROBE_IDLE && p->attempt == 1 && p->timeout_ms < cfg->net_timeout_ms;
+}
+
+/* Evidence of a local stall: the same attempt goes on until T. */
+static void probe_extend(const struct config *cfg, struct probe *p)
+{
+	p->extended = 1;
+	p->timeout_ms = cfg->net_timeout_ms;
+	probe_set_deadline(p);
+}
+
 static void probe_send(struct probe *p, long long now)
 {
 	ssize_t n;
@@ -1336,7 +1374,7 @@ static void probe_send(struct probe *p, long long now)
 	while (n < 0 && errno == EINTR);
 	p->wrote_at = now;
 	p->phase = PROBE_READING;
-	p->deadline = now + p->timeout_ms;
+	probe_set_deadline(p);
 	p->reply_len = 0;
 	if (n != (ssize_t)p->message_len)
 		p->deadline = now;  /* a short write is a socket error: next attempt */
@@ -1349,8 +1387,7 @@ static void probe_connected(const struct config *cfg, struct probe *p, long long
 		p->reply_fd = p->conn_fd;
 		probe_send(p, now);
 	} else {
-		p->phase = PROBE_ACCEPTING;
-		p->deadline = now + p->timeout_ms;
+		p->phase = PROBE_ACCEPTING;  /* same deadline: connect and loop within one timeout */
 	}
 }
 
@@ -1359,7 +1396,7 @@ static enum probe_result probe_fail_now(const struct config *cfg, struct probe *
 	if (reason)
 		logmsg(p->early ? LOG_DEBUG : LOG_INFO, "%s:%d: %s", cfg->monitor_addr, cfg->monitor_port, reason);
 	probe_close(p);
-	p->n_rtts = 0;
+	probe_forget_rtts(p);
 	return PROBE_FAILED;
 }
 
@@ -1372,6 +1409,8 @@ static enum probe_result probe_attempt(const struct config *cfg, struct probe *p
 					: cfg->net_timeout_ms;
 	logmsg(LOG_DEBUG, "%s probe to %s:%d, attempt %d, timeout %ld ms", p->early ? "early" : "regular",
 	       cfg->monitor_addr, cfg->monitor_port, p->attempt, p->timeout_ms);
+	p->attempt_started_at = now;
+	p->extended = 0;
 	p->conn_fd = monitor_socket(cfg, cfg->monitor_port, &ss, &len);
 	if (p->conn_fd < 0)
 		return probe_fail_now(cfg, p, strerror(errno));
@@ -1382,7 +1421,7 @@ static enum probe_result probe_attempt(const struct config *cfg, struct probe *p
 	if (errno != EINPROGRESS)
 		return probe_fail_now(cfg, p, strerror(errno));
 	p->phase = PROBE_CONNECTING;
-	p->deadline = now + p->timeout_ms;
+	probe_set_deadline(p);
 	return PROBE_PENDING;
 }
 
@@ -1411,7 +1450,7 @@ static enum probe_result probe_retry(const struct config *cfg, struct probe *p, 
 	logmsg(LOG_DEBUG, "probe attempt %d failed: %s", p->attempt, why);
 	probe_close(p);
 	if (p->attempt >= 2) {
-		p->n_rtts = 0;
+		probe_forget_rtts(p);
 		return PROBE_FAILED;
 	}
 	p->attempt = 2;
@@ -1433,19 +1472,42 @@ static enum probe_result probe_read_reply(const struct config *cfg, struct probe
 	if (!probe_reply_matches(p->message, p->message_len, p->reply, p->reply_len))
 		return probe_retry(cfg, p, now, "reply does not match the message");
 	p->rtt_ms = (long)(now - p->wrote_at);
-	p->rtts[p->next_rtt] = p->rtt_ms;
-	p->next_rtt = (p->next_rtt + 1) % RTT_HISTORY;
-	if (p->n_rtts < RTT_HISTORY)
-		p->n_rtts++;
+	/* A round trip that waited out a local stall measured the stall, not the path. */
+	if (!p->extended) {
+		p->rtts[p->next_rtt] = p->rtt_ms;
+		p->next_rtt = (p->next_rtt + 1) % RTT_HISTORY;
+		if (p->n_rtts < RTT_HISTORY)
+			p->n_rtts++;
+	}
 	probe_close(p);
 	logmsg(LOG_DEBUG, "connection ok");
 	return PROBE_PASSED;
+}
+
+/*
+ * Loop mode, waiting for the looped connection: nothing is ever sent to us
+ * on our own connection, so anything readable there (ssh closed it: the
+ * channel was refused) ends the attempt now rather than at the timeout.
+ */
+static enum probe_result probe_check_own_connection(const struct config *cfg, struct probe *p, long long now)
+{
+	char byte;
+	ssize_t n = read(p->conn_fd, &byte, 1);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return PROBE_PENDING;
+	if (n < 0)
+		return probe_retry(cfg, p, now, strerror(errno));
+	return probe_retry(cfg, p, now, n == 0 ? "ssh closed the connection before it looped back"
+					       : "data on the probe connection before it looped back");
 }
 
 /* Advance the probe after poll(); revents are for conn_fd, reply_fd, listener. */
 static enum probe_result probe_advance(const struct config *cfg, struct probe *p, int listener, int conn_ev,
 				       int reply_ev, int listen_ev, long long now)
 {
+	int was_accepting = p->phase == PROBE_ACCEPTING;
+
 	if (p->phase == PROBE_CONNECTING && conn_ev) {
 		int err = 0;
 		socklen_t len = sizeof err;
@@ -1464,9 +1526,27 @@ static enum probe_result probe_advance(const struct config *cfg, struct probe *p
 			return PROBE_PENDING;
 		}
 	}
+	if (was_accepting && p->phase == PROBE_ACCEPTING && conn_ev)
+		return probe_check_own_connection(cfg, p, now);
 	if (p->phase == PROBE_READING && reply_ev)
 		return probe_read_reply(cfg, p, now);
 	return PROBE_PENDING;
+}
+
+/* What poll() would say now: a reply that came late must not lose the verdict. */
+static enum probe_result probe_poll_once(const struct config *cfg, struct probe *p, int listener, long long now)
+{
+	struct pollfd fds[3] = { { p->conn_fd, POLLIN, 0 }, { p->reply_fd, POLLIN, 0 }, { listener, POLLIN, 0 } };
+
+	if (p->phase == PROBE_CONNECTING)
+		fds[0].events = POLLOUT;
+	if (p->phase == PROBE_READING)
+		fds[0].fd = -1;
+	if (p->phase != PROBE_ACCEPTING)
+		fds[2].fd = -1;
+	if (poll(fds, 3, 0) <= 0)
+		return PROBE_PENDING;
+	return probe_advance(cfg, p, listener, fds[0].revents, fds[1].revents, fds[2].revents, now);
 }
 
 static enum probe_result probe_timeout(const struct config *cfg, struct probe *p, long long now)
@@ -1677,7 +1757,7 @@ static void notify_send(const char *notify_socket, const char *text)
  * decisions are pure functions; only the socket and /proc readers are not.
  */
 
-enum { NET_REPEAT_MS = 1000, NET_HOLD_MS = 1000, SUSPEND_JUMP_MS = 500 };
+enum { NET_REPEAT_MS = 1000, NET_HOLD_MS = 1000 };
 enum { MAX_FORWARDS = 16, MAX_OWNED = 64, WHAT_LEN = 96 };
 
 /* TCP states as /proc/net/tcp and tcp_info number them. */
@@ -1775,23 +1855,6 @@ static int forwards_listening(const struct ssh_sockets *s, const int *wanted, in
 		if (!port_listed(wanted[i], s->listen_ports, s->n_listen))
 			return 0;
 	return 1;
-}
-
-/* Resume from suspend: CLOCK_BOOTTIME ran on while CLOCK_MONOTONIC stood still. */
-static int resumed_from_suspend(long long previous_offset_ms, long long offset_ms)
-{
-	return offset_ms - previous_offset_ms > SUSPEND_JUMP_MS;
-}
-
-/* CLOCK_BOOTTIME minus CLOCK_MONOTONIC, 0 where there is no such pair. */
-static long long suspended_ms_so_far(void)
-{
-#if defined(__linux__) && defined(CLOCK_BOOTTIME)
-	struct timespec boot, mono;
-	if (clock_gettime(CLOCK_BOOTTIME, &boot) == 0 && clock_gettime(CLOCK_MONOTONIC, &mono) == 0)
-		return ((long long)boot.tv_sec - mono.tv_sec) * 1000 + (boot.tv_nsec - mono.tv_nsec) / 1000000;
-#endif
-	return 0;
 }
 
 enum net_kind { NET_NONE, NET_LINK_UP, NET_LINK_DOWN, NET_ADDR_ADDED, NET_ADDR_REMOVED, NET_ROUTE_CHANGED };
@@ -2505,8 +2568,294 @@ static void find_ssh_sockets(long ssh_pid, struct ssh_sockets *out)
 /* ---------------------------------------------------------------- evidence */
 
 /*
+ * A timer decides nothing alone where evidence exists: before a probe's
+ * short window becomes a verdict, ask whether autossh, ssh or the host was
+ * stalled.  Any such stall lets the same attempt go on until T
+ * (autossh(1) MONITORING); only a clean window fails early.
+ */
+enum {
+	EVIDENCE_LATE_MS = 100,     /* an autossh wake-up this late past its deadline: autossh stalled */
+	SUSPEND_JUMP_MS = 500,      /* boot time gained this on monotonic time: the host slept */
+	STARVED_PERCENT = 25,       /* ssh waited for a CPU this share of the window: starved */
+	BUSY_IO_BYTES = 65536,      /* ssh moved this much beyond the probe's bytes: probe queued */
+	EVIDENCE_SAMPLE_MS = 250    /* ssh's state is read this often during a window */
+};
+
+enum stall_verdict {
+	STALL_CLEAN,
+	STALL_SUSPENDED,
+	STALL_AUTOSSH_LATE,
+	STALL_SSH_STOPPED,
+	STALL_SSH_STARVED,
+	STALL_SSH_BUSY
+};
+
+struct clocks {
+	long long mono_ms, boot_ms;     /* boot time counts a suspend, monotonic time does not */
+};
+
+struct ssh_reading {
+	char state;                     /* /proc/PID/stat state, 0 if unknown */
+	long long wait_ns;              /* run-queue wait, -1 if unknown */
+	long long io_bytes;             /* rchar + wchar, -1 if unknown */
+};
+
+/* What one window showed; -1 where the system does not say. */
+struct window_evidence {
+	long long window_ms;
+	long long suspend_jump_ms;
+	long long late_ms;              /* worst lateness of an autossh wake-up */
+	int ssh_stopped;                /* state T or t at some reading */
+	long long ssh_wait_ns;          /* growth of ssh's run-queue wait */
+	long long ssh_io_bytes;         /* growth of ssh's I/O counters */
+	long long probe_bytes;          /* what the probe itself makes ssh read and write */
+};
+
+enum { PROC_STAT, PROC_SCHEDSTAT, PROC_IO, N_PROC_FILES };
+
+/*
+ * The watch over the current soft window, the clocks of the last wake-up,
+ * and ssh's /proc files, held open while ssh runs: a reading is then one
+ * pread() per file, and never of another process that reused the pid.
+ */
+struct evidence {
+	pid_t proc_pid;                 /* 0: no files open */
+	int proc_fds[N_PROC_FILES];     /* -1 where a file could not be opened */
+	int watching;
+	struct clocks start;
+	struct ssh_reading ssh_start;
+	long long late_ms;
+	int ssh_stopped;
+	long long next_sample_at;
+	struct clocks last_wakeup;
+};
+
+/*
+ * The decision table: the first row that holds names the stall.  Rows
+ * with unknown readings (-1) never hold, so where the system shows
+ * nothing the verdict rests on autossh's own readings.  New evidence
+ * adds its readings to struct window_evidence and its row here, in the
+ * order of which explanation should win.
+ */
+static enum stall_verdict judge_window(const struct window_evidence *w)
+{
+	const struct {
+		int holds;
+		enum stall_verdict verdict;
+	} rows[] = {
+		{ w->suspend_jump_ms > SUSPEND_JUMP_MS, STALL_SUSPENDED },
+		{ w->late_ms > EVIDENCE_LATE_MS, STALL_AUTOSSH_LATE },
+		{ w->ssh_stopped, STALL_SSH_STOPPED },
+		{ w->ssh_wait_ns >= 0 && w->window_ms > 0 &&
+			  w->ssh_wait_ns * 100 > w->window_ms * 1000000LL * STARVED_PERCENT,
+		  STALL_SSH_STARVED },
+		{ w->ssh_io_bytes >= 0 && w->ssh_io_bytes > w->probe_bytes + BUSY_IO_BYTES, STALL_SSH_BUSY },
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+		if (rows[i].holds)
+			return rows[i].verdict;
+	return STALL_CLEAN;
+}
+
+static const char *stall_verdict_name(enum stall_verdict v)
+{
+	static const char *const names[] = { "clean", "host suspended", "autossh late", "ssh stopped",
+					     "ssh starved of CPU", "ssh busy with other data" };
+	return names[v];
+}
+
+static void read_clocks(struct clocks *c)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	c->mono_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	c->boot_ms = c->mono_ms;
+#ifdef CLOCK_BOOTTIME
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
+		c->boot_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+#endif
+}
+
+/* How much longer boot time ran than monotonic time: the time asleep. */
+static long long suspend_jump_ms(const struct clocks *before, const struct clocks *after)
+{
+	return (after->boot_ms - after->mono_ms) - (before->boot_ms - before->mono_ms);
+}
+
+enum wake_action { WAKE_NOTHING, WAKE_FORGET_RTTS, WAKE_RESTART_PROBE };
+
+/*
+ * After a suspend the round trips of before say nothing, and a probe in
+ * flight is started again: its deadlines passed while the host slept.
+ */
+static enum wake_action wake_action_between(const struct clocks *before, const struct clocks *after,
+					    int probe_in_flight)
+{
+	if (before->mono_ms == 0 || suspend_jump_ms(before, after) <= SUSPEND_JUMP_MS)
+		return WAKE_NOTHING;
+	return probe_in_flight ? WAKE_RESTART_PROBE : WAKE_FORGET_RTTS;
+}
+
+/* Field 3 of /proc/PID/stat, after the parenthesised command name. */
+static char parse_stat_state(const char *text)
+{
+	const char *paren = strrchr(text, ')');
+	if (paren == NULL || paren[1] != ' ')
+		return '\0';
+	return paren[2];
+}
+
+/* /proc/PID/schedstat: "<ns on CPU> <ns waiting for a CPU> <slices>". */
+static long long parse_schedstat_wait(const char *text)
+{
+	char *end;
+	long long wait;
+
+	errno = 0;
+	(void)strtoll(text, &end, 10);
+	if (end == text || *end != ' ')
+		return -1;
+	text = end;
+	wait = strtoll(text, &end, 10);
+	return errno == 0 && end != text && wait >= 0 ? wait : -1;
+}
+
+/* /proc/PID/io: rchar + wchar, every byte ssh read or wrote. */
+static long long parse_io_bytes(const char *text)
+{
+	const char *r = strstr(text, "rchar: "), *w = strstr(text, "wchar: ");
+	if (r == NULL || w == NULL)
+		return -1;
+	return strtoll(r + 7, NULL, 10) + strtoll(w + 7, NULL, 10);
+}
+
+static int is_stopped(char state)
+{
+	return state == 'T' || state == 't';
+}
+
+/* Open ssh's /proc files once it runs (Linux); elsewhere nothing is read. */
+static void evidence_open_ssh(struct evidence *ev, pid_t pid)
+{
+#ifdef __linux__
+	static const char *const names[N_PROC_FILES] = { "stat", "schedstat", "io" };
+	char path[64];
+
+	for (int i = 0; i < N_PROC_FILES; i++) {
+		snprintf(path, sizeof path, "/proc/%ld/%s", (long)pid, names[i]);
+		ev->proc_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	ev->proc_pid = pid;
+#else
+	(void)ev, (void)pid;
+#endif
+}
+
+static void evidence_close_ssh(struct evidence *ev)
+{
+	if (ev->proc_pid == 0)
+		return;
+	for (int i = 0; i < N_PROC_FILES; i++)
+		if (ev->proc_fds[i] >= 0)
+			close(ev->proc_fds[i]);
+	ev->proc_pid = 0;
+}
+
+static int read_proc(const struct evidence *ev, int file, char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (ev->proc_pid == 0 || ev->proc_fds[file] < 0)
+		return -1;
+	n = pread(ev->proc_fds[file], buf, len - 1, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* ssh's state; its CPU wait and I/O counters too when full is set. */
+static void read_ssh(const struct evidence *ev, int full, struct ssh_reading *r)
+{
+	char buf[1024];
+
+	r->state = 0;
+	r->wait_ns = r->io_bytes = -1;
+	if (read_proc(ev, PROC_STAT, buf, sizeof buf) == 0)
+		r->state = parse_stat_state(buf);
+	if (!full)
+		return;
+	if (read_proc(ev, PROC_SCHEDSTAT, buf, sizeof buf) == 0)
+		r->wait_ns = parse_schedstat_wait(buf);
+	if (read_proc(ev, PROC_IO, buf, sizeof buf) == 0)
+		r->io_bytes = parse_io_bytes(buf);
+}
+
+static long long counter_growth(long long before, long long after)
+{
+	return before < 0 || after < before ? -1 : after - before;
+}
+
+static void evidence_begin(struct evidence *ev, long long now)
+{
+	ev->watching = 1;
+	read_clocks(&ev->start);
+	read_ssh(ev, 1, &ev->ssh_start);
+	ev->late_ms = 0;
+	ev->ssh_stopped = is_stopped(ev->ssh_start.state);
+	ev->next_sample_at = now + EVIDENCE_SAMPLE_MS;
+}
+
+static void evidence_stop(struct evidence *ev)
+{
+	ev->watching = 0;
+	ev->next_sample_at = 0;
+}
+
+/* Often enough that a stop which ended just before the verdict is still seen. */
+static void evidence_sample(struct evidence *ev, long long now)
+{
+	struct ssh_reading r;
+
+	if (!ev->watching || now < ev->next_sample_at)
+		return;
+	read_ssh(ev, 0, &r);
+	ev->ssh_stopped |= is_stopped(r.state);
+	ev->next_sample_at = now + EVIDENCE_SAMPLE_MS;
+}
+
+/* A wake-up past the deadline poll() waited for: autossh itself was held up. */
+static void evidence_note_wakeup(struct evidence *ev, long long waited_for, long long woke)
+{
+	if (ev->watching && waited_for > 0 && woke - waited_for > ev->late_ms)
+		ev->late_ms = woke - waited_for;
+}
+
+/* The window is over: what it showed, from the readings at both ends. */
+static void evidence_end(struct evidence *ev, size_t message_len, struct window_evidence *w)
+{
+	struct clocks end;
+	struct ssh_reading r;
+
+	read_clocks(&end);
+	read_ssh(ev, 1, &r);
+	w->window_ms = end.mono_ms - ev->start.mono_ms;
+	w->suspend_jump_ms = suspend_jump_ms(&ev->start, &end);
+	w->late_ms = ev->late_ms;
+	w->ssh_stopped = ev->ssh_stopped || is_stopped(r.state);
+	w->ssh_wait_ns = counter_growth(ev->ssh_start.wait_ns, r.wait_ns);
+	w->ssh_io_bytes = counter_growth(ev->ssh_start.io_bytes, r.io_bytes);
+	/* ssh reads and writes the message once each way round the loop. */
+	w->probe_bytes = 4 * (long long)message_len;
+	evidence_stop(ev);
+}
+
+/*
  * What ssh's own TCP connection says (autossh(1) TCP EVIDENCE): the kernel's
- * tcp_info through inet_diag, one request and one reply per look.
+ * tcp_info through inet_diag, one request and one reply per look.  The
+ * verdict is a pure function of successive readings, like the stall table
+ * above.
  */
 
 enum { TCP_LOOK_MS = 2000, TCP_LOOK_RETRANS_MS = 250, TCP_DEAD_RTOS = 3, TCP_DEAD_MS = 3000 };
@@ -2721,14 +3070,14 @@ struct state {
 	size_t stderr_len;
 	int explained_stale_forward;
 	struct probe probe;
+	struct evidence evidence;
 	long long probe_started_at;
 	/* network watch and TCP evidence (autossh(1) NETWORK CHANGES, TCP EVIDENCE) */
 	int route_fd, diag_fd;
-	int evidence;                   /* ssh's connection is looked at (Linux, on) */
+	int tcp_looks;                  /* ssh's connection is looked at (Linux, on) */
 	char watch[200];                /* the status file's "watch" */
 	struct net_coalesce net;
 	int net_start_pending;          /* the network changed while this ssh was still new */
-	long long suspend_offset;       /* CLOCK_BOOTTIME - CLOCK_MONOTONIC, last wake-up */
 	struct ssh_sockets sockets;     /* valid while sockets_of == ssh_pid */
 	pid_t sockets_of;
 	struct tcp_reading reading;     /* the previous look */
@@ -2872,10 +3221,13 @@ static void start_ssh(struct state *st, long long now)
 	/* With -f the foreground exits 0 once the first ssh runs (SPEC §6.1). */
 	tell_foreground(&st->ready_fd, NULL);
 	logmsg(LOG_INFO, "ssh child pid is %ld", (long)st->ssh_pid);
+	if (monitoring(st))
+		evidence_open_ssh(&st->evidence, st->ssh_pid);
 	st->phase = PHASE_RUNNING;
 	st->ssh_exited = 0;
 	st->ssh_started_at = st->previous_start_at = now;
 	st->proven = 0;
+	probe_forget_rtts(&st->probe);  /* round trips of another connection say nothing */
 	st->next_probe_at = monitoring(st) ? now + cfg->first_poll * 1000LL : 0;
 	/*
 	 * Early probes prove a new ssh within seconds and give the adaptive
@@ -2887,7 +3239,7 @@ static void start_ssh(struct state *st, long long now)
 	st->sockets_of = 0;
 	st->net_start_pending = 0;
 	memset(&st->reading, 0, sizeof st->reading);
-	st->next_look_at = st->evidence ? now + TCP_LOOK_RETRANS_MS : 0;
+	st->next_look_at = st->tcp_looks ? now + TCP_LOOK_RETRANS_MS : 0;
 	report_state(st, 1);
 }
 
@@ -2998,6 +3350,7 @@ static void on_ssh_exit(struct state *st, long long now)
 		read_ssh_stderr(st);
 	record_exit(st, st->ssh_wait_status);
 	probe_close(&st->probe);
+	evidence_close_ssh(&st->evidence);
 	st->ssh_pid = 0;
 	st->ssh_exited = 0;
 	if (st->phase == PHASE_STOPPING) {
@@ -3060,6 +3413,7 @@ static void on_signal(struct state *st, int sig, long long now)
 		break;
 	case SIGHUP:
 		log_reopen();
+		probe_forget_rtts(&st->probe);  /* the network may have changed under us */
 		if (st->phase == PHASE_BACKOFF) {
 			logmsg(LOG_DEBUG, "SIGHUP during backoff: starting ssh now");
 			start_ssh(st, now);
@@ -3119,6 +3473,19 @@ static void probe_finished(struct state *st, enum probe_result result, long long
 	report_state(st, 1);
 }
 
+/* Start a probe; a short first window is watched for evidence of a local stall. */
+static void start_probe(struct state *st, int early, long long now)
+{
+	enum probe_result result = probe_start(st->cfg, &st->probe, early, now);
+
+	st->probe_started_at = now;
+	if (probe_window_is_soft(st->cfg, &st->probe))
+		evidence_begin(&st->evidence, now);
+	else
+		evidence_stop(&st->evidence);
+	probe_finished(st, result, now);
+}
+
 /* A deadline that fired is cleared, or poll() would return at once until the probe ends. */
 static void begin_probe(struct state *st, int early, long long now)
 {
@@ -3126,8 +3493,47 @@ static void begin_probe(struct state *st, int early, long long now)
 		st->next_early_at = 0;
 	else
 		st->next_probe_at = 0;
-	st->probe_started_at = now;
-	probe_finished(st, probe_start(st->cfg, &st->probe, early, now), now);
+	start_probe(st, early, now);
+}
+
+/* The soft window passed: fail early only if nothing local explains the silence. */
+static int window_explains_silence(struct state *st)
+{
+	struct probe *p = &st->probe;
+	struct window_evidence w;
+	enum stall_verdict stall;
+
+	if (!probe_window_is_soft(st->cfg, p) || !st->evidence.watching)
+		return 0;
+	evidence_end(&st->evidence, p->message_len, &w);
+	stall = judge_window(&w);
+	if (stall == STALL_CLEAN)
+		return 0;
+	logmsg(LOG_DEBUG,
+	       "probe window of %ld ms not clean (%s: autossh late %lld ms, suspended %lld ms, ssh %sstopped, "
+	       "ssh CPU wait %lld ms, ssh I/O %lld bytes): waiting up to %ld ms",
+	       p->timeout_ms, stall_verdict_name(stall), w.late_ms, w.suspend_jump_ms, w.ssh_stopped ? "" : "not ",
+	       w.ssh_wait_ns < 0 ? -1 : w.ssh_wait_ns / 1000000, w.ssh_io_bytes, st->cfg->net_timeout_ms);
+	probe_extend(st->cfg, p);
+	return 1;
+}
+
+/* The probe's deadline: one last look at its descriptors, then the evidence, then the verdict. */
+static void watch_probe(struct state *st, long long now)
+{
+	struct probe *p = &st->probe;
+	enum probe_result result;
+
+	if (st->evidence.watching && !probe_window_is_soft(st->cfg, p))
+		evidence_stop(&st->evidence);
+	evidence_sample(&st->evidence, now);
+	if (p->phase == PROBE_IDLE || now < p->deadline)
+		return;
+	result = probe_poll_once(st->cfg, p, st->listener, now);
+	if (result == PROBE_PENDING && p->phase != PROBE_IDLE && now >= p->deadline &&
+	    !window_explains_silence(st))
+		result = probe_timeout(st->cfg, p, now);
+	probe_finished(st, result, now);
 }
 
 /* SIGHUP/SIGALRM: probe at once if monitoring and none in flight (SPEC §10.4). */
@@ -3158,31 +3564,26 @@ static const struct tcp_socket *known_connection(const struct state *st)
 	return st->sockets_of == st->ssh_pid && st->ssh_pid > 0 ? &st->sockets.conn : &none;
 }
 
-enum net_action { NET_ACT_NONE, NET_ACT_START_NOW, NET_ACT_PROBE_NOW, NET_ACT_PROBE_EARLY, NET_ACT_REPROBE };
+enum net_action { NET_ACT_NONE, NET_ACT_START_NOW, NET_ACT_PROBE_NOW, NET_ACT_PROBE_EARLY };
 
 /*
  * The cheap action for a change that matters (autossh(1) NETWORK CHANGES):
  * start at once in a backoff wait; with monitoring, probe now (an early
- * probe while ssh is not proven); a probe in flight across a suspend is
- * started again, never failed by a deadline that passed while asleep.
+ * probe while ssh is not proven).  A probe in flight is left to finish (a
+ * resume restarts it: after_wakeup).
  */
-static enum net_action network_action(enum ssh_phase phase, int monitored, int proven, int probe_in_flight,
-				      int resumed)
+static enum net_action network_action(enum ssh_phase phase, int monitored, int proven, int probe_in_flight)
 {
 	if (phase == PHASE_BACKOFF)
 		return NET_ACT_START_NOW;
-	if (phase != PHASE_RUNNING || !monitored)
+	if (phase != PHASE_RUNNING || !monitored || probe_in_flight)
 		return NET_ACT_NONE;
-	if (probe_in_flight)
-		return resumed ? NET_ACT_REPROBE : NET_ACT_NONE;
 	return proven ? NET_ACT_PROBE_NOW : NET_ACT_PROBE_EARLY;
 }
 
-static void take_cheap_action(struct state *st, int resumed, long long now)
+static void take_cheap_action(struct state *st, long long now)
 {
-	enum net_action action = network_action(st->phase, monitoring(st), st->proven,
-						st->probe.phase != PROBE_IDLE, resumed);
-	int early = st->probe.early;
+	enum net_action action = network_action(st->phase, monitoring(st), st->proven, st->probe.phase != PROBE_IDLE);
 
 	/* If this new ssh fails all the same, the next one starts without a wait. */
 	if (st->phase == PHASE_RUNNING && !st->proven)
@@ -3201,10 +3602,6 @@ static void take_cheap_action(struct state *st, int resumed, long long now)
 	case NET_ACT_PROBE_NOW:
 	case NET_ACT_PROBE_EARLY:
 		begin_probe(st, action == NET_ACT_PROBE_EARLY, now);
-		break;
-	case NET_ACT_REPROBE:
-		probe_close(&st->probe);
-		begin_probe(st, early, now);
 		break;
 	default:
 		break;
@@ -3240,30 +3637,28 @@ static void fire_network_deadlines(struct state *st, long long now)
 {
 	/* Held back, unless the action taken meanwhile covered every change (nothing new to say). */
 	if (coalesce_due(&st->net, now) && st->net.what[0])
-		take_cheap_action(st, 0, now);
+		take_cheap_action(st, now);
 	if (st->net.hold_until && now >= st->net.hold_until)
 		check_held_change(st, now);
 }
 
-/* Each wake-up: the route socket's news and a resume from suspend. */
+/* The route socket has news: act on what matters (autossh(1) NETWORK CHANGES). */
 static void watch_wakeup(struct state *st, int route_events, long long now)
 {
-	if (st->route_fd >= 0 && route_events) {
-		int act = read_route_changes(st->route_fd, &st->net, known_connection(st), now);
-		if (act & NET_DO_CHEAP)
-			take_cheap_action(st, 0, now);
-	}
+	if (st->route_fd >= 0 && route_events &&
+	    (read_route_changes(st->route_fd, &st->net, known_connection(st), now) & NET_DO_CHEAP))
+		take_cheap_action(st, now);
+}
+
+/* A resume from suspend is a change that matters too; the TCP readings of before say nothing. */
+static void network_resumed(struct state *st, long long slept_ms, long long now)
+{
+	memset(&st->reading, 0, sizeof st->reading);
 	if (!st->cfg->netwatch)
 		return;
-	long long offset = suspended_ms_so_far();
-	if (resumed_from_suspend(st->suspend_offset, offset)) {
-		snprintf(st->net.what, sizeof st->net.what, "resumed after %lld s asleep",
-			 (offset - st->suspend_offset) / 1000);
-		memset(&st->reading, 0, sizeof st->reading);
-		st->net.last_cheap_at = now;
-		take_cheap_action(st, 1, now);
-	}
-	st->suspend_offset = offset;
+	snprintf(st->net.what, sizeof st->net.what, "resumed after %lld s asleep", slept_ms / 1000);
+	st->net.last_cheap_at = now;
+	take_cheap_action(st, now);
 }
 
 /* -M 0: ssh's connection is established and its -L listeners exist (autossh(1) TCP EVIDENCE). */
@@ -3372,7 +3767,7 @@ static void open_watchers(struct state *st)
 	}
 #ifdef __linux__
 	/* /proc shows ssh's connection even where inet_diag is blocked. */
-	st->evidence = cfg->tcp_evidence;
+	st->tcp_looks = cfg->tcp_evidence;
 #else
 	snprintf(route_why, sizeof route_why, "not supported on this system");
 	diag_why[0] = '\0';
@@ -3383,7 +3778,6 @@ static void open_watchers(struct state *st)
 	else
 		snprintf(st->watch, sizeof st->watch, "none: %s%s%s", route_why, diag_why[0] ? "; " : "", diag_why);
 	st->n_forward_ports = local_forward_ports(cfg->ssh_argv, st->forward_ports, MAX_FORWARDS);
-	st->suspend_offset = suspended_ms_so_far();
 	logmsg(LOG_DEBUG, "watching: %s", st->watch);
 }
 
@@ -3409,7 +3803,7 @@ static void fire_running_deadlines(struct state *st, long long now)
 	if (st->proven_at && now >= st->proven_at) {
 		st->proven_at = 0;
 		/* Where ssh's connection is seen, the evidence decides (autossh(1) TCP EVIDENCE). */
-		if (!(st->evidence && st->sockets_of == st->ssh_pid)) {
+		if (!(st->tcp_looks && st->sockets_of == st->ssh_pid)) {
 			mark_proven(st);
 			report_state(st, 1);
 		}
@@ -3419,7 +3813,7 @@ static void fire_running_deadlines(struct state *st, long long now)
 		stop_ssh(st, AFTER_RESTART_BACKOFF, now);
 		return;
 	}
-	probe_finished(st, probe_timeout(cfg, &st->probe, now), now);
+	watch_probe(st, now);
 	if (st->phase == PHASE_RUNNING && st->next_look_at && now >= st->next_look_at)
 		look_at_connection(st, now);
 	if (st->phase != PHASE_RUNNING)
@@ -3480,6 +3874,8 @@ static int poll_timeout(const struct state *st, long long now)
 		consider(&nearest, st->next_look_at);
 		if (st->probe.phase != PROBE_IDLE)
 			consider(&nearest, st->probe.deadline);
+		if (st->probe.phase != PROBE_IDLE && st->evidence.watching)
+			consider(&nearest, st->evidence.next_sample_at);
 	}
 	if (nearest == 0)
 		return -1;
@@ -3548,6 +3944,44 @@ static void handle_wakeup(struct state *st, struct pollfd *fds, long long now)
 	send_watchdog(st, now);
 }
 
+/*
+ * Every wake-up: how late it came (evidence for a probe's window) and
+ * whether the host slept.  Returns 1 if the probe was started again, so
+ * the caller drops the revents of its old descriptors.
+ */
+static int after_wakeup(struct state *st, long long waited_for, long long woke)
+{
+	struct evidence *ev = &st->evidence;
+	struct probe *p = &st->probe;
+	struct clocks clocks;
+	struct clocks before = ev->last_wakeup;
+	int in_flight = st->phase == PHASE_RUNNING && p->phase != PROBE_IDLE;
+
+	read_clocks(&clocks);
+	ev->last_wakeup = clocks;
+	evidence_note_wakeup(ev, waited_for, woke);
+	switch (wake_action_between(&before, &clocks, in_flight)) {
+	case WAKE_NOTHING:
+		return 0;
+	case WAKE_FORGET_RTTS:
+		logmsg(LOG_DEBUG, "host was suspended for %lld ms", suspend_jump_ms(&before, &clocks));
+		probe_forget_rtts(p);
+		network_resumed(st, suspend_jump_ms(&before, &clocks), woke);
+		return 0;
+	case WAKE_RESTART_PROBE:
+		break;
+	}
+	logmsg(LOG_DEBUG, "host was suspended for %lld ms: probe started again",
+	       suspend_jump_ms(&before, &clocks));
+	probe_close(p);
+	probe_forget_rtts(p);
+	for (int i = 0; i < 16 && st->listener >= 0; i++)
+		drop_stray_connection(st->listener);
+	start_probe(st, p->early, woke);
+	network_resumed(st, suspend_jump_ms(&before, &clocks), woke);
+	return 1;
+}
+
 static void run_loop(struct state *st)
 {
 	struct pollfd fds[N_FDS];
@@ -3569,14 +4003,20 @@ static void run_loop(struct state *st)
 			fds[FD_CONN].fd = p->conn_fd;
 			fds[FD_CONN].events = POLLOUT;
 		}
+		if (p->phase == PROBE_ACCEPTING)
+			fds[FD_CONN].fd = p->conn_fd;  /* ssh closing it ends the attempt */
 		if (p->phase == PROBE_READING)
 			fds[FD_REPLY].fd = p->reply_fd;
-		if (poll(fds, N_FDS, poll_timeout(st, now)) < 0 && errno != EINTR) {
+		int timeout = poll_timeout(st, now);
+		if (poll(fds, N_FDS, timeout) < 0 && errno != EINTR) {
 			logmsg(LOG_ERR, "internal error: poll: %s", strerror(errno));
 			finish(st, 1, 0);
 			break;
 		}
-		handle_wakeup(st, fds, monotime_ms());
+		long long woke = monotime_ms();
+		if (after_wakeup(st, timeout < 0 ? 0 : now + timeout, woke))
+			fds[FD_CONN].revents = fds[FD_REPLY].revents = fds[FD_LISTEN].revents = 0;
+		handle_wakeup(st, fds, woke);
 	}
 	/* Never leave ssh behind, whatever ended the loop. */
 	if (st->ssh_pid > 0 && !st->ssh_exited) {
@@ -3584,6 +4024,7 @@ static void run_loop(struct state *st)
 		waitpid(st->ssh_pid, NULL, 0);
 	}
 	probe_close(&st->probe);
+	evidence_close_ssh(&st->evidence);
 	close_ssh_stderr(st);
 	if (st->route_fd >= 0)
 		close(st->route_fd);

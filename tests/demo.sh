@@ -15,29 +15,8 @@ step() { printf '\n==> %s\n' "$*"; }
 
 # ---------------------------------------------------------------- dependencies
 
-missing=
-for need in /usr/sbin/sshd:openssh-server ssh:openssh-client ssh-keygen:openssh-client \
-	socat:socat ss:iproute2 ps:procps; do
-	command -v "${need%%:*}" >/dev/null 2>&1 && continue
-	case " $missing " in
-	*" ${need#*:} "*) ;;
-	*) missing="$missing ${need#*:}" ;;
-	esac
-done
-if [ -n "$missing" ]; then
-	if [ "$(id -u)" != 0 ]; then
-		say "The demo needs some packages that are not installed. As root, run:"
-		say ""
-		say "    apt-get update && apt-get install -y$missing"
-		say ""
-		say "then run 'make demo' again."
-		exit 1
-	fi
-	step "Installing what the demo needs:$missing"
-	export DEBIAN_FRONTEND=noninteractive
-	# shellcheck disable=SC2086
-	apt-get update -q && apt-get install -y -q $missing
-fi
+# Names what is missing (or installs it, as root on Debian) and stops.
+sh tests/prereq.sh demo
 
 if [ -z "${TEST_AUTOSSH:-}" ] && [ ! -x ./autossh ]; then
 	say "./autossh is not built; run 'make' first (or just 'make demo')." >&2

@@ -20,7 +20,7 @@
 #   start_sshd               throwaway sshd on 127.0.0.1 (SSHD_PID SSHD_PORT SSHD_ADDR SSH_CFG)
 #   start_sshd_netns         same inside a fresh network namespace (NS VETH VETH_NS); 2 = skip
 #   stop_sshd, restart_sshd  stop sshd (listener and sessions); start it again, same port/keys
-#   sshd_sessions            print pids of the per-connection sshd processes
+#   sshd_sessions            print pids of the sshd processes serving sessions
 #   start_echo PORT [NS]     TCP echo service, input logged to $T/echo.PORT.log
 #   start_target PORT [NS]   answers each connection with "hello-from-target", then closes
 #   tunnel_ok LOCALPORT      127.0.0.1:LOCALPORT returns "hello-from-target"
@@ -565,11 +565,21 @@ start_sshd_netns() {
 	_sshd_launch "$NS"
 }
 
-# sshd_sessions: pids of the per-connection sshd processes (children of the
-# listening sshd). Killing one drops that client's session.
+# sshd_sessions: pids of the sshd processes serving client sessions: each
+# per-connection child of the listener and everything below it. Which of
+# them carries the session depends on privilege separation: a login as root
+# is served by the child itself, a login as another user (always so when the
+# test runs unprivileged) by a grandchild under the "[priv]" monitor child.
+# Killing or stopping all of them drops or freezes every session.
 sshd_sessions() {
 	[ -n "${SSHD_PID:-}" ] || return 0
-	ps -o pid=,stat= --ppid "$SSHD_PID" 2>/dev/null | awk '$2 !~ /^Z/ { print $1 }'
+	_ss_kids=$(ps -o pid=,stat= --ppid "$SSHD_PID" 2>/dev/null | awk '$2 !~ /^Z/ { print $1 }')
+	[ -n "$_ss_kids" ] || return 0
+	# shellcheck disable=SC2086
+	{
+		printf '%s\n' $_ss_kids
+		_descendants $_ss_kids
+	} | awk '!seen[$1]++'
 	return 0
 }
 

@@ -337,7 +337,8 @@ else
 	src="$T/configure-src"
 	mkdir -p "$src"
 	for f in Makefile configure.ac config.mk.in CHANGES autossh.c autossh.1 \
-		rscreen autossh.host contrib/autossh@.service contrib/autossh.default; do
+		rscreen autossh.host contrib/autossh@.service contrib/autossh.default \
+		contrib/com.github.autossh.plist; do
 		mkdir -p "$src/$(dirname "$f")"
 		cp -p "$f" "$src/$f"
 	done

@@ -1218,6 +1218,232 @@ static void test_adaptive_timeout(void)
 
 /* ------------------------------------------------------------- parse_number */
 
+/* ------------------------------------------------------------ evidence */
+
+/* A window of 1000 ms with nothing in it; each case changes one or two readings. */
+static struct window_evidence quiet_window(void)
+{
+	struct window_evidence w = { 1000, 0, 0, 0, 0, 0, 240 };
+	return w;
+}
+
+static void test_judge_window(void)
+{
+	static const struct {
+		const char *name;
+		long long suspend_ms, late_ms;
+		int stopped;
+		long long wait_ns, io_bytes, window_ms;
+		enum stall_verdict want;
+	} cases[] = {
+		{ "judge-quiet-window-is-clean", 0, 0, 0, 0, 0, 1000, STALL_CLEAN },
+		{ "judge-nothing-known-is-clean", 0, 0, 0, -1, -1, 1000, STALL_CLEAN },
+		{ "judge-suspend-at-limit-clean", SUSPEND_JUMP_MS, 0, 0, 0, 0, 1000, STALL_CLEAN },
+		{ "judge-suspend-past-limit", SUSPEND_JUMP_MS + 1, 0, 0, 0, 0, 1000, STALL_SUSPENDED },
+		{ "judge-clock-going-back-clean", -5000, 0, 0, 0, 0, 1000, STALL_CLEAN },
+		{ "judge-late-at-limit-clean", 0, EVIDENCE_LATE_MS, 0, 0, 0, 1000, STALL_CLEAN },
+		{ "judge-late-past-limit", 0, EVIDENCE_LATE_MS + 1, 0, 0, 0, 1000, STALL_AUTOSSH_LATE },
+		{ "judge-ssh-stopped", 0, 0, 1, 0, 0, 1000, STALL_SSH_STOPPED },
+		{ "judge-starved-at-share-clean", 0, 0, 0, 250000000LL, 0, 1000, STALL_CLEAN },
+		{ "judge-starved-past-share", 0, 0, 0, 250000001LL, 0, 1000, STALL_SSH_STARVED },
+		{ "judge-starved-share-of-window", 0, 0, 0, 500000001LL, 0, 2000, STALL_SSH_STARVED },
+		{ "judge-starved-share-of-window-clean", 0, 0, 0, 500000000LL, 0, 2000, STALL_CLEAN },
+		{ "judge-empty-window-not-starved", 0, 0, 0, 1000000LL, 0, 0, STALL_CLEAN },
+		{ "judge-busy-at-limit-clean", 0, 0, 0, 0, 240 + BUSY_IO_BYTES, 1000, STALL_CLEAN },
+		{ "judge-busy-past-limit", 0, 0, 0, 0, 240 + BUSY_IO_BYTES + 1, 1000, STALL_SSH_BUSY },
+		{ "judge-first-row-wins-suspend", SUSPEND_JUMP_MS + 1, 5000, 1, 900000000LL, 1000000, 1000,
+		  STALL_SUSPENDED },
+		{ "judge-first-row-wins-late", 0, 5000, 1, 900000000LL, 1000000, 1000, STALL_AUTOSSH_LATE },
+		{ "judge-first-row-wins-stopped", 0, 0, 1, 900000000LL, 1000000, 1000, STALL_SSH_STOPPED },
+		{ "judge-first-row-wins-starved", 0, 0, 0, 900000000LL, 1000000, 1000, STALL_SSH_STARVED },
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		struct window_evidence w = quiet_window();
+		w.suspend_jump_ms = cases[c].suspend_ms;
+		w.late_ms = cases[c].late_ms;
+		w.ssh_stopped = cases[c].stopped;
+		w.ssh_wait_ns = cases[c].wait_ns;
+		w.ssh_io_bytes = cases[c].io_bytes;
+		w.window_ms = cases[c].window_ms;
+		enum stall_verdict got = judge_window(&w);
+		resultf(cases[c].name, got == cases[c].want, "got %s, want %s", stall_verdict_name(got),
+			stall_verdict_name(cases[c].want));
+	}
+	resultf("evidence-constants", EVIDENCE_LATE_MS == 100 && SUSPEND_JUMP_MS == 500 && STARVED_PERCENT == 25 &&
+					     BUSY_IO_BYTES == 65536 && EVIDENCE_SAMPLE_MS == 250,
+		"constants changed: %d %d %d %d %d", EVIDENCE_LATE_MS, SUSPEND_JUMP_MS, STARVED_PERCENT,
+		BUSY_IO_BYTES, EVIDENCE_SAMPLE_MS);
+}
+
+/* Two clock readings: did the host sleep, and what happens to a probe in flight? */
+static void test_wake_action(void)
+{
+	static const struct {
+		const char *name;
+		struct clocks before, after;
+		int in_flight;
+		enum wake_action want;
+	} cases[] = {
+		{ "wake-first-reading", { 0, 0 }, { 5000, 9000 }, 1, WAKE_NOTHING },
+		{ "wake-awake", { 1000, 1500 }, { 9000, 9500 }, 1, WAKE_NOTHING },
+		{ "wake-jump-at-limit", { 1000, 1500 }, { 2000, 2000 + 500 + SUSPEND_JUMP_MS }, 1, WAKE_NOTHING },
+		{ "wake-jump-past-limit-probe", { 1000, 1500 }, { 2000, 2001 + 500 + SUSPEND_JUMP_MS }, 1,
+		  WAKE_RESTART_PROBE },
+		{ "wake-jump-past-limit-idle", { 1000, 1500 }, { 2000, 2001 + 500 + SUSPEND_JUMP_MS }, 0,
+		  WAKE_FORGET_RTTS },
+		{ "wake-night-asleep-probe", { 1000, 1000 }, { 1200, 8 * 3600 * 1000LL }, 1, WAKE_RESTART_PROBE },
+		{ "wake-no-boottime", { 1000, 1000 }, { 90000, 90000 }, 1, WAKE_NOTHING },
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		enum wake_action got = wake_action_between(&cases[c].before, &cases[c].after, cases[c].in_flight);
+		resultf(cases[c].name, got == cases[c].want, "got %d, want %d", (int)got, (int)cases[c].want);
+	}
+}
+
+static void test_proc_parsers(void)
+{
+	static const struct {
+		const char *name, *text;
+		char want;
+	} states[] = {
+		{ "stat-running", "4711 (ssh) R 1 4711 4711 0 -1", 'R' },
+		{ "stat-stopped", "4711 (ssh) T 1 4711", 'T' },
+		{ "stat-traced", "4711 (ssh) t 1 4711", 't' },
+		{ "stat-paren-in-name", "4711 (a) S (b) D 1 2", 'D' },
+		{ "stat-cut", "4711 (ssh)", 0 },
+		{ "stat-empty", "", 0 },
+	};
+	for (size_t c = 0; c < sizeof states / sizeof states[0]; c++) {
+		char got = parse_stat_state(states[c].text);
+		resultf(states[c].name, got == states[c].want, "got '%c', want '%c'", got ? got : '0',
+			states[c].want ? states[c].want : '0');
+	}
+	resultf("stopped-T-and-t", is_stopped('T') && is_stopped('t') && !is_stopped('S') && !is_stopped(0),
+		"is_stopped wrong");
+	long long wait = parse_schedstat_wait("123456 7890123 42\n");
+	resultf("schedstat-wait", wait == 7890123LL, "got %lld", wait);
+	wait = parse_schedstat_wait("garbage\n");
+	resultf("schedstat-garbage", wait == -1, "got %lld", wait);
+	wait = parse_schedstat_wait("123456\n");
+	resultf("schedstat-one-field", wait == -1, "got %lld", wait);
+	long long io = parse_io_bytes("rchar: 1000\nwchar: 234\nsyscr: 5\nsyscw: 6\nread_bytes: 0\n");
+	resultf("io-rchar-plus-wchar", io == 1234, "got %lld", io);
+	io = parse_io_bytes("syscr: 5\n");
+	resultf("io-unknown", io == -1, "got %lld", io);
+	resultf("counter-growth", counter_growth(10, 25) == 15 && counter_growth(-1, 25) == -1 &&
+					  counter_growth(30, 25) == -1,
+		"counter_growth wrong");
+}
+
+/* The probe's deadlines: connect and loop within one timeout, the reply within one more. */
+static void test_probe_deadlines(void)
+{
+	struct config cfg;
+	struct probe p;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.monitor_addr = "127.0.0.1";
+	cfg.net_timeout_ms = 5000;
+	memset(&p, 0, sizeof p);
+	p.conn_fd = p.reply_fd = -1;
+	p.phase = PROBE_CONNECTING;
+	p.attempt = 1;
+	p.attempt_started_at = 10000;
+	p.timeout_ms = 5000;
+	probe_set_deadline(&p);
+	probe_connected(&cfg, &p, 14000);
+	resultf("deadline-loop-connect-and-accept-share-T", p.phase == PROBE_ACCEPTING && p.deadline == 15000,
+		"phase %d, deadline %lld, want accepting by 15000", (int)p.phase, p.deadline);
+	resultf("deadline-reply-within-T-of-write",
+		probe_phase_deadline(PROBE_READING, 10000, 14900, 5000) == 19900 &&
+			probe_phase_deadline(PROBE_CONNECTING, 10000, 0, 5000) == 15000,
+		"probe_phase_deadline wrong");
+
+	p.timeout_ms = 1000;
+	p.phase = PROBE_ACCEPTING;
+	probe_set_deadline(&p);
+	resultf("soft-window-first-attempt", probe_window_is_soft(&cfg, &p) && p.deadline == 11000,
+		"soft %d, deadline %lld", probe_window_is_soft(&cfg, &p), p.deadline);
+	probe_extend(&cfg, &p);
+	resultf("soft-window-extended-to-T-from-attempt-start",
+		!probe_window_is_soft(&cfg, &p) && p.deadline == 15000 && p.timeout_ms == 5000 && p.extended,
+		"soft %d, deadline %lld, timeout %ld", probe_window_is_soft(&cfg, &p), p.deadline, p.timeout_ms);
+	p.attempt = 2;
+	p.timeout_ms = 1000;
+	resultf("soft-window-not-on-attempt-2", !probe_window_is_soft(&cfg, &p), "attempt 2 soft");
+	p.attempt = 1;
+	p.timeout_ms = 5000;
+	resultf("soft-window-not-at-T", !probe_window_is_soft(&cfg, &p), "timeout T soft");
+}
+
+/* Loop mode, waiting for the looped connection: ssh closing ours ends the attempt. */
+static void test_probe_own_connection(void)
+{
+	struct config cfg;
+	struct probe p;
+	int sv[2];
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.monitor_addr = "127.0.0.1";
+	cfg.net_timeout_ms = 5000;
+	memset(&p, 0, sizeof p);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+		result("accepting-open-connection-waits", "socketpair failed");
+		return;
+	}
+	set_nonblocking(sv[0]);
+	p.conn_fd = sv[0];
+	p.reply_fd = -1;
+	p.phase = PROBE_ACCEPTING;
+	p.attempt = 2;  /* a failed attempt 2 ends the probe without a new connection */
+	enum probe_result r = probe_advance(&cfg, &p, -1, POLLIN, 0, 0, 1000);
+	resultf("accepting-open-connection-waits", r == PROBE_PENDING && p.phase == PROBE_ACCEPTING,
+		"result %d, phase %d", (int)r, (int)p.phase);
+	close(sv[1]);
+	r = probe_advance(&cfg, &p, -1, POLLIN, 0, 0, 1000);
+	resultf("accepting-closed-connection-fails-at-once", r == PROBE_FAILED && p.phase == PROBE_IDLE,
+		"result %d, phase %d", (int)r, (int)p.phase);
+	probe_close(&p);
+}
+
+/* A pass that waited out a local stall teaches the window nothing. */
+static void test_probe_rtt_learning(void)
+{
+	struct config cfg;
+	struct probe p;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.monitor_addr = "127.0.0.1";
+	cfg.net_timeout_ms = 5000;
+	for (int extended = 0; extended <= 1; extended++) {
+		int fds[2];
+		memset(&p, 0, sizeof p);
+		if (pipe(fds) != 0) {
+			result("rtt-learning", "pipe failed");
+			return;
+		}
+		p.conn_fd = -1;
+		p.reply_fd = fds[0];
+		p.phase = PROBE_READING;
+		p.attempt = 1;
+		p.extended = extended;
+		p.wrote_at = 1000;
+		p.message_len = (size_t)snprintf(p.message, sizeof p.message, "node autossh 1 2 \r\n");
+		(void)!write(fds[1], p.message, p.message_len);
+		close(fds[1]);
+		enum probe_result r = probe_read_reply(&cfg, &p, 3500);
+		int want_n = extended ? 0 : 1;
+		resultf(extended ? "rtt-not-learnt-from-extended-window" : "rtt-learnt-from-clean-pass",
+			r == PROBE_PASSED && p.n_rtts == want_n && p.rtt_ms == 2500,
+			"result %d, %d round trips kept, rtt %ld", (int)r, p.n_rtts, p.rtt_ms);
+	}
+	p.n_rtts = 3;
+	p.next_rtt = 3;
+	probe_forget_rtts(&p);
+	resultf("rtt-forget", p.n_rtts == 0 && adaptive_timeout_ms(5000, p.rtts, p.n_rtts) == 5000,
+		"%d round trips kept", p.n_rtts);
+}
+
 static void test_parse_number(void)
 {
 	static const struct {
@@ -1464,25 +1690,6 @@ static void test_forward_ports(void)
 
 /* ------------------------------------------------- netwatch: what matters */
 
-static void test_resume(void)
-{
-	static const struct {
-		const char *name;
-		long long before, after;
-		int want;
-	} cases[] = {
-		{ "resume-none", 0, 0, 0 },
-		{ "resume-jitter", 1000, 1003, 0 },
-		{ "resume-at-limit", 1000, 1000 + SUSPEND_JUMP_MS, 0 },
-		{ "resume-just-over", 1000, 1001 + SUSPEND_JUMP_MS, 1 },
-		{ "resume-an-hour", 5000, 5000 + 3600000LL, 1 },
-		{ "resume-offset-shrinks", 9000, 100, 0 },
-	};
-	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
-		resultf(cases[c].name, resumed_from_suspend(cases[c].before, cases[c].after) == cases[c].want,
-			"offsets %lld -> %lld", cases[c].before, cases[c].after);
-}
-
 static struct net_event net_ev(enum net_kind kind, int family, const char *addr, int prefix_len)
 {
 	struct net_event ev;
@@ -1591,25 +1798,22 @@ static void test_network_action(void)
 	static const struct {
 		const char *name;
 		enum ssh_phase phase;
-		int monitored, proven, in_flight, resumed;
+		int monitored, proven, in_flight;
 		enum net_action want;
 	} cases[] = {
-		{ "netact-backoff-start-now", PHASE_BACKOFF, 0, 0, 0, 0, NET_ACT_START_NOW },
-		{ "netact-backoff-start-now-monitored", PHASE_BACKOFF, 1, 0, 0, 0, NET_ACT_START_NOW },
-		{ "netact-M0-running-nothing", PHASE_RUNNING, 0, 1, 0, 0, NET_ACT_NONE },
-		{ "netact-M0-resume-nothing", PHASE_RUNNING, 0, 1, 0, 1, NET_ACT_NONE },
-		{ "netact-probe-now", PHASE_RUNNING, 1, 1, 0, 0, NET_ACT_PROBE_NOW },
-		{ "netact-early-probe-unproven", PHASE_RUNNING, 1, 0, 0, 0, NET_ACT_PROBE_EARLY },
-		{ "netact-probe-in-flight-left", PHASE_RUNNING, 1, 1, 1, 0, NET_ACT_NONE },
-		{ "netact-resume-restarts-probe", PHASE_RUNNING, 1, 1, 1, 1, NET_ACT_REPROBE },
-		{ "netact-resume-restarts-early-probe", PHASE_RUNNING, 1, 0, 1, 1, NET_ACT_REPROBE },
-		{ "netact-resume-probe-now", PHASE_RUNNING, 1, 1, 0, 1, NET_ACT_PROBE_NOW },
-		{ "netact-stopping-nothing", PHASE_STOPPING, 1, 1, 0, 0, NET_ACT_NONE },
-		{ "netact-done-nothing", PHASE_DONE, 1, 1, 0, 1, NET_ACT_NONE },
+		{ "netact-backoff-start-now", PHASE_BACKOFF, 0, 0, 0, NET_ACT_START_NOW },
+		{ "netact-backoff-start-now-monitored", PHASE_BACKOFF, 1, 0, 0, NET_ACT_START_NOW },
+		{ "netact-M0-running-nothing", PHASE_RUNNING, 0, 1, 0, NET_ACT_NONE },
+		{ "netact-probe-now", PHASE_RUNNING, 1, 1, 0, NET_ACT_PROBE_NOW },
+		{ "netact-early-probe-unproven", PHASE_RUNNING, 1, 0, 0, NET_ACT_PROBE_EARLY },
+		{ "netact-probe-in-flight-left", PHASE_RUNNING, 1, 1, 1, NET_ACT_NONE },
+		{ "netact-early-probe-in-flight-left", PHASE_RUNNING, 1, 0, 1, NET_ACT_NONE },
+		{ "netact-stopping-nothing", PHASE_STOPPING, 1, 1, 0, NET_ACT_NONE },
+		{ "netact-done-nothing", PHASE_DONE, 1, 1, 0, NET_ACT_NONE },
 	};
 	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
 		enum net_action got = network_action(cases[c].phase, cases[c].monitored, cases[c].proven,
-						     cases[c].in_flight, cases[c].resumed);
+						     cases[c].in_flight);
 		resultf(cases[c].name, got == cases[c].want, "got %d, want %d", got, cases[c].want);
 	}
 }
@@ -2045,6 +2249,7 @@ static void test_doctor_parse(void)
 	resultf("doctor-pidfile-probe-creates-nothing", r == PARSE_DOCTOR, "%s %s", result_name(r), err);
 	config_free(&cfg);
 	r = parse(args, env_missing, &cfg, err, sizeof err);
+	config_free(&cfg);
 	{
 		const char *start_args[] = { "autossh", "-M", "0", "-N", "host", NULL };
 		parse(start_args, env_missing, &cfg, err_start, sizeof err_start);
@@ -2073,12 +2278,17 @@ int main(void)
 	test_probe_message();
 	test_probe_reply();
 	test_adaptive_timeout();
+	test_judge_window();
+	test_wake_action();
+	test_proc_parsers();
+	test_probe_deadlines();
+	test_probe_own_connection();
+	test_probe_rtt_learning();
 	test_parse_number();
 	test_usage();
 	test_proc_tcp_line();
 	test_choose_ssh_sockets();
 	test_forward_ports();
-	test_resume();
 	test_net_event_effect();
 	test_coalesce();
 	test_network_action();
