@@ -150,9 +150,10 @@ static int parse_number(const char *text, long min, long max, long *out)
 	value = strtoul(digits, &end, 0);
 	if (errno != 0 || *end != '\0' || end == digits)
 		return -1;
-	if (value > (unsigned long)INT_MAX_L + 1)
+	if (value > (unsigned long)INT_MAX_L + (negative ? 1 : 0))
 		return -1;
-	long signed_value = negative ? -(long)value : (long)value;
+	/* -(value - 1) - 1: 2147483648 is never made a long, as long may have 32 bits. */
+	long signed_value = !negative ? (long)value : value == 0 ? 0 : -(long)(value - 1) - 1;
 	if (signed_value < min || signed_value > max)
 		return -1;
 	*out = signed_value;
@@ -447,6 +448,55 @@ static char *resolve_executable(const char *name, const char *path_env)
 	}
 }
 
+/* Random letters for a temporary name: from /dev/urandom, else time and pid mixed. */
+static void random_letters(char *buf, size_t n)
+{
+	static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	unsigned char bytes[32];
+	struct timespec ts;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	ssize_t got = fd >= 0 ? read(fd, bytes, sizeof bytes) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t mix = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ULL ^ (uint64_t)ts.tv_sec ^ (uint64_t)getpid() << 40;
+	for (size_t i = 0; i < n && i < sizeof bytes; i++) {
+		mix = mix * 6364136223846793005ULL + 1442695040888963407ULL;
+		unsigned v = (got > (ssize_t)i ? bytes[i] : 0) ^ (unsigned)(mix >> 56);
+		buf[i] = letters[v % (sizeof letters - 1)];
+	}
+	buf[n < sizeof bytes ? n : sizeof bytes] = '\0';
+}
+
+/*
+ * Create <path>.<12 random letters> exclusively, never through a symlink,
+ * 0644 & ~umask: nobody can plant the name beforehand.  *tmp gets the
+ * name (free it); -1 with errno if no name could be created.
+ */
+static int create_temp_beside(const char *path, char **tmp)
+{
+	size_t len = strlen(path) + 16;
+	int fd = -1;
+
+	*tmp = xcalloc(len, 1);
+	for (int i = 0; i < 20 && fd < 0; i++) {
+		char suffix[13];
+		random_letters(suffix, 12);
+		snprintf(*tmp, len, "%s.%s", path, suffix);
+		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		int saved = errno;
+		free(*tmp);
+		*tmp = NULL;
+		errno = saved;
+	}
+	return fd;
+}
+
 /* Can a file be created beside path?  Probes with a temporary file it removes. */
 static int probe_writable(const char *path, char *why, size_t why_len)
 {
@@ -458,12 +508,9 @@ static int probe_writable(const char *path, char *why, size_t why_len)
 		snprintf(why, why_len, "%s", strerror(EISDIR));
 		return -1;
 	}
-	tmp = xcalloc(strlen(path) + 32, 1);
-	sprintf(tmp, "%s.%ld.probe", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	fd = create_temp_beside(path, &tmp);
 	if (fd < 0) {
 		snprintf(why, why_len, "%s", strerror(errno));
-		free(tmp);
 		return -1;
 	}
 	close(fd);
@@ -912,6 +959,43 @@ static void print_usage(FILE *to, const char *progname)
 		progname, progname, progname);
 }
 
+/*
+ * Call fn for each open descriptor above 2, listing them where the system
+ * can (the listing's own descriptor is skipped), else trying each number.
+ */
+static void each_descriptor_above_2(void (*fn)(int fd, const int *keep), const int *keep)
+{
+	static const char *const fd_dirs[] = { "/proc/self/fd", "/dev/fd" };
+	struct rlimit rl;
+
+	for (size_t i = 0; i < sizeof fd_dirs / sizeof fd_dirs[0]; i++) {
+		DIR *dir = opendir(fd_dirs[i]);
+		struct dirent *entry;
+		if (dir == NULL)
+			continue;
+		while ((entry = readdir(dir)) != NULL) {
+			long long fd = decimal_or_minus1(entry->d_name);
+			if (fd > STDERR_FILENO && fd <= INT_MAX && fd != dirfd(dir))
+				fn((int)fd, keep);
+		}
+		closedir(dir);
+		return;
+	}
+	int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+	for (int fd = STDERR_FILENO + 1; fd < max; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			fn(fd, keep);
+}
+
+/* keep: descriptors to leave open, ended by -1. */
+static void close_unless_kept(int fd, const int *keep)
+{
+	for (; *keep >= 0; keep++)
+		if (*keep == fd)
+			return;
+	close(fd);
+}
+
 /* --------------------------------------------------------------------- log */
 
 enum log_sink { SINK_SYSLOG, SINK_FILE, SINK_STDERR, SINK_JOURNAL };
@@ -922,17 +1006,49 @@ static struct {
 	int debug_copy;         /* AUTOSSH_DEBUG with syslog: copy to stderr */
 	enum log_sink sink;
 	int fd;                 /* file or stderr descriptor, -1 if none */
+	int copy_fd;            /* the debug copy's descriptor, -1 if none */
 	const char *path;       /* reopened on SIGHUP; NULL for inherited ones */
 	int ready;              /* set up: errors go to the log as well */
-} logger = { "autossh", LOG_INFO, 0, SINK_SYSLOG, -1, NULL, 0 };
+	unsigned long dropped;  /* lines that did not fit since the last that did */
+} logger = { "autossh", LOG_INFO, 0, SINK_SYSLOG, -1, -1, NULL, 0, 0 };
 
-/* O_NONBLOCK so a FIFO with no reader fails at once instead of hanging us. */
+/*
+ * O_NONBLOCK, kept: a FIFO with no reader fails at once instead of hanging
+ * us, and one whose reader stalls drops lines (regular files ignore it).
+ */
 static int open_log_file(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
-	if (fd >= 0)
-		fcntl(fd, F_SETFL, O_APPEND);  /* blocking again; the access mode is not a status flag */
-	return fd;
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+}
+
+/*
+ * A descriptor of our own, above 2, for writing log lines to an inherited
+ * one.  A pipe, FIFO or terminal is opened again where the system allows
+ * (Linux: /proc/self/fd/N gives a new open file description), so it can be
+ * non-blocking without changing the descriptor ssh shares; elsewhere the
+ * writes poll first.  Sockets get non-blocking sends.
+ */
+static int log_writer_for(int inherited)
+{
+	struct stat st;
+
+	if (fstat(inherited, &st) != 0)
+		return -1;
+#ifdef __linux__
+	if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+		char path[40];
+		snprintf(path, sizeof path, "/proc/self/fd/%d", inherited);
+		int own = open(path, O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		if (own >= 0 && own <= STDERR_FILENO) {
+			int moved = fcntl(own, F_DUPFD_CLOEXEC, 3);
+			close(own);
+			own = moved;
+		}
+		if (own >= 0)
+			return own;
+	}
+#endif
+	return fcntl(inherited, F_DUPFD_CLOEXEC, 3);
 }
 
 /* Does JOURNAL_STREAM ("device:inode") name our stderr? */
@@ -961,13 +1077,14 @@ static int log_setup(const struct config *cfg, char *why, size_t why_len)
 	if (cfg->logfile == NULL) {
 		logger.sink = SINK_SYSLOG;
 		openlog(cfg->progname, LOG_PID, LOG_USER);
+		if (cfg->debug)
+			logger.copy_fd = log_writer_for(STDERR_FILENO);
 	} else if (strcmp(cfg->logfile, "-") == 0) {
 		logger.sink = stderr_is_journal(cfg->journal_stream) ? SINK_JOURNAL : SINK_STDERR;
-		logger.fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+		logger.fd = log_writer_for(STDERR_FILENO);
 	} else if (strcmp(cfg->logfile, "/dev/stdout") == 0 || strcmp(cfg->logfile, "/dev/stderr") == 0) {
 		logger.sink = SINK_FILE;
-		int inherited = strcmp(cfg->logfile, "/dev/stdout") == 0 ? STDOUT_FILENO : STDERR_FILENO;
-		logger.fd = fcntl(inherited, F_DUPFD_CLOEXEC, 3);
+		logger.fd = log_writer_for(strcmp(cfg->logfile, "/dev/stdout") == 0 ? STDOUT_FILENO : STDERR_FILENO);
 	} else {
 		logger.sink = SINK_FILE;
 		logger.path = cfg->logfile;
@@ -1006,39 +1123,82 @@ static void write_all(int fd, const char *buf, size_t len)
 	}
 }
 
-static void log_line(int level, const char *message)
+/*
+ * One attempt to write a whole line, never waiting: 0 if it went out.  A
+ * descriptor that is still blocking (no private reopen) is polled first.
+ */
+static int write_line_now(int fd, const char *buf, size_t len)
 {
-	char line[1024];
-	int n = 0, fd = logger.fd;
+	struct pollfd pfd = { fd, POLLOUT, 0 };
+	int flags = fcntl(fd, F_GETFL);
+	ssize_t n;
 
-	switch (logger.sink) {
-	case SINK_SYSLOG:
-		syslog(level, "%s", message);
-		if (!logger.debug_copy)
-			return;
-		fd = STDERR_FILENO;
-		n = snprintf(line, sizeof line, "%s[%ld]: %s\n", logger.progname, (long)getpid(), message);
-		break;
-	case SINK_JOURNAL:
-		n = snprintf(line, sizeof line, "<%d>%s\n", level, message);
-		break;
-	case SINK_FILE:
-	case SINK_STDERR: {
+	if (flags >= 0 && !(flags & O_NONBLOCK) && (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLOUT)))
+		return -1;
+	do
+		n = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == ENOTSOCK) {
+		do
+			n = write(fd, buf, len);
+		while (n < 0 && errno == EINTR);
+	}
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* Format one line for the file, stderr or journal sink; returns its length. */
+static size_t format_line(char *line, size_t size, int level, const char *message, int plain)
+{
+	int n;
+
+	if (plain) {
+		n = snprintf(line, size, "%s[%ld]: %s\n", logger.progname, (long)getpid(), message);
+	} else if (logger.sink == SINK_JOURNAL) {
+		n = snprintf(line, size, "<%d>%s\n", level, message);
+	} else {
 		char stamp[32];
 		time_t now = time(NULL);
 		struct tm tm;
 		localtime_r(&now, &tm);
 		strftime(stamp, sizeof stamp, "%Y/%m/%d %H:%M:%S", &tm);
-		n = snprintf(line, sizeof line, "%s %s[%ld]: %s\n", stamp, logger.progname, (long)getpid(),
-			     message);
-		break;
+		n = snprintf(line, size, "%s %s[%ld]: %s\n", stamp, logger.progname, (long)getpid(), message);
 	}
-	}
-	if ((size_t)n >= sizeof line) {
-		n = sizeof line - 1;
+	if (n < 0)
+		return 0;
+	if ((size_t)n >= size) {
+		n = (int)size - 1;
 		line[n - 1] = '\n';
 	}
-	write_all(fd, line, (size_t)n);
+	return (size_t)n;
+}
+
+/*
+ * Lines that did not fit are counted; the next line that fits goes out
+ * after `<n> log lines dropped`, in the same write.
+ */
+static void log_line(int level, const char *message)
+{
+	char line[2048];
+	size_t len = 0;
+	int fd = logger.fd, plain = 0;
+
+	if (logger.sink == SINK_SYSLOG) {
+		syslog(level, "%s", message);
+		if (!logger.debug_copy)
+			return;
+		fd = logger.copy_fd >= 0 ? logger.copy_fd : STDERR_FILENO;
+		plain = 1;
+	}
+	if (logger.dropped > 0) {
+		char note[64];
+		snprintf(note, sizeof note, "%lu log lines dropped", logger.dropped);
+		len = format_line(line, sizeof line / 2, LOG_INFO, note, plain);
+	}
+	len += format_line(line + len, sizeof line / 2, level, message, plain);
+	if (write_line_now(fd, line, len) == 0)
+		logger.dropped = 0;
+	else
+		logger.dropped++;
 }
 
 /* Format once, then send the same text to the sink (DESIGN rule 7). */
@@ -1062,8 +1222,15 @@ static void logmsg(int level, const char *fmt, ...)
 /* A setup error: one line on stderr, and in the log once it is open. */
 static void report_error(const char *line)
 {
-	fprintf(stderr, "%s\n", line);
-	fflush(stderr);
+	if (logger.ready) {
+		/* Supervising (an exec failure): stderr may be a stalled pipe, never wait for it. */
+		char copy[ERRLEN + 2];
+		int n = snprintf(copy, sizeof copy, "%s\n", line);
+		write_line_now(STDERR_FILENO, copy, n < (int)sizeof copy ? (size_t)n : sizeof copy - 1);
+	} else {
+		fprintf(stderr, "%s\n", line);
+		fflush(stderr);
+	}
 	if (logger.ready && !(logger.sink == SINK_STDERR || logger.sink == SINK_JOURNAL)) {
 		size_t skip = strlen(logger.progname) + 2;  /* the message without "progname: " */
 		int old_copy = logger.debug_copy;
@@ -1596,6 +1763,42 @@ static int setup_monitor(const struct config *cfg, int *listener, char *err, siz
 
 /* ------------------------------------------------------------------- child */
 
+/*
+ * fork() with every signal blocked until the child has reset its handlers:
+ * a signal in between would run autossh's handler in the child and write
+ * into the self-pipe they share (a Ctrl-C counted twice).  The parent's
+ * mask is restored at once; the child returns with everything blocked.
+ */
+static pid_t fork_signals_blocked(void)
+{
+	sigset_t all, saved;
+	pid_t pid;
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &saved);
+	pid = fork();
+	if (pid != 0) {
+		int fork_errno = errno;
+		sigprocmask(SIG_SETMASK, &saved, NULL);
+		errno = fork_errno;
+	}
+	return pid;
+}
+
+/* In the child: default handling for every signal, then nothing blocked (async-signal-safe). */
+static void child_default_signals(void)
+{
+	struct sigaction dfl;
+	sigset_t none;
+
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < 65; sig++)
+		sigaction(sig, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 /* Start ssh: no shell, default signal handling, nothing blocked (SPEC §5.1). */
 static pid_t spawn_ssh(const struct config *cfg, int stderr_fd, int *exec_errno)
 {
@@ -1609,18 +1812,11 @@ static pid_t spawn_ssh(const struct config *cfg, int stderr_fd, int *exec_errno)
 	}
 	fcntl(report[0], F_SETFD, FD_CLOEXEC);
 	fcntl(report[1], F_SETFD, FD_CLOEXEC);
-	pid = fork();
+	pid = fork_signals_blocked();
 	if (pid == 0) {
 		/* Only async-signal-safe calls from here to exec. */
-		struct sigaction dfl;
-		sigset_t none;
 		int err;
-		memset(&dfl, 0, sizeof dfl);
-		dfl.sa_handler = SIG_DFL;
-		for (int sig = 1; sig < 65; sig++)
-			sigaction(sig, &dfl, NULL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
+		child_default_signals();
 #ifdef PR_SET_PDEATHSIG
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != parent)
@@ -1672,30 +1868,25 @@ static int reap_children(pid_t ssh_pid, int *ssh_status)
 
 /* ------------------------------------------------------------------ notify */
 
-/* Write a file as <path>.new, then rename it over path (DESIGN rule 9). */
+/* Write a temporary file beside path, then rename it over path (DESIGN rule 9). */
 static int write_file_atomically(const char *path, const char *content)
 {
-	size_t len = strlen(path) + 5;
-	char *tmp = xcalloc(len, 1);
-	int fd, saved = 0;
+	char *tmp;
+	int saved = 0;
+	int fd = create_temp_beside(path, &tmp);
 
-	snprintf(tmp, len, "%s.new", path);
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
+	if (fd < 0)
+		return -1;
+	size_t want = strlen(content);
+	ssize_t n = write(fd, content, want);
+	if (n != (ssize_t)want)
+		saved = n < 0 ? errno : EIO;
+	if (close(fd) != 0 && saved == 0)
 		saved = errno;
-	} else {
-		size_t want = strlen(content);
-		ssize_t n = write(fd, content, want);
-		if (n != (ssize_t)want)
-			saved = n < 0 ? errno : EIO;
-		if (close(fd) != 0 && saved == 0)
-			saved = errno;
-		if (saved == 0 && rename(tmp, path) != 0)
-			saved = errno;
-		if (saved != 0)
-			unlink(tmp);
-	}
+	if (saved == 0 && rename(tmp, path) != 0)
+		saved = errno;
+	if (saved != 0)
+		unlink(tmp);
 	free(tmp);
 	errno = saved;
 	return saved == 0 ? 0 : -1;
@@ -1722,7 +1913,10 @@ static void remove_if_ours(const char *path, const char *expected_start)
 		unlink(path);
 }
 
-/* One sd_notify datagram; other forms of the address and errors are ignored. */
+/*
+ * One sd_notify datagram; other forms of the address and errors are ignored.
+ * Non-blocking: a stalled service manager drops a datagram, never stops us.
+ */
 static void notify_send(const char *notify_socket, const char *text)
 {
 	static int fd = -1;
@@ -1739,6 +1933,7 @@ static void notify_send(const char *notify_socket, const char *text)
 		if (fd < 0)
 			return;
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		set_nonblocking(fd);
 	}
 	memset(&addr, 0, sizeof addr);
 	addr.sun_family = AF_UNIX;
@@ -3065,6 +3260,8 @@ struct state {
 	int exit_status, exit_signal;
 	int listener, self_pipe;
 	int ready_fd;                   /* -f: the foreground waits on this */
+	const char *pidline;            /* what the pidfile holds */
+	int pidfile_written;
 	int stderr_fd;                  /* read end of ssh's stderr (-f) */
 	char stderr_line[513];
 	size_t stderr_len;
@@ -3190,6 +3387,30 @@ static int open_ssh_stderr(struct state *st, int *write_end)
 }
 
 static void tell_foreground(int *ready_fd, const char *error_line);
+static void stop_ssh(struct state *st, enum after_stop after, long long now);
+
+/*
+ * The pidfile is written once the first ssh has been exec'd, so a failed
+ * start never touches an existing one; a failure ends the run with status 1.
+ */
+static int write_pidfile_once(struct state *st)
+{
+	const struct config *cfg = st->cfg;
+	char line[ERRLEN];
+
+	if (cfg->pidfile == NULL || st->pidfile_written)
+		return 0;
+	if (write_file_atomically(cfg->pidfile, st->pidline) == 0) {
+		st->pidfile_written = 1;
+		return 0;
+	}
+	format_invalid(line, sizeof line, cfg->progname, "AUTOSSH_PIDFILE", cfg->pidfile, strerror(errno));
+	report_error(line);
+	tell_foreground(&st->ready_fd, line);
+	st->exit_status = 1;
+	st->exit_signal = 0;
+	return -1;
+}
 
 static void start_ssh(struct state *st, long long now)
 {
@@ -3218,8 +3439,6 @@ static void start_ssh(struct state *st, long long now)
 		finish(st, 1, 0);
 		return;
 	}
-	/* With -f the foreground exits 0 once the first ssh runs (SPEC §6.1). */
-	tell_foreground(&st->ready_fd, NULL);
 	logmsg(LOG_INFO, "ssh child pid is %ld", (long)st->ssh_pid);
 	if (monitoring(st))
 		evidence_open_ssh(&st->evidence, st->ssh_pid);
@@ -3241,6 +3460,12 @@ static void start_ssh(struct state *st, long long now)
 	memset(&st->reading, 0, sizeof st->reading);
 	st->next_look_at = st->tcp_looks ? now + TCP_LOOK_RETRANS_MS : 0;
 	report_state(st, 1);
+	if (write_pidfile_once(st) != 0) {
+		stop_ssh(st, AFTER_EXIT, now);
+		return;
+	}
+	/* With -f the foreground exits 0 once the first ssh runs and the pidfile names us (SPEC §6.1). */
+	tell_foreground(&st->ready_fd, NULL);
 }
 
 /* Restart through the backoff (SPEC §5.4). */
@@ -3374,7 +3599,8 @@ static void on_ssh_exit(struct state *st, long long now)
 
 static void on_exit_signal(struct state *st, int sig, long long now)
 {
-	if (st->phase == PHASE_STOPPING && st->after_stop == AFTER_EXIT && st->exit_signal) {
+	/* Already exiting (a signal or MAXLIFETIME): a second request kills ssh at once. */
+	if (st->phase == PHASE_STOPPING && st->after_stop == AFTER_EXIT) {
 		if (st->ssh_pid > 0 && !st->ssh_exited)
 			kill(st->ssh_pid, SIGKILL);
 		st->kill_at = 0;
@@ -3403,7 +3629,8 @@ static void on_signal(struct state *st, int sig, long long now)
 		on_exit_signal(st, sig, now);
 		break;
 	case SIGUSR1:
-		if (st->phase == PHASE_RUNNING) {
+		/* An ssh that exited meanwhile is judged by how it exited (SPEC §5.2). */
+		if (st->phase == PHASE_RUNNING && !st->ssh_exited) {
 			logmsg(LOG_INFO, "signalled to kill and restart ssh");
 			stop_ssh(st, AFTER_RESTART_NOW, now);
 		} else if (st->phase == PHASE_BACKOFF) {
@@ -3417,12 +3644,12 @@ static void on_signal(struct state *st, int sig, long long now)
 		if (st->phase == PHASE_BACKOFF) {
 			logmsg(LOG_DEBUG, "SIGHUP during backoff: starting ssh now");
 			start_ssh(st, now);
-		} else if (st->phase == PHASE_RUNNING) {
+		} else if (st->phase == PHASE_RUNNING && !st->ssh_exited) {
 			probe_now(st, now);
 		}
 		break;
 	case SIGALRM:
-		if (st->phase == PHASE_RUNNING)
+		if (st->phase == PHASE_RUNNING && !st->ssh_exited)
 			probe_now(st, now);
 		break;
 	default:
@@ -3447,12 +3674,28 @@ static void mark_proven(struct state *st)
 
 static void explain_failed_probe(struct state *st, long long now);
 
+/*
+ * Reap a pending SIGCHLD now: an ssh that already exited is judged by how it
+ * exited (SPEC §5.2), not by a verdict that its exit caused.  1 if it had.
+ */
+static int ssh_exit_judged(struct state *st, long long now)
+{
+	if (!st->ssh_exited && st->ssh_pid > 0 && reap_children(st->ssh_pid, &st->ssh_wait_status))
+		st->ssh_exited = 1;
+	if (!st->ssh_exited)
+		return 0;
+	on_ssh_exit(st, now);
+	return 1;
+}
+
 static void probe_finished(struct state *st, enum probe_result result, long long now)
 {
 	const struct config *cfg = st->cfg;
 	int early = st->probe.early;
 
 	if (result == PROBE_PENDING)
+		return;
+	if (result == PROBE_FAILED && !early && ssh_exit_judged(st, now))
 		return;
 	if (result == PROBE_PASSED) {
 		st->last_probe_ok = time(NULL);
@@ -3536,12 +3779,16 @@ static void watch_probe(struct state *st, long long now)
 	probe_finished(st, result, now);
 }
 
-/* SIGHUP/SIGALRM: probe at once if monitoring and none in flight (SPEC §10.4). */
+/*
+ * SIGHUP/SIGALRM: probe at once if monitoring and none in flight (SPEC
+ * §10.4); an early one while ssh is not proven, so a HUP sent while ssh is
+ * still connecting restarts nothing.
+ */
 static void probe_now(struct state *st, long long now)
 {
 	if (monitoring(st) && st->probe.phase == PROBE_IDLE) {
 		logmsg(LOG_DEBUG, "probing now on request");
-		begin_probe(st, 0, now);
+		begin_probe(st, !st->proven, now);
 	}
 }
 
@@ -3628,6 +3875,8 @@ static void check_held_change(struct state *st, long long now)
 		       st->net.hold_what, found.conn.pid, found.conn.fd);
 		return;
 	}
+	if (ssh_exit_judged(st, now))
+		return;
 	logmsg(LOG_INFO, "network changed (%s), restarting ssh", what);
 	/* No backoff wait, but counted as a quick restart: a flapping link cannot storm. */
 	stop_ssh(st, AFTER_RESTART_BACKOFF, now);
@@ -3676,6 +3925,8 @@ static void connection_stalled(struct state *st, const struct tcp_reading *r, lo
 {
 	char where[INET6_ADDRSTRLEN + 16];
 
+	if (ssh_exit_judged(st, now))
+		return;
 	format_endpoint(&st->sockets.conn, where, sizeof where);
 	logmsg(LOG_INFO, "ssh connection to %s stalled: no ACK for %u ms after %u retransmissions", where,
 	       unacked_for_ms(r), consecutive_rtos(r));
@@ -3808,10 +4059,15 @@ static void fire_running_deadlines(struct state *st, long long now)
 			report_state(st, 1);
 		}
 	}
-	if (st->connect_deadline && now >= st->connect_deadline && !st->proven) {
-		logmsg(LOG_INFO, "ssh not connected after %ld s, restarting ssh", cfg->connect_timeout);
-		stop_ssh(st, AFTER_RESTART_BACKOFF, now);
-		return;
+	if (st->connect_deadline && now >= st->connect_deadline) {
+		st->connect_deadline = 0;
+		if (!st->proven) {
+			if (!ssh_exit_judged(st, now)) {
+				logmsg(LOG_INFO, "ssh not connected after %ld s, restarting ssh", cfg->connect_timeout);
+				stop_ssh(st, AFTER_RESTART_BACKOFF, now);
+			}
+			return;
+		}
 	}
 	watch_probe(st, now);
 	if (st->phase == PHASE_RUNNING && st->next_look_at && now >= st->next_look_at)
@@ -3825,8 +4081,12 @@ static void fire_running_deadlines(struct state *st, long long now)
 			st->probe.early = 0;  /* an early probe in flight becomes the regular one */
 			st->next_probe_at = 0;
 		}
-	} else if (st->next_early_at && now >= st->next_early_at && st->probe.phase == PROBE_IDLE) {
-		begin_probe(st, 1, now);
+	}
+	if (st->phase == PHASE_RUNNING && st->next_early_at && now >= st->next_early_at) {
+		if (st->probe.phase == PROBE_IDLE && !st->proven)
+			begin_probe(st, 1, now);
+		else
+			st->next_early_at = 0;  /* a probe in flight proves ssh, or the next is planned at its end */
 	}
 }
 
@@ -4912,8 +5172,28 @@ static void foreground_wait(const struct config *cfg, int ready_read)
 	exit(1);
 }
 
+/*
+ * The background keeps only its own descriptors above 2 (listener, log,
+ * ready pipe): an inherited one, such as the write end of a pipe a caller
+ * reads until EOF, would hold that caller (`x=$(autossh -f ...)`).
+ */
+static void close_foreign_descriptors(int listener, int ready_write)
+{
+	int keep[] = { listener, ready_write, logger.fd, logger.copy_fd, -1 };
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof keep / sizeof keep[0] - 1; i++)
+		if (keep[i] >= 0)
+			keep[n++] = keep[i];
+	keep[n] = -1;
+	closelog();  /* syslog's socket, if open, is reopened on the next line */
+	each_descriptor_above_2(close_unless_kept, keep);
+	if (logger.sink == SINK_SYSLOG)
+		openlog(logger.progname, LOG_PID, LOG_USER);
+}
+
 /* Fork for -f (SPEC §6.1); returns in the background with the ready pipe. */
-static int go_background(const struct config *cfg)
+static int go_background(const struct config *cfg, int listener)
 {
 	int ready[2], devnull;
 	pid_t pid;
@@ -4946,6 +5226,7 @@ static int go_background(const struct config *cfg)
 		if (devnull > STDERR_FILENO)
 			close(devnull);
 	}
+	close_foreign_descriptors(listener, ready[1]);
 	return ready[1];
 }
 
@@ -5024,6 +5305,33 @@ static void read_status_line(struct status_snapshot *snap, char *line)
 	take_number(line, "net_timeout_ms", value, &snap->net_timeout_ms);
 }
 
+static long long clamp(long long value, long long min, long long max)
+{
+	return value < min ? min : value > max ? max : value;
+}
+
+/*
+ * How old the last good probe may be: 2 x max(POLL, FIRST_POLL) + 4T s.
+ * The file's values are clamped to the ranges autossh writes, so no
+ * product can overflow whatever the file says.
+ */
+static long long probe_age_limit(const struct status_snapshot *snap)
+{
+	long long poll = clamp(snap->poll, 0, INT_MAX_L);
+	long long first_poll = clamp(snap->first_poll, 0, INT_MAX_L);
+	long long net_timeout_ms = clamp(snap->net_timeout_ms, 0, 3600000);
+
+	return 2 * (poll > first_poll ? poll : first_poll) + (4 * net_timeout_ms + 999) / 1000;
+}
+
+/* A pid from the file names one process: never 0, a group or -1 (kill's other meanings). */
+static int status_pid_alive(long long pid)
+{
+	if (pid <= 0 || pid > INT_MAX_L || (long long)(pid_t)pid != pid)
+		return 0;
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
 /* autossh --check STATUSFILE (SPEC §10.8). */
 static int run_check(const char *progname, const char *path)
 {
@@ -5043,7 +5351,7 @@ static int run_check(const char *progname, const char *path)
 	while (fgets(line, sizeof line, f))
 		read_status_line(&snap, line);
 	(void)fclose(f);
-	if (snap.pid <= 0 || (kill((pid_t)snap.pid, 0) != 0 && errno != EPERM)) {
+	if (!status_pid_alive(snap.pid)) {
 		printf("unhealthy: autossh (pid %lld) is not running\n", snap.pid);
 		return 1;
 	}
@@ -5056,8 +5364,7 @@ static int run_check(const char *progname, const char *path)
 		return 0;
 	}
 	long long age = (long long)time(NULL) - snap.last_probe_ok;
-	long long limit = 2 * (snap.poll > snap.first_poll ? snap.poll : snap.first_poll) +
-			  (4 * snap.net_timeout_ms + 999) / 1000;
+	long long limit = probe_age_limit(&snap);
 	if (snap.last_probe_ok <= 0 || age > limit) {
 		printf("unhealthy: last good probe %lld s ago (limit %lld s)\n", snap.last_probe_ok > 0 ? age : -1,
 		       limit);
@@ -5067,31 +5374,34 @@ static int run_check(const char *progname, const char *path)
 	return 0;
 }
 
-/*
- * ssh inherits only 0, 1 and 2 (SPEC §5.1): mark whatever else we inherited
- * close-on-exec, listing the open descriptors where the system can.
- */
+static void set_cloexec(int fd, const int *keep)
+{
+	(void)keep;
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+/* ssh inherits only 0, 1 and 2 (SPEC §5.1): whatever else we inherited is close-on-exec. */
 static void close_inherited_on_exec(void)
 {
-	static const char *const fd_dirs[] = { "/proc/self/fd", "/dev/fd" };
-	struct rlimit rl;
+	each_descriptor_above_2(set_cloexec, NULL);
+}
 
-	for (size_t i = 0; i < sizeof fd_dirs / sizeof fd_dirs[0]; i++) {
-		DIR *dir = opendir(fd_dirs[i]);
-		struct dirent *entry;
-		if (dir == NULL)
+/*
+ * A closed 0, 1 or 2 is opened on /dev/null before anything else, so no
+ * socket or file of ours lands there (where -f would put /dev/null over it,
+ * or ssh would inherit it).
+ */
+static void open_missing_stdio(void)
+{
+	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
 			continue;
-		while ((entry = readdir(dir)) != NULL) {
-			long long fd = decimal_or_minus1(entry->d_name);
-			if (fd > STDERR_FILENO && fd <= INT_MAX)
-				fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+		int null = open("/dev/null", O_RDWR | O_NOCTTY);
+		if (null >= 0 && null != fd) {
+			dup2(null, fd);
+			close(null);
 		}
-		closedir(dir);
-		return;
 	}
-	int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
-	for (int fd = STDERR_FILENO + 1; fd < max; fd++)
-		fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
 static const char *real_getenv(const char *name)
@@ -5131,22 +5441,18 @@ static void prepare(struct config *cfg, struct state *st, int *ready_fd)
 		st->watchdog_interval_ms = cfg->watchdog_usec / 2000 > 0 ? cfg->watchdog_usec / 2000 : 1;
 }
 
-/* In the process that supervises: signals, pidfile, deadlines. */
+/* In the process that supervises: signals, deadlines (the pidfile waits for the first exec). */
 static void become_supervisor(struct config *cfg, struct state *st, int *ready_fd, long long started,
 			      char *pidline, size_t pidline_len)
 {
-	char err[ERRLEN];
-
 	rng_seed((uint64_t)getpid() << 32 ^ (uint64_t)time(NULL) ^ (uint64_t)started);
 	if (install_signals(&st->self_pipe) != 0) {
+		char err[ERRLEN];
 		snprintf(err, sizeof err, "%s: internal error: self-pipe: %s", cfg->progname, strerror(errno));
 		fail_setup(err, ready_fd);
 	}
 	snprintf(pidline, pidline_len, "%ld\n", (long)getpid());
-	if (cfg->pidfile && write_file_atomically(cfg->pidfile, pidline) != 0) {
-		format_invalid(err, sizeof err, cfg->progname, "AUTOSSH_PIDFILE", cfg->pidfile, strerror(errno));
-		fail_setup(err, ready_fd);
-	}
+	st->pidline = pidline;
 	st->ready_fd = *ready_fd;
 	log_startup_notes(cfg);
 	open_watchers(st);
@@ -5164,6 +5470,7 @@ int main(int argc, char **argv)
 	int ready_fd = -1;
 	long long started = monotime_ms();
 
+	open_missing_stdio();
 	close_inherited_on_exec();
 	switch (parse_config(argc, argv, real_getenv, &cfg, err, sizeof err)) {
 	case PARSE_VERSION:
@@ -5187,7 +5494,7 @@ int main(int argc, char **argv)
 		break;
 	}
 	prepare(&cfg, &st, &ready_fd);
-	if (cfg.background && (ready_fd = go_background(&cfg)) < 0) {
+	if (cfg.background && (ready_fd = go_background(&cfg, st.listener)) < 0) {
 		snprintf(err, sizeof err, "%s: cannot go to the background: %s", cfg.progname, strerror(errno));
 		fail_setup(err, &ready_fd);
 	}
@@ -5195,7 +5502,8 @@ int main(int argc, char **argv)
 	run_loop(&st);
 	tell_foreground(&st.ready_fd, NULL);
 	notify_send(cfg.notify_socket, "STOPPING=1");
-	remove_if_ours(cfg.pidfile, pidline);
+	if (st.pidfile_written)
+		remove_if_ours(cfg.pidfile, pidline);
 	if (cfg.statusfile)
 		unlink(cfg.statusfile);
 	config_free(&cfg);

@@ -1490,6 +1490,12 @@ static void test_parse_number(void)
 		{ "18446744073709551616", 0, 2147483647, 0, 0 },
 		{ "99999999999999999999999999", 0, 2147483647, 0, 0 },
 		{ "-2147483648", -1, 2147483647, 0, 0 },
+		{ "-2147483648", -2147483647L - 1, 2147483647, 1, -2147483647L - 1 },
+		{ "-0x80000000", -2147483647L - 1, 2147483647, 1, -2147483647L - 1 },
+		{ "-2147483647", -2147483647L - 1, 2147483647, 1, -2147483647L },
+		{ "-2147483649", -2147483647L - 1, 2147483647, 0, 0 },
+		{ "-4294967295", -2147483647L - 1, 2147483647, 0, 0 },
+		{ "-0", -1, 100, 1, 0 },
 	};
 	char why[1024] = "";
 	size_t used = 0;
@@ -1503,6 +1509,365 @@ static void test_parse_number(void)
 						 out);
 	}
 	resultf("parse-number-edges", used == 0, "%s", why);
+}
+
+
+/* ------------------------------------------------------------------- the loop */
+
+/*
+ * The event loop's pieces are driven directly: a struct state, a fake
+ * monotonic "now" and, where a process is needed, a child of this test.
+ * Logging is off (threshold below every level).
+ */
+
+static int refused_port;        /* bound, never listening: connects are refused */
+static int refused_fd = -1;
+
+static int setup_refused_port(void)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof a;
+
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	refused_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (refused_fd < 0 || bind(refused_fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+	    getsockname(refused_fd, (struct sockaddr *)&a, &len) != 0)
+		return -1;
+	refused_port = ntohs(a.sin_port);
+	return 0;
+}
+
+static char *true_argv[] = { "true", NULL };
+
+static void loop_config(struct config *cfg)
+{
+	config_defaults(cfg, "autossh");
+	cfg->monitor_port = refused_port;
+	cfg->port_given = 1;
+	cfg->poll = cfg->first_poll = 600;
+	cfg->net_timeout_ms = 15000;
+	cfg->gatetime = 0;
+	cfg->ssh_exec = TRUE_PATH;
+	cfg->ssh_argv = true_argv;
+	cfg->ssh_envp = environ;
+	logger.threshold = -1;
+}
+
+static void loop_state(struct state *st, const struct config *cfg)
+{
+	memset(st, 0, sizeof *st);
+	st->cfg = cfg;
+	st->listener = st->self_pipe = st->stderr_fd = st->ready_fd = -1;
+	st->probe.conn_fd = st->probe.reply_fd = -1;
+	st->pidline = "1\n";
+	strcpy(st->last_exit, "none");
+}
+
+/*
+ * End a forked child with status through exec: under valgrind a child that
+ * merely exits is checked for the parent's leaks and may get another status.
+ */
+static void child_exit(int status)
+{
+	char text[16];
+	snprintf(text, sizeof text, "%d", status);
+	execl("/bin/sh", "sh", "-c", "exit \"$0\"", text, (char *)NULL);
+	_exit(status);
+}
+
+/* A child that exits with status, left unreaped (a zombie) for the loop to find. */
+static pid_t zombie_child(int status)
+{
+	siginfo_t info;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		child_exit(status);
+	if (pid > 0)
+		waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT);
+	return pid;
+}
+
+/* A child that ignores SIGTERM (blocked) until killed. */
+static pid_t term_proof_child(void)
+{
+	sigset_t term;
+	pid_t pid;
+
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, NULL);
+	pid = fork();
+	if (pid == 0)
+		for (;;)
+			pause();
+	sigprocmask(SIG_UNBLOCK, &term, NULL);
+	return pid;
+}
+
+/* Wait (bounded) for a child of ours; its wait status, or -1. */
+static int reap_within(pid_t pid, int ms)
+{
+	int status;
+	for (int i = 0; i < ms; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		struct timespec ms1 = { 0, 1000000 };
+		nanosleep(&ms1, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+/* Wake the loop up with these signal bytes in the self-pipe (and nothing else ready). */
+static int wake_with_signals(struct state *st, const unsigned char *sigs, size_t n, long long now)
+{
+	struct pollfd fds[N_FDS];
+	int pipe_fds[2];
+
+	if (pipe(pipe_fds) != 0)
+		return -1;
+	set_nonblocking(pipe_fds[0]);
+	(void)!write(pipe_fds[1], sigs, n);
+	for (int i = 0; i < N_FDS; i++) {
+		fds[i].fd = -1;
+		fds[i].events = POLLIN;
+		fds[i].revents = 0;
+	}
+	st->self_pipe = fds[FD_SELF].fd = pipe_fds[0];
+	fds[FD_SELF].revents = n > 0 ? POLLIN : 0;
+	handle_wakeup(st, fds, now);
+	close(pipe_fds[0]);
+	close(pipe_fds[1]);
+	st->self_pipe = -1;
+	return 0;
+}
+
+/* USR1 and an ssh exit with status 0 in one wake-up: the exit is judged, autossh exits 0. */
+static void test_usr1_with_exit0(void)
+{
+	static const unsigned char sigs[][2] = { { SIGUSR1, SIGCHLD }, { SIGCHLD, SIGUSR1 } };
+	struct config cfg;
+	struct state st;
+
+	loop_config(&cfg);
+	for (int order = 0; order < 2; order++) {
+		char name[64];
+		loop_state(&st, &cfg);
+		st.phase = PHASE_RUNNING;
+		st.starts = 1;
+		st.proven = 1;
+		st.ssh_pid = zombie_child(0);
+		wake_with_signals(&st, sigs[order], 2, 100000);
+		snprintf(name, sizeof name, "loop-usr1-and-exit-0-%s", order ? "chld-first" : "usr1-first");
+		resultf(name, st.phase == PHASE_DONE && st.exit_status == 0 && st.starts == 1,
+			"phase %d, exit status %d, starts %d (want done, 0, 1)", (int)st.phase, st.exit_status, st.starts);
+		if (st.ssh_pid > 0 && st.ssh_pid != 0)
+			reap_within(st.ssh_pid, 2000);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
+}
+
+/* A regular probe times out in the wake-up where ssh has exited, SIGCHLD not yet read. */
+static void test_reap_before_verdict(void)
+{
+	struct config cfg;
+	struct state st;
+
+	loop_config(&cfg);
+	loop_state(&st, &cfg);
+	st.phase = PHASE_RUNNING;
+	st.starts = 1;
+	st.proven = 1;
+	st.ssh_pid = zombie_child(0);
+	st.probe.phase = PROBE_ACCEPTING;
+	st.probe.deadline = 99999;
+	wake_with_signals(&st, NULL, 0, 100000);
+	resultf("loop-reaps-before-probe-verdict", st.phase == PHASE_DONE && st.exit_status == 0,
+		"phase %d, exit status %d (want done, 0: judged as ssh exiting 0, not 'port down')", (int)st.phase,
+		st.exit_status);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+/* After a MAXLIFETIME stop, an exit signal sends SIGKILL at once. */
+static void test_lifetime_then_term(void)
+{
+	static const unsigned char term[] = { SIGTERM };
+	struct config cfg;
+	struct state st;
+	long long now = 100000;
+
+	loop_config(&cfg);
+	loop_state(&st, &cfg);
+	st.phase = PHASE_RUNNING;
+	st.starts = 1;
+	st.ssh_pid = term_proof_child();
+	st.lifetime_deadline = now - 1;
+	fire_deadlines(&st, now);
+	int stopping = st.phase == PHASE_STOPPING;
+	wake_with_signals(&st, term, 1, now + 10);
+	int status = reap_within(st.ssh_pid, 2000);
+	resultf("loop-lifetime-stop-then-term-kills-at-once",
+		stopping && st.kill_at == 0 && status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		"stopping after lifetime %d, kill_at %lld, ssh status %#x (want SIGKILL at once)", stopping,
+		st.kill_at, (unsigned)status);
+}
+
+/*
+ * The invariant behind "no spinning": once the deadlines due at now have
+ * fired, the next poll() timeout is not 0 (no descriptor is ready here).
+ */
+struct deadline_case {
+	int phase, proven, probe_phase, early;
+	long long probe_deadline, next_early, next_probe, connect, proven_at, lifetime, kill_at, backoff;
+};
+
+static int run_deadline_case(const struct config *cfg, const struct deadline_case *c, long long now, char *why,
+			     size_t len)
+{
+	struct state st;
+
+	loop_state(&st, cfg);
+	st.phase = (enum ssh_phase)c->phase;
+	st.after_stop = AFTER_RESTART_BACKOFF;
+	st.starts = 1;
+	st.proven = c->proven;
+	st.probe.phase = (enum probe_phase)c->probe_phase;
+	st.probe.early = c->early;
+	st.probe.deadline = c->probe_deadline;
+	st.next_early_at = c->next_early;
+	st.next_probe_at = c->next_probe;
+	st.connect_deadline = c->connect;
+	st.proven_at = c->proven_at;
+	st.lifetime_deadline = c->lifetime;
+	st.kill_at = c->kill_at;
+	st.backoff_until = c->backoff;
+	fire_deadlines(&st, now);
+	int timeout = st.phase == PHASE_DONE ? -1 : poll_timeout(&st, now);
+	probe_close(&st.probe);
+	if (timeout != 0)
+		return 0;
+	snprintf(why, len, "phase %d proven %d probe %d early %d: deadlines %lld %lld %lld %lld %lld %lld %lld %lld",
+		 c->phase, c->proven, c->probe_phase, c->early, c->probe_deadline, c->next_early, c->next_probe,
+		 c->connect, c->proven_at, c->lifetime, c->kill_at, c->backoff);
+	return 1;
+}
+
+static void test_no_deadline_left_past(void)
+{
+	const long long now = 1000000, past = now - 5, future = now + 700;
+	const long long times[] = { 0, past, future };
+	struct config cfg;
+	struct deadline_case c;
+	char why[512] = "";
+	int cases = 0, bad = 0;
+
+	loop_config(&cfg);
+	cfg.maxstart = 0;  /* a start due ends the run instead of spawning */
+	cfg.connect_timeout = 5;
+	for (int phase = PHASE_RUNNING; phase <= PHASE_BACKOFF; phase++)
+		for (int bits = 0; bits < 2 * 4 * 2 * 2; bits++)
+			for (int t = 0; t < 3 * 3 * 3 * 3; t++) {
+				memset(&c, 0, sizeof c);
+				c.phase = phase;
+				c.proven = bits & 1;
+				c.probe_phase = (bits >> 1) & 3;
+				c.early = (bits >> 3) & 1;
+				c.probe_deadline = (bits >> 4) & 1 ? past : future;
+				c.next_early = times[t % 3];
+				c.next_probe = times[t / 3 % 3];
+				c.connect = c.proven_at = times[t / 9 % 3];
+				c.lifetime = times[t / 27 % 3] == past ? past : 0;
+				c.kill_at = c.backoff = times[t / 27 % 3];
+				cases++;
+				if (run_deadline_case(&cfg, &c, now, bad ? why + strlen(why) : why,
+						      bad ? 0 : sizeof why))
+					bad++;
+			}
+	resultf("loop-no-deadline-left-past", bad == 0, "%d of %d cases poll with timeout 0; first: %s", bad, cases,
+		why);
+}
+
+/* fork() happens with every signal blocked, and the parent's mask comes back unchanged. */
+static void test_fork_blocks_signals(void)
+{
+	static const int watched[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGCHLD, SIGPIPE };
+	sigset_t before, after;
+	int status = -1;
+
+	sigprocmask(SIG_SETMASK, NULL, &before);
+	pid_t pid = fork_signals_blocked();
+	if (pid == 0) {
+		sigset_t now;
+		sigprocmask(SIG_SETMASK, NULL, &now);
+		for (size_t i = 0; i < sizeof watched / sizeof watched[0]; i++)
+			if (!sigismember(&now, watched[i]))
+				child_exit(10 + (int)i);
+		child_exit(0);
+	}
+	sigprocmask(SIG_SETMASK, NULL, &after);
+	if (pid > 0)
+		status = reap_within(pid, 5000);
+	int same = 1;
+	for (int sig = 1; sig < 32; sig++)
+		if (sigismember(&before, sig) != sigismember(&after, sig))
+			same = 0;
+	resultf("child-forked-with-signals-blocked", pid > 0 && status == 0 && same,
+		"fork %ld, child status %#x (10+i: watched[i] not blocked), parent mask unchanged %d", (long)pid,
+		(unsigned)status, same);
+}
+
+/* ------------------------------------------------------------------- --check */
+
+static void test_check_limits(void)
+{
+	struct status_snapshot huge = { "connected", "20000", 1, 1, LLONG_MAX, LLONG_MAX, LLONG_MAX };
+	struct status_snapshot normal = { "connected", "20000", 1, 1, 600, 30, 15000 };
+	struct status_snapshot negative = { "connected", "20000", 1, 1, -1, -1, -1 };
+	long long limit = probe_age_limit(&huge);
+
+	resultf("check-limit-normal", probe_age_limit(&normal) == 1260, "got %lld, want 1260",
+		probe_age_limit(&normal));
+	resultf("check-limit-huge-values-clamped", limit == 2 * 2147483647LL + 14400, "got %lld, want %lld", limit,
+		2 * 2147483647LL + 14400);
+	resultf("check-limit-negative-values", probe_age_limit(&negative) == 0, "got %lld",
+		probe_age_limit(&negative));
+	resultf("check-pid-range", status_pid_alive(getpid()) && !status_pid_alive(0) && !status_pid_alive(-1) &&
+					   !status_pid_alive(4294967295LL) && !status_pid_alive(LLONG_MAX),
+		"a pid outside 1..INT_MAX must not name a process");
+}
+
+/* ------------------------------------------------------------------- temporary names */
+
+static void test_temp_names(void)
+{
+	char path[128], *a = NULL, *b = NULL;
+	struct stat st;
+	mode_t mask = umask(022);
+
+	snprintf(path, sizeof path, "%s/t.pid", tmpdir);
+	int fa = create_temp_beside(path, &a);
+	int fb = create_temp_beside(path, &b);
+	int ok = fa >= 0 && fb >= 0 && strcmp(a, b) != 0 && strncmp(a, path, strlen(path)) == 0 &&
+		 strlen(a) == strlen(path) + 13 && fstat(fa, &st) == 0 && (st.st_mode & 0777) == 0644 &&
+		 (fcntl(fa, F_GETFD) & FD_CLOEXEC);
+	resultf("temp-names-random-exclusive-0644", ok, "names %s %s", a ? a : "-", b ? b : "-");
+	if (fa >= 0)
+		close(fa);
+	if (fb >= 0)
+		close(fb);
+	if (a)
+		unlink(a);
+	if (b)
+		unlink(b);
+	free(a);
+	free(b);
+	umask(mask);
 }
 
 /* ------------------------------------------------------------------- usage */
@@ -2301,7 +2666,18 @@ int main(void)
 	test_filter_ssh_words();
 	test_ssh_names();
 	test_doctor_parse();
+	test_temp_names();
 	cleanup_tmpdir();
+	test_check_limits();
+	test_fork_blocks_signals();
+	if (setup_refused_port() != 0) {
+		printf("not ok loop-setup: cannot bind a loopback port: %s\n", strerror(errno));
+		return 1;
+	}
+	test_no_deadline_left_past();
+	test_usr1_with_exit0();
+	test_reap_before_verdict();
+	test_lifetime_then_term();
 	test_grace_huge_tries();
 	return n_failed ? 1 : 0;
 }
