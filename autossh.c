@@ -4047,18 +4047,23 @@ static void fire_lifetime(struct state *st, long long now)
 }
 
 /* Deadlines of a running ssh: proven, connect deadline, probe timeout, next probe. */
+/* -M 0: ssh up 2 s proves it, unless its connection is seen: then the evidence decides. */
+static void fire_proven_timer(struct state *st, long long now)
+{
+	if (!st->proven_at || now < st->proven_at)
+		return;
+	st->proven_at = 0;
+	if (st->tcp_looks && st->sockets_of == st->ssh_pid)
+		return;  /* autossh(1) TCP EVIDENCE */
+	mark_proven(st);
+	report_state(st, 1);
+}
+
 static void fire_running_deadlines(struct state *st, long long now)
 {
 	const struct config *cfg = st->cfg;
 
-	if (st->proven_at && now >= st->proven_at) {
-		st->proven_at = 0;
-		/* Where ssh's connection is seen, the evidence decides (autossh(1) TCP EVIDENCE). */
-		if (!(st->tcp_looks && st->sockets_of == st->ssh_pid)) {
-			mark_proven(st);
-			report_state(st, 1);
-		}
-	}
+	fire_proven_timer(st, now);
 	if (st->connect_deadline && now >= st->connect_deadline) {
 		st->connect_deadline = 0;
 		if (!st->proven) {
