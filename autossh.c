@@ -2719,6 +2719,9 @@ static void find_ssh_sockets(long ssh_pid, struct ssh_sockets *out)
 		memcpy(level, next, sizeof next);
 		n_level = n_next;
 	}
+	memset(out, 0, sizeof *out);
+	if (n == 0)
+		return;  /* no socket at all: the tables (costly to read on a busy host) would not help */
 	read_tcp_table(ssh_pid, "tcp", owned, n);
 	read_tcp_table(ssh_pid, "tcp6", owned, n);
 	int k = 0;
@@ -3130,7 +3133,7 @@ static long next_look_ms(enum tcp_verdict verdict, int readiness_pending, long l
 static long find_retry_ms(long long since_start_ms)
 {
 	if (since_start_ms < 10000)
-		return TCP_LOOK_RETRANS_MS;
+		return 2L * TCP_LOOK_RETRANS_MS;
 	return since_start_ms < 60000 ? TCP_LOOK_MS : 30000;
 }
 
@@ -3934,6 +3937,41 @@ static void connection_stalled(struct state *st, const struct tcp_reading *r, lo
 	stop_ssh(st, AFTER_RESTART_BACKOFF, now);
 }
 
+/* Find ssh's connection for a new ssh, or again once it is gone; say which it is. */
+static int find_connection(struct state *st)
+{
+	char local[INET6_ADDRSTRLEN], where[INET6_ADDRSTRLEN + 16];
+
+	find_ssh_sockets(st->ssh_pid, &st->sockets);
+	st->sockets_of = st->sockets.conn.family ? st->ssh_pid : 0;
+	if (st->sockets_of == 0)
+		return 0;
+	describe_address(st->sockets.conn.family, st->sockets.conn.local, local, sizeof local);
+	format_endpoint(&st->sockets.conn, where, sizeof where);
+	logmsg(LOG_DEBUG, "ssh's connection: %s:%d to %s (pid %ld, fd %d)", local, st->sockets.conn.local_port, where,
+	       st->sockets.conn.pid, st->sockets.conn.fd);
+	return 1;
+}
+
+/* -M 0 before proof: is ssh ready?  Its listeners are read again only once the connection is up. */
+static int check_readiness(struct state *st, const struct tcp_reading *r, long long since_start)
+{
+	if (!r->valid || r->state == TCPS_ESTABLISHED) {
+		struct ssh_sockets now_seen;
+		find_ssh_sockets(st->ssh_pid, &now_seen);
+		if (now_seen.conn.family == 0)
+			return 0;
+		st->sockets = now_seen;
+	}
+	if (!connection_ready(st, r, since_start))
+		return 0;
+	logmsg(LOG_DEBUG, "ssh's connection is established and its forwards listen");
+	st->proven_at = 0;
+	mark_proven(st);
+	report_state(st, 1);
+	return 1;
+}
+
 /* One look at ssh's connection: find it if need be, read tcp_info, judge. */
 static void look_at_connection(struct state *st, long long now)
 {
@@ -3943,19 +3981,7 @@ static void look_at_connection(struct state *st, long long now)
 	struct tcp_reading r;
 
 	memset(&r, 0, sizeof r);
-	if (st->sockets_of != st->ssh_pid || readiness) {
-		int was_known = st->sockets_of == st->ssh_pid;
-		find_ssh_sockets(st->ssh_pid, &st->sockets);
-		st->sockets_of = st->sockets.conn.family ? st->ssh_pid : 0;
-		if (st->sockets_of && !was_known) {
-			char local[INET6_ADDRSTRLEN], where[INET6_ADDRSTRLEN + 16];
-			describe_address(st->sockets.conn.family, st->sockets.conn.local, local, sizeof local);
-			format_endpoint(&st->sockets.conn, where, sizeof where);
-			logmsg(LOG_DEBUG, "ssh's connection: %s:%d to %s (pid %ld, fd %d)", local,
-			       st->sockets.conn.local_port, where, st->sockets.conn.pid, st->sockets.conn.fd);
-		}
-	}
-	if (st->sockets_of == 0) {
+	if (st->sockets_of != st->ssh_pid && !find_connection(st)) {
 		st->next_look_at = now + find_retry_ms(since_start);
 		return;
 	}
@@ -3970,13 +3996,8 @@ static void look_at_connection(struct state *st, long long now)
 		judged = tcp_verdict(&st->reading, &r, st->proven);
 		st->reading = r;
 	}
-	if (readiness && connection_ready(st, &r, since_start)) {
-		logmsg(LOG_DEBUG, "ssh's connection is established and its forwards listen");
-		st->proven_at = 0;
-		mark_proven(st);
-		report_state(st, 1);
+	if (readiness && check_readiness(st, &r, since_start))
 		readiness = 0;
-	}
 	if (judged == TCP_DEAD) {
 		connection_stalled(st, &r, now);
 		return;

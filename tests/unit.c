@@ -2360,7 +2360,7 @@ static void test_tcp_verdict(void)
 	resultf("tcp-look-retransmitting", next_look_ms(TCP_RETRANSMITTING, 0, 60000) == TCP_LOOK_RETRANS_MS, "250 ms");
 	resultf("tcp-look-readiness", next_look_ms(TCP_QUIET, 1, 500) == TCP_LOOK_RETRANS_MS, "250 ms");
 	resultf("tcp-look-readiness-late", next_look_ms(TCP_QUIET, 1, 20000) == 1000, "1 s");
-	resultf("tcp-find-retry", find_retry_ms(100) == TCP_LOOK_RETRANS_MS && find_retry_ms(20000) == TCP_LOOK_MS &&
+	resultf("tcp-find-retry", find_retry_ms(100) == 500 && find_retry_ms(20000) == TCP_LOOK_MS &&
 					  find_retry_ms(600000) == 30000, "schedule");
 }
 
