@@ -3271,7 +3271,7 @@ struct state {
 	int explained_stale_forward;
 	struct probe probe;
 	struct evidence evidence;
-	long long probe_started_at;
+	long long probe_started_at, probe_passed_at;
 	/* network watch and TCP evidence (autossh(1) NETWORK CHANGES, TCP EVIDENCE) */
 	int route_fd, diag_fd;
 	int tcp_looks;                  /* ssh's connection is looked at (Linux, on) */
@@ -3459,6 +3459,7 @@ static void start_ssh(struct state *st, long long now)
 	st->connect_deadline = cfg->connect_timeout ? now + cfg->connect_timeout * 1000LL : 0;
 	st->proven_at = monitoring(st) ? 0 : now + 2000;
 	st->sockets_of = 0;
+	st->probe_passed_at = 0;
 	st->net_start_pending = 0;
 	memset(&st->reading, 0, sizeof st->reading);
 	st->next_look_at = st->tcp_looks ? now + TCP_LOOK_RETRANS_MS : 0;
@@ -3702,6 +3703,7 @@ static void probe_finished(struct state *st, enum probe_result result, long long
 		return;
 	if (result == PROBE_PASSED) {
 		st->last_probe_ok = time(NULL);
+		st->probe_passed_at = now;
 		mark_proven(st);
 	}
 	if (!early)
@@ -3983,6 +3985,11 @@ static void look_at_connection(struct state *st, long long now)
 	memset(&r, 0, sizeof r);
 	if (st->sockets_of != st->ssh_pid && !find_connection(st)) {
 		st->next_look_at = now + find_retry_ms(since_start);
+		return;
+	}
+	/* A probe that passed since the last look has shown the path alive: this look can wait. */
+	if (st->probe_passed_at > now - TCP_LOOK_MS && !retransmitting(&st->reading)) {
+		st->next_look_at = now + TCP_LOOK_MS;
 		return;
 	}
 	if (st->diag_fd >= 0) {
