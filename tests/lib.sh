@@ -43,6 +43,7 @@
 #   args_case NAME WANT [VAR=VAL...] -- ARG...   one test: the stub ssh (exits 0
 #                            at once) gets WANT (quote_args form) from autossh ARG...
 #   fd_count PID / fd_list PID   number / list (fd=target) of PID's open descriptors
+#   fd_baseline PID          the fewest descriptors PID holds over about 1 s
 #   zombie_count PID         zombie children of PID; _no_zombies PID: none
 #   cpu_ticks PID            utime + stime of PID in clock ticks
 #   bg_run [VAR=VAL...] CMD [ARG...]   start CMD in the background (tracked) with
@@ -222,6 +223,17 @@ args_case() {
 # ---------------------------------------------------------------- processes
 
 fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l | tr -d ' '; }
+# fd_baseline PID: the fewest descriptors PID holds over about 1 s, so that a
+# transient one (autossh reading /proc, say) does not become the baseline.
+fd_baseline() {
+	_fb_min=$(fd_count "$1")
+	for _fb_i in 1 2 3 4 5; do
+		sleep 0.2
+		_fb_n=$(fd_count "$1")
+		[ "$_fb_n" -ge "$_fb_min" ] || _fb_min=$_fb_n
+	done
+	printf '%s\n' "$_fb_min"
+}
 fd_list() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -printf '%f=%l ' 2>/dev/null || :; }
 zombie_count() { ps -o stat= --ppid "$1" 2>/dev/null | awk '/^Z/ { n++ } END { print n + 0 }'; }
 _no_zombies() { [ "$(zombie_count "$1")" = 0 ]; }
