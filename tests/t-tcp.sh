@@ -5,7 +5,7 @@
 # line and a new ssh within 20 s; a slow, briefly interrupted or frozen
 # one must not. The scenarios run side by side, each with its own
 # namespace and sshd; the longest waits 70 s on an idle tunnel.
-# Runs about 100 s.
+# Runs about 80 s, most of it the 70 s idle wait of one scenario.
 set -eu
 # shellcheck source=tests/lib.sh disable=SC1091
 . tests/lib.sh
