@@ -37,6 +37,13 @@
 
 #ifdef __linux__
 #include <sys/prctl.h>
+
+#include <linux/if.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/tcp.h>
 #endif
 
 #ifndef VERSION
@@ -68,6 +75,7 @@ struct config {
 	long net_timeout_ms;            /* T */
 	int net_timeout_fixed;          /* AUTOSSH_NET_TIMEOUT given */
 	long jitter, connect_timeout;
+	int netwatch, tcp_evidence;     /* AUTOSSH_NETWATCH, AUTOSSH_TCP_EVIDENCE */
 	char message[MAX_MESSAGE + 1];
 	const char *ssh_path;           /* AUTOSSH_PATH as given */
 	char *ssh_exec;                 /* resolved executable */
@@ -698,12 +706,28 @@ static int parse_env_core(struct env_ctx *ctx, struct config *cfg)
 	return 0;
 }
 
+/* A switch: exactly 0 or 1. */
+static int env_switch(struct env_ctx *ctx, const char *name, int *out)
+{
+	const char *v = env_value(ctx, name);
+
+	if (v == NULL)
+		return 0;
+	if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+		return env_invalid(ctx, name, v, "expected 0 or 1");
+	*out = v[0] == '1';
+	return 1;
+}
+
 static int parse_env_extensions(struct env_ctx *ctx, struct config *cfg)
 {
 	const char *v;
 	long n;
 	int r;
 
+	if (env_switch(ctx, "AUTOSSH_NETWATCH", &cfg->netwatch) < 0 ||
+	    env_switch(ctx, "AUTOSSH_TCP_EVIDENCE", &cfg->tcp_evidence) < 0)
+		return -1;
 	if ((v = env_value(ctx, "AUTOSSH_MONITOR_ADDR")) != NULL) {
 		int is_v6;
 		if (!is_loopback_literal(v, &is_v6))
@@ -800,6 +824,7 @@ static void config_defaults(struct config *cfg, const char *argv0)
 	cfg->first_poll = -1;
 	cfg->gatetime = 30;
 	cfg->maxstart = -1;
+	cfg->netwatch = cfg->tcp_evidence = 1;
 	cfg->ssh_path = SSH_PATH;
 }
 
@@ -923,6 +948,8 @@ static void print_usage(FILE *to, const char *progname)
 		"    AUTOSSH_MAXLIFETIME  seconds before exiting (0: forever)\n"
 		"    AUTOSSH_PIDFILE      write autossh's pid to this file (unset)\n"
 		"    AUTOSSH_LOGFILE      log to this file, - for stderr (syslog)\n"
+		"    AUTOSSH_NETWATCH     act on network changes and resume, 0 or 1 (1)\n"
+		"    AUTOSSH_TCP_EVIDENCE read ssh's TCP connection state, 0 or 1 (1)\n"
 		"    AUTOSSH_NTSERVICE    ignored (unset)\n"
 		"    AUTOSSH_MONITOR_ADDR loopback address for the probe (127.0.0.1)\n"
 		"    AUTOSSH_NET_TIMEOUT  fixed probe timeout in ms (adaptive)\n"
@@ -1917,6 +1944,825 @@ static void notify_send(const char *notify_socket, const char *text)
 	       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + path_len));
 }
 
+/* ---------------------------------------------------------------- netwatch */
+
+/*
+ * What the host's own network says (autossh(1) NETWORK CHANGES): the route
+ * socket, resume from suspend, and which TCP connection is ssh's.  The
+ * decisions are pure functions; only the socket and /proc readers are not.
+ */
+
+enum { NET_REPEAT_MS = 1000, NET_HOLD_MS = 1000 };
+enum { MAX_FORWARDS = 16, MAX_OWNED = 64, WHAT_LEN = 96 };
+
+/* TCP states as /proc/net/tcp and tcp_info number them. */
+enum { TCPS_ESTABLISHED = 1, TCPS_SYN_SENT = 2, TCPS_LISTEN = 10 };
+
+struct tcp_socket {
+	int family;                     /* AF_INET or AF_INET6; 0: none */
+	unsigned char local[16], remote[16];
+	int local_port, remote_port;
+	int state;
+	unsigned long inode;
+	long pid;                       /* the process holding it */
+	int fd, depth;                  /* its descriptor; 0: ssh itself, 1: a child ... */
+};
+
+/* ssh's connection to the server, and the ports ssh listens on. */
+struct ssh_sockets {
+	struct tcp_socket conn;         /* family 0: none found */
+	int listen_ports[MAX_FORWARDS];
+	int n_listen;
+};
+
+static int port_listed(int port, const int *ports, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (ports[i] == port)
+			return 1;
+	return 0;
+}
+
+/* Split a forward specification at the colons outside [brackets]; returns the number of fields. */
+static int split_forward_spec(const char *spec, char fields[4][256])
+{
+	int n = 0, bracket = 0;
+	size_t k = 0;
+
+	for (const char *c = spec;; c++) {
+		if (*c == '[' || *c == ']')
+			bracket = *c == '[';
+		if ((*c == ':' && !bracket) || *c == '\0') {
+			if (n < 4)
+				fields[n][k] = '\0';
+			n++;
+			k = 0;
+			if (*c == '\0')
+				return n;
+		} else if (n < 4 && k < 255) {
+			fields[n][k++] = *c;
+		}
+	}
+}
+
+/* The local port of a -L specification (0 where it listens on a socket path). */
+static int forward_port_of(const char *spec)
+{
+	char fields[4][256];
+	int n;
+	long value;
+
+	if (spec[0] == '/' || strlen(spec) >= 256)
+		return 0;
+	n = split_forward_spec(spec, fields);
+	/* port:host:hostport, bind:port:host:hostport, [bind:]port:/socket */
+	const char *port = n == 4 ? fields[1] : n == 3 && fields[2][0] == '/' ? fields[1] : n >= 2 ? fields[0] : "";
+	return parse_number(port, 1, 65535, &value) == 0 ? (int)value : 0;
+}
+
+/* Walk ssh's options as ssh reads them, up to the destination. */
+static int local_forward_ports(char *const *argv, int *ports, int max)
+{
+	int n = 0;
+
+	for (int i = 1; argv[i] && argv[i][0] == '-' && argv[i][1]; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		for (const char *c = argv[i] + 1; *c; c++) {
+			if (!strchr(ssh_value_letters, *c))
+				continue;
+			const char *value = c[1] ? c + 1 : argv[i + 1];
+			if (!c[1] && argv[i + 1])
+				i++;
+			int port = value && *c == 'L' ? forward_port_of(value) : 0;
+			if (port > 0 && n < max && !port_listed(port, ports, n))
+				ports[n++] = port;
+			break;
+		}
+	}
+	return n;
+}
+
+/* Every -L port has a listener of ssh's own. */
+static int forwards_listening(const struct ssh_sockets *s, const int *wanted, int n_wanted)
+{
+	for (int i = 0; i < n_wanted; i++)
+		if (!port_listed(wanted[i], s->listen_ports, s->n_listen))
+			return 0;
+	return 1;
+}
+
+enum net_kind { NET_NONE, NET_LINK_UP, NET_LINK_DOWN, NET_ADDR_ADDED, NET_ADDR_REMOVED, NET_ROUTE_CHANGED };
+enum net_effect { NET_IGNORE, NET_CHEAP, NET_SUSPECT };
+
+/* One message of the route socket, reduced to what the decisions need. */
+struct net_event {
+	enum net_kind kind;
+	int family, ifindex, prefix_len;
+	unsigned char addr[16];
+	int link_up;                    /* links: up and running */
+	int deprecated, tentative;      /* addresses */
+	char ifname[32];
+};
+
+/* Coalescing: cheap actions at most once per NET_REPEAT_MS, none lost; a hold for suspects. */
+struct net_coalesce {
+	long long last_cheap_at;        /* 0: never */
+	long long cheap_due;            /* a cheap action held back by the repeat limit */
+	long long hold_until;           /* 0: no suspect change pending */
+	long long hold_since;
+	char what[WHAT_LEN];            /* the first change that mattered since the last action */
+	char hold_what[WHAT_LEN];
+};
+
+enum { NET_DO_CHEAP = 1, NET_DO_HOLD = 2 };
+
+/* A held-back cheap action whose time has come. */
+static int coalesce_due(struct net_coalesce *c, long long now)
+{
+	if (c->cheap_due == 0 || now < c->cheap_due)
+		return 0;
+	c->cheap_due = 0;
+	c->last_cheap_at = now;
+	return 1;
+}
+
+static void describe_address(int family, const unsigned char *addr, char *buf, size_t len)
+{
+	if (inet_ntop(family, addr, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+}
+
+enum addr_state { ADDR_PRESENT, ADDR_GONE, ADDR_IF_DOWN, ADDR_UNKNOWN };
+
+#ifdef __linux__
+
+/* Linux: the readers of /proc and route messages and their decisions (pure), then the sockets. */
+
+/* 8 or 32 hex digits, 32-bit words in host order as /proc/net/tcp prints them. */
+static int parse_hex_address(const char *hex, unsigned char *out)
+{
+	size_t len = strlen(hex);
+
+	if (len != 8 && len != 32)
+		return -1;
+	for (size_t w = 0; w < len / 8; w++) {
+		char word[9], *end;
+		memcpy(word, hex + 8 * w, 8);
+		word[8] = '\0';
+		uint32_t v = (uint32_t)strtoul(word, &end, 16);
+		if (*end != '\0')
+			return -1;
+		memcpy(out + 4 * w, &v, 4);
+	}
+	return (int)(len / 8);
+}
+
+/* The next blank-separated word of *line, at most len - 1 bytes; "" at the end. */
+static const char *next_word(const char **line, char *word, size_t len)
+{
+	const char *c = *line + strspn(*line, " \t");
+	size_t n = strcspn(c, " \t\n");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(word, c, n);
+	word[n] = '\0';
+	*line = c + strcspn(c, " \t\n");
+	return word;
+}
+
+/* "0100007F:0016": an address and a port, both hex. */
+static int parse_endpoint(const char *text, unsigned char *addr, int *port)
+{
+	char hex[40], *end;
+	const char *colon = strchr(text, ':');
+	unsigned long value;
+
+	if (colon == NULL || (size_t)(colon - text) >= sizeof hex)
+		return -1;
+	memcpy(hex, text, (size_t)(colon - text));
+	hex[colon - text] = '\0';
+	value = strtoul(colon + 1, &end, 16);
+	if (*end != '\0' || end == colon + 1 || value > 65535)
+		return -1;
+	*port = (int)value;
+	return parse_hex_address(hex, addr);
+}
+
+/* One line of /proc/net/tcp or tcp6; -1 for the header or anything else. */
+static int parse_proc_tcp_line(const char *line, struct tcp_socket *s)
+{
+	char word[64], *end;
+	int words;
+
+	memset(s, 0, sizeof *s);
+	next_word(&line, word, sizeof word);  /* "sl:" */
+	if (word[0] == '\0' || word[strlen(word) - 1] != ':')
+		return -1;
+	words = parse_endpoint(next_word(&line, word, sizeof word), s->local, &s->local_port);
+	if (words < 0 || parse_endpoint(next_word(&line, word, sizeof word), s->remote, &s->remote_port) != words)
+		return -1;
+	s->state = (int)strtoul(next_word(&line, word, sizeof word), &end, 16);
+	if (*end != '\0' || end == word)
+		return -1;
+	for (int skip = 0; skip < 5; skip++)  /* tx:rx, tr:when, retrnsmt, uid, timeout */
+		next_word(&line, word, sizeof word);
+	s->inode = strtoul(next_word(&line, word, sizeof word), &end, 10);
+	if (*end != '\0' || end == word)
+		return -1;
+	s->family = words == 1 ? AF_INET : AF_INET6;
+	return 0;
+}
+
+/* Does candidate a beat b?  A proxy below ssh first, then the oldest descriptor. */
+static int better_connection(const struct tcp_socket *a, const struct tcp_socket *b)
+{
+	if (b->family == 0)
+		return 1;
+	if ((a->depth > 0) != (b->depth > 0))
+		return a->depth > 0;
+	if (a->depth != b->depth)
+		return a->depth < b->depth;
+	return a->fd < b->fd;
+}
+
+/*
+ * From the TCP sockets of ssh and its descendants: the ports ssh listens on
+ * and its connection to the server, the established (or connecting) socket
+ * that is not one its own listeners accepted.  With ProxyJump or
+ * ProxyCommand the proxy below ssh holds it; otherwise ssh's oldest one.
+ */
+static void choose_ssh_sockets(const struct tcp_socket *socks, int n, struct ssh_sockets *out)
+{
+	memset(out, 0, sizeof *out);
+	for (int i = 0; i < n; i++)
+		if (socks[i].depth == 0 && socks[i].state == TCPS_LISTEN && out->n_listen < MAX_FORWARDS &&
+		    !port_listed(socks[i].local_port, out->listen_ports, out->n_listen))
+			out->listen_ports[out->n_listen++] = socks[i].local_port;
+	for (int i = 0; i < n; i++) {
+		const struct tcp_socket *s = &socks[i];
+		if (s->state != TCPS_ESTABLISHED && s->state != TCPS_SYN_SENT)
+			continue;
+		if (s->depth == 0 && port_listed(s->local_port, out->listen_ports, out->n_listen))
+			continue;
+		if (better_connection(s, &out->conn))
+			out->conn = *s;
+	}
+}
+
+/* a (family fa) and b (family fb) are the same address; IPv4-mapped IPv6 counts. */
+static int same_address(int fa, const unsigned char *a, int fb, const unsigned char *b)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	if (fa == fb)
+		return memcmp(a, b, fa == AF_INET ? 4 : 16) == 0;
+	if (fa == AF_INET6)
+		return memcmp(a, mapped, 12) == 0 && memcmp(a + 12, b, 4) == 0;
+	return memcmp(b, mapped, 12) == 0 && memcmp(b + 12, a, 4) == 0;
+}
+
+/* Is addr inside the route's prefix? */
+static int route_covers(const struct net_event *route, int family, const unsigned char *addr)
+{
+	unsigned char v4[4];
+	if (family == AF_INET6 && route->family == AF_INET) {
+		if (!same_address(AF_INET6, addr, AF_INET, addr + 12))
+			return 0;
+		memcpy(v4, addr + 12, 4);
+		addr = v4;
+		family = AF_INET;
+	}
+	if (family != route->family)
+		return 0;
+	int bits = route->prefix_len;
+	int bytes = bits / 8;
+	if (memcmp(route->addr, addr, (size_t)bytes) != 0)
+		return 0;
+	if (bits % 8 == 0)
+		return 1;
+	unsigned char mask = (unsigned char)(0xff << (8 - bits % 8));
+	return (route->addr[bytes] & mask) == (addr[bytes] & mask);
+}
+
+/*
+ * Does this change matter (autossh(1) NETWORK CHANGES)?  A cheap one asks
+ * for a start or a probe now; a suspect one may have cut ssh's connection
+ * off, which is checked again once it has held for NET_HOLD_MS.  conn is
+ * ssh's connection if known (family 0 otherwise).
+ */
+static enum net_effect net_event_effect(const struct net_event *ev, const struct tcp_socket *conn)
+{
+	switch (ev->kind) {
+	case NET_LINK_UP:
+		return NET_CHEAP;
+	case NET_LINK_DOWN:
+		return NET_SUSPECT;
+	case NET_ADDR_ADDED:
+		/* Not usable yet, or still valid (a deprecated IPv6 address is not removed). */
+		return ev->tentative || ev->deprecated ? NET_IGNORE : NET_CHEAP;
+	case NET_ADDR_REMOVED:
+		if (conn->family && !same_address(ev->family, ev->addr, conn->family, conn->local))
+			return NET_CHEAP;
+		return NET_SUSPECT;
+	case NET_ROUTE_CHANGED:
+		if (ev->prefix_len == 0 || (conn->family && route_covers(ev, conn->family, conn->remote)))
+			return NET_CHEAP;
+		return NET_IGNORE;
+	default:
+		return NET_IGNORE;
+	}
+}
+
+static int coalesce_change(struct net_coalesce *c, enum net_effect effect, const char *what, long long now)
+{
+	int act = 0;
+
+	if (effect == NET_IGNORE)
+		return 0;
+	if (c->what[0] == '\0')
+		snprintf(c->what, sizeof c->what, "%s", what);
+	if (c->last_cheap_at == 0 || now - c->last_cheap_at >= NET_REPEAT_MS) {
+		c->last_cheap_at = now;
+		c->cheap_due = 0;
+		act |= NET_DO_CHEAP;
+	} else if (c->cheap_due == 0) {
+		c->cheap_due = c->last_cheap_at + NET_REPEAT_MS;
+	}
+	/* The condition must hold NET_HOLD_MS after the last suspect change; a storm delays it a little. */
+	if (effect == NET_SUSPECT) {
+		if (c->hold_until == 0) {
+			c->hold_since = now;
+			snprintf(c->hold_what, sizeof c->hold_what, "%s", what);
+			act |= NET_DO_HOLD;
+		}
+		c->hold_until = now + NET_HOLD_MS;
+		if (c->hold_until > c->hold_since + 4LL * NET_HOLD_MS)
+			c->hold_until = c->hold_since + 4LL * NET_HOLD_MS;
+	}
+	return act;
+}
+
+/* "link eth0 down", "address 10.0.0.5 removed", "route 0.0.0.0/0 changed" */
+static void describe_event(const struct net_event *ev, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	describe_address(ev->family == AF_INET6 ? AF_INET6 : AF_INET, ev->addr, addr, sizeof addr);
+	switch (ev->kind) {
+	case NET_LINK_UP:
+	case NET_LINK_DOWN:
+		if (ev->ifname[0])
+			snprintf(buf, len, "link %s %s", ev->ifname, ev->kind == NET_LINK_UP ? "up" : "down");
+		else
+			snprintf(buf, len, "link %d %s", ev->ifindex, ev->kind == NET_LINK_UP ? "up" : "down");
+		break;
+	case NET_ADDR_ADDED:
+	case NET_ADDR_REMOVED:
+		snprintf(buf, len, "address %s %s", addr, ev->kind == NET_ADDR_ADDED ? "added" : "removed");
+		break;
+	default:
+		snprintf(buf, len, "route %s/%d changed", addr, ev->prefix_len);
+		break;
+	}
+}
+
+
+/* Copy attribute a into out (at most len bytes, zero-filled). */
+static void take_attribute(const struct rtattr *a, void *out, size_t len)
+{
+	size_t have = RTA_PAYLOAD(a);
+	memset(out, 0, len);
+	memcpy(out, RTA_DATA(a), have < len ? have : len);
+}
+
+static void parse_link_message(const struct nlmsghdr *h, struct net_event *ev)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(h);
+	int len = (int)IFLA_PAYLOAD(h);
+
+	ev->ifindex = ifi->ifi_index;
+	/* Carrier (LOWER_UP) comes before the operational state (RUNNING) follows it. */
+	ev->link_up = (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & (IFF_RUNNING | IFF_LOWER_UP));
+	for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
+		if (a->rta_type == IFLA_IFNAME)
+			take_attribute(a, ev->ifname, sizeof ev->ifname - 1);
+	if (h->nlmsg_type == RTM_DELLINK)
+		ev->kind = NET_LINK_DOWN;
+	else if (ifi->ifi_change & (IFF_UP | IFF_RUNNING | IFF_LOWER_UP))
+		ev->kind = ev->link_up ? NET_LINK_UP : NET_LINK_DOWN;
+}
+
+static void parse_address_message(const struct nlmsghdr *h, struct net_event *ev)
+{
+	const struct ifaddrmsg *ifa = NLMSG_DATA(h);
+	int len = (int)IFA_PAYLOAD(h);
+	uint32_t flags = ifa->ifa_flags;
+	int have_local = 0;
+
+	ev->family = ifa->ifa_family;
+	ev->ifindex = (int)ifa->ifa_index;
+	ev->prefix_len = ifa->ifa_prefixlen;
+	for (const struct rtattr *a = IFA_RTA(ifa); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		/* IFA_LOCAL is this host's end of a point-to-point link; IFA_ADDRESS the peer's. */
+		if (a->rta_type == IFA_LOCAL || (a->rta_type == IFA_ADDRESS && !have_local)) {
+			take_attribute(a, ev->addr, sizeof ev->addr);
+			have_local |= a->rta_type == IFA_LOCAL;
+		} else if (a->rta_type == IFA_FLAGS && RTA_PAYLOAD(a) >= sizeof flags) {
+			memcpy(&flags, RTA_DATA(a), sizeof flags);
+		}
+	}
+	ev->deprecated = (flags & IFA_F_DEPRECATED) != 0;
+	ev->tentative = (flags & IFA_F_TENTATIVE) != 0;
+	ev->kind = h->nlmsg_type == RTM_NEWADDR ? NET_ADDR_ADDED : NET_ADDR_REMOVED;
+}
+
+static void parse_route_change(const struct nlmsghdr *h, struct net_event *ev)
+{
+	const struct rtmsg *rt = NLMSG_DATA(h);
+	int len = (int)RTM_PAYLOAD(h);
+	unsigned table = rt->rtm_table;
+
+	ev->family = rt->rtm_family;
+	ev->prefix_len = rt->rtm_dst_len;
+	for (const struct rtattr *a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == RTA_DST)
+			take_attribute(a, ev->addr, sizeof ev->addr);
+		else if (a->rta_type == RTA_TABLE && RTA_PAYLOAD(a) >= sizeof(uint32_t))
+			memcpy(&table, RTA_DATA(a), sizeof(uint32_t));
+	}
+	/* The host's own addresses (table local), broadcast, multicast and cache entries are not paths. */
+	if (table == RT_TABLE_LOCAL || (rt->rtm_flags & RTM_F_CLONED) ||
+	    (rt->rtm_type != RTN_UNICAST && rt->rtm_type != RTN_BLACKHOLE && rt->rtm_type != RTN_UNREACHABLE &&
+	     rt->rtm_type != RTN_PROHIBIT))
+		return;
+	ev->kind = NET_ROUTE_CHANGED;
+}
+
+/* A route socket message as a net_event (kind NET_NONE for anything else). */
+static void parse_route_message(const struct nlmsghdr *h, struct net_event *ev)
+{
+	memset(ev, 0, sizeof *ev);
+	switch (h->nlmsg_type) {
+	case RTM_NEWLINK:
+	case RTM_DELLINK:
+		if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+			parse_link_message(h, ev);
+		break;
+	case RTM_NEWADDR:
+	case RTM_DELADDR:
+		if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
+			parse_address_message(h, ev);
+		break;
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct rtmsg)))
+			parse_route_change(h, ev);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The route socket: links, addresses, routes; close-on-exec, non-blocking. */
+static int route_socket_open(void)
+{
+	struct sockaddr_nl sa;
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof sa);
+	sa.nl_family = AF_NETLINK;
+	sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE |
+		       RTMGRP_IPV6_ROUTE;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/* Aligned for struct nlmsghdr; one datagram of either netlink socket. */
+static union {
+	struct nlmsghdr h;
+	char bytes[16384];
+} netlink_buf;
+
+/* NLMSG_OK and NLMSG_NEXT without their mixed-sign comparisons. */
+static int netlink_fits(const struct nlmsghdr *h, size_t left)
+{
+	return left >= sizeof *h && h->nlmsg_len >= sizeof *h && h->nlmsg_len <= left;
+}
+
+static const struct nlmsghdr *netlink_next(const struct nlmsghdr *h, size_t *left)
+{
+	size_t step = NLMSG_ALIGN(h->nlmsg_len);
+	*left = step < *left ? *left - step : 0;
+	return (const struct nlmsghdr *)(const void *)((const char *)h + step);
+}
+
+/* Read one datagram; call each(message) for every message in it.  -1 when empty. */
+static int netlink_read(int fd, void (*each)(const struct nlmsghdr *, void *), void *ctx)
+{
+	ssize_t n;
+
+	do
+		n = recv(fd, netlink_buf.bytes, sizeof netlink_buf.bytes, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n < 0 && errno == ENOBUFS ? 0 : -1;  /* ENOBUFS: events lost, the socket goes on */
+	size_t left = (size_t)n;
+	for (const struct nlmsghdr *h = &netlink_buf.h; netlink_fits(h, left); h = netlink_next(h, &left))
+		each(h, ctx);
+	return 0;
+}
+
+struct route_reading {
+	struct net_coalesce *coalesce;
+	const struct tcp_socket *conn;
+	long long now;
+	int act;
+};
+
+static void route_message(const struct nlmsghdr *h, void *ctx)
+{
+	struct route_reading *rr = ctx;
+	struct net_event ev;
+	char what[WHAT_LEN];
+
+	parse_route_message(h, &ev);
+	enum net_effect effect = net_event_effect(&ev, rr->conn);
+	if (effect == NET_IGNORE)
+		return;
+	describe_event(&ev, what, sizeof what);
+	logmsg(LOG_DEBUG, "route socket: %s", what);
+	rr->act |= coalesce_change(rr->coalesce, effect, what, rr->now);
+}
+
+/* Read the route socket to empty; NET_DO_* for what the changes ask. */
+static int read_route_changes(int fd, struct net_coalesce *c, const struct tcp_socket *conn, long long now)
+{
+	struct route_reading rr = { c, conn, now, 0 };
+	while (netlink_read(fd, route_message, &rr) == 0)
+		;
+	return rr.act;
+}
+
+struct address_search {
+	const struct tcp_socket *conn;
+	int ifindex;                    /* of the address, 0: not (yet) found */
+	int link_seen, link_up, done;
+	char ifname[32];
+};
+
+static void search_dump_message(const struct nlmsghdr *h, void *ctx)
+{
+	struct address_search *s = ctx;
+	struct net_event ev;
+
+	if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+		s->done = 1;
+		return;
+	}
+	parse_route_message(h, &ev);
+	if (h->nlmsg_type == RTM_NEWADDR && !s->ifindex &&
+	    same_address(ev.family, ev.addr, s->conn->family, s->conn->local))
+		s->ifindex = ev.ifindex;
+	if (h->nlmsg_type == RTM_NEWLINK && s->ifindex && ev.ifindex == s->ifindex) {
+		s->link_seen = 1;
+		s->link_up = ev.link_up;
+		memcpy(s->ifname, ev.ifname, sizeof s->ifname);
+	}
+}
+
+/*
+ * Ask the route socket: every address (a dump), or one link by index; the
+ * answers go to search_dump_message.  The kernel answers as it is read:
+ * never a wait.
+ */
+static int netlink_ask(int fd, int type, int ifindex, struct address_search *s)
+{
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;     /* only its family is read for an address dump */
+	} req;
+
+	memset(&req, 0, sizeof req);
+	req.h.nlmsg_len = sizeof req;
+	req.h.nlmsg_type = (unsigned short)type;
+	req.h.nlmsg_flags = (unsigned short)(NLM_F_REQUEST | (ifindex ? NLM_F_ACK : NLM_F_DUMP));
+	req.i.ifi_family = AF_UNSPEC;
+	req.i.ifi_index = ifindex;
+	if (send(fd, &req, sizeof req, 0) < 0)
+		return -1;
+	for (s->done = 0; !s->done;)
+		if (netlink_read(fd, search_dump_message, s) != 0)
+			return -1;
+	return 0;
+}
+
+/* Can a socket be bound to conn's local address?  1 yes, 0 it is gone, -1 unknown. */
+static int address_bindable(const struct tcp_socket *conn)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, saved;
+
+	memset(&ss, 0, sizeof ss);
+	if (conn->family == AF_INET) {
+		struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+		v4->sin_family = AF_INET;
+		memcpy(&v4->sin_addr, conn->local, 4);
+		len = sizeof *v4;
+	} else {
+		struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+		v6->sin6_family = AF_INET6;
+		memcpy(&v6->sin6_addr, conn->local, 16);
+		len = sizeof *v6;
+	}
+	if ((fd = socket(conn->family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	saved = bind(fd, (struct sockaddr *)&ss, len) == 0 ? 0 : errno;
+	close(fd);
+	return saved == 0 ? 1 : saved == EADDRNOTAVAIL ? 0 : -1;
+}
+
+/*
+ * Is conn's local address still on this host, on an interface that is up?
+ * A dump is not atomic (links coming and going meanwhile can hide one), so
+ * "gone" is decided by bind() and "down" by asking for that one link.
+ */
+static enum addr_state local_address_state(const struct tcp_socket *conn, char *what, size_t what_len)
+{
+	struct address_search s = { conn, 0, 0, 0, 0, "" };
+	enum addr_state result = ADDR_UNKNOWN;
+	char addr[INET6_ADDRSTRLEN];
+	int fd, bindable = address_bindable(conn);
+
+	describe_address(conn->family, conn->local, addr, sizeof addr);
+	snprintf(what, what_len, "address %s removed", addr);
+	if (bindable == 0)
+		return ADDR_GONE;
+	if (bindable < 0 || (fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE)) < 0)
+		return ADDR_UNKNOWN;
+	if (netlink_ask(fd, RTM_GETADDR, 0, &s) == 0 && s.ifindex != 0 &&
+	    netlink_ask(fd, RTM_GETLINK, s.ifindex, &s) == 0 && s.link_seen)
+		result = s.link_up ? ADDR_PRESENT : ADDR_IF_DOWN;
+	close(fd);
+	if (s.ifname[0])
+		snprintf(what, what_len, "link %s down", s.ifname);
+	else
+		snprintf(what, what_len, "link %d down", s.ifindex);
+	return result;
+}
+
+/* The socket inodes a process holds, with their descriptor numbers. */
+static int add_process_sockets(long pid, int depth, struct tcp_socket *out, int n, int max)
+{
+	char path[64], link[64];
+	struct dirent *e;
+	DIR *dir;
+
+	snprintf(path, sizeof path, "/proc/%ld/fd", pid);
+	if ((dir = opendir(path)) == NULL)
+		return n;
+	while ((e = readdir(dir)) != NULL && n < max) {
+		long long fd = decimal_or_minus1(e->d_name);
+		unsigned long inode;
+		char *end;
+		ssize_t len;
+		if (fd < 0 || fd > INT_MAX)
+			continue;
+		snprintf(path, sizeof path, "/proc/%ld/fd/%lld", pid, fd);
+		if ((len = readlink(path, link, sizeof link - 1)) <= 0)
+			continue;
+		link[len] = '\0';
+		if (strncmp(link, "socket:[", 8) != 0)
+			continue;
+		inode = strtoul(link + 8, &end, 10);
+		if (end == link + 8 || strcmp(end, "]") != 0)
+			continue;
+		memset(&out[n], 0, sizeof out[n]);
+		out[n].inode = inode;
+		out[n].pid = pid;
+		out[n].fd = (int)fd;
+		out[n++].depth = depth;
+	}
+	closedir(dir);
+	return n;
+}
+
+/* The children of pid: /proc/PID/task/PID/children lists them. */
+static int child_pids(long pid, long *out, int max)
+{
+	char path[64], text[512], *c, *end;
+	ssize_t got;
+	int fd, n = 0;
+
+	snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", pid, pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	got = read(fd, text, sizeof text - 1);
+	close(fd);
+	text[got > 0 ? got : 0] = '\0';
+	for (c = text; n < max; c = end) {
+		long child = strtol(c, &end, 10);
+		if (end == c)
+			break;
+		out[n++] = child;
+	}
+	return n;
+}
+
+/* Fill in the /proc/net/tcp{,6} lines of the sockets whose inodes we hold. */
+static void read_tcp_table(long pid, const char *table, struct tcp_socket *owned, int n_owned)
+{
+	char path[64], line[512];
+	struct tcp_socket s;
+	FILE *f;
+
+	static char buf[16384];  /* a few reads for a whole table, not dozens */
+
+	snprintf(path, sizeof path, "/proc/%ld/net/%s", pid, table);
+	if ((f = fopen(path, "re")) == NULL)
+		return;
+	(void)setvbuf(f, buf, _IOFBF, sizeof buf);
+	while (fgets(line, sizeof line, f))
+		if (parse_proc_tcp_line(line, &s) == 0)
+			for (int i = 0; i < n_owned; i++)
+				if (owned[i].inode == s.inode && owned[i].family == 0) {
+					s.pid = owned[i].pid;
+					s.fd = owned[i].fd;
+					s.depth = owned[i].depth;
+					owned[i] = s;
+				}
+	(void)fclose(f);
+}
+
+/* ssh's connection to the server and its listeners, looking through ssh's descendants. */
+static void find_ssh_sockets(long ssh_pid, struct ssh_sockets *out)
+{
+	struct tcp_socket owned[MAX_OWNED];
+	long level[8], next[8];
+	int n = add_process_sockets(ssh_pid, 0, owned, 0, MAX_OWNED);
+	int n_level = child_pids(ssh_pid, level, 8);
+
+	for (int depth = 1; depth <= 3 && n_level > 0; depth++) {
+		int n_next = 0;
+		for (int i = 0; i < n_level; i++) {
+			n = add_process_sockets(level[i], depth, owned, n, MAX_OWNED);
+			n_next += child_pids(level[i], next + n_next, 8 - n_next);
+		}
+		memcpy(level, next, sizeof next);
+		n_level = n_next;
+	}
+	memset(out, 0, sizeof *out);
+	if (n == 0)
+		return;  /* no socket at all: the tables (costly to read on a busy host) would not help */
+	read_tcp_table(ssh_pid, "tcp", owned, n);
+	read_tcp_table(ssh_pid, "tcp6", owned, n);
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		if (owned[i].family)
+			owned[k++] = owned[i];
+	choose_ssh_sockets(owned, k, out);
+}
+
+#else /* not Linux: nothing to watch */
+
+static int route_socket_open(void)
+{
+	errno = ENOSYS;
+	return -1;
+}
+
+static int read_route_changes(int fd, struct net_coalesce *c, const struct tcp_socket *conn, long long now)
+{
+	(void)fd;
+	(void)c;
+	(void)conn;
+	(void)now;
+	return 0;
+}
+
+static enum addr_state local_address_state(const struct tcp_socket *conn, char *what, size_t what_len)
+{
+	(void)conn;
+	snprintf(what, what_len, "?");
+	return ADDR_UNKNOWN;
+}
+
+static void find_ssh_sockets(long ssh_pid, struct ssh_sockets *out)
+{
+	(void)ssh_pid;
+	memset(out, 0, sizeof *out);
+}
+
+#endif
+
 /* ---------------------------------------------------------------- evidence */
 
 /*
@@ -2203,6 +3049,196 @@ static void evidence_end(struct evidence *ev, size_t message_len, struct window_
 	evidence_stop(ev);
 }
 
+/*
+ * What ssh's own TCP connection says (autossh(1) TCP EVIDENCE): the kernel's
+ * tcp_info through inet_diag, one request and one reply per look.  The
+ * verdict is a pure function of successive readings, like the stall table
+ * above.
+ */
+
+enum { TCP_LOOK_MS = 2000, TCP_LOOK_RETRANS_MS = 250, TCP_DEAD_RTOS = 3, TCP_DEAD_MS = 3000 };
+
+struct tcp_reading {
+	int valid;
+	int state;
+	unsigned unacked;               /* segments sent and not acknowledged */
+	unsigned retransmits, backoff;  /* consecutive retransmission time-outs */
+	unsigned rto_ms;                /* the current, backed-off time-out */
+	unsigned last_ack_recv_ms;      /* since the last ACK */
+};
+
+enum tcp_verdict { TCP_QUIET, TCP_RETRANSMITTING, TCP_DEAD };
+
+static unsigned consecutive_rtos(const struct tcp_reading *r)
+{
+	return r->retransmits > r->backoff ? r->retransmits : r->backoff;
+}
+
+/*
+ * How long the oldest unacknowledged data has waited, at least: k time-outs
+ * doubled the time-out k times, so rto - rto/2^k of it has passed; and no
+ * longer than since the last ACK.
+ */
+static unsigned unacked_for_ms(const struct tcp_reading *r)
+{
+	unsigned k = consecutive_rtos(r);
+	unsigned waited = k >= 32 ? r->rto_ms : r->rto_ms - (r->rto_ms >> k);
+	return waited < r->last_ack_recv_ms ? waited : r->last_ack_recv_ms;
+}
+
+static int retransmitting(const struct tcp_reading *r)
+{
+	return r->valid && r->state == TCPS_ESTABLISHED && r->unacked > 0 && consecutive_rtos(r) > 0;
+}
+
+/*
+ * The path is dead when the connection is established, ssh is proven, and
+ * data has stayed unacknowledged through TCP_DEAD_RTOS consecutive
+ * time-outs and TCP_DEAD_MS, seen in two successive readings.  A connection
+ * still being set up never trips it.
+ */
+static enum tcp_verdict tcp_verdict(const struct tcp_reading *previous, const struct tcp_reading *current,
+				    int proven)
+{
+	if (!retransmitting(current))
+		return TCP_QUIET;
+	if (proven && retransmitting(previous) && consecutive_rtos(current) >= TCP_DEAD_RTOS &&
+	    unacked_for_ms(current) >= TCP_DEAD_MS)
+		return TCP_DEAD;
+	return TCP_RETRANSMITTING;
+}
+
+/*
+ * An ACK came since the probe started (the server's kernel acknowledged
+ * what the probe made ssh send): the path works, the fault is beyond it.
+ * The ACK often comes at once, and tcp_info counts in clock ticks of up to
+ * 10 ms: an ACK that close to the start counts.
+ */
+static int acks_since(const struct tcp_reading *r, long long ms_since_probe_start)
+{
+	return r->valid && r->state == TCPS_ESTABLISHED && (long long)r->last_ack_recv_ms <= ms_since_probe_start + 10;
+}
+
+/* How soon to look again: fast while retransmitting or while ssh's readiness is pending. */
+static long next_look_ms(enum tcp_verdict verdict, int readiness_pending, long long since_start_ms)
+{
+	if (verdict == TCP_RETRANSMITTING)
+		return TCP_LOOK_RETRANS_MS;
+	if (readiness_pending)
+		return since_start_ms < 10000 ? TCP_LOOK_RETRANS_MS : 1000;
+	return TCP_LOOK_MS;
+}
+
+/* No connection found (yet): soon while ssh is new, then ever more rarely. */
+static long find_retry_ms(long long since_start_ms)
+{
+	if (since_start_ms < 10000)
+		return 2L * TCP_LOOK_RETRANS_MS;
+	return since_start_ms < 60000 ? TCP_LOOK_MS : 30000;
+}
+
+#ifdef __linux__
+
+/* The inet_diag socket, opened once and used for every look. */
+static int diag_socket_open(void)
+{
+	return socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_SOCK_DIAG);
+}
+
+/* Reduce one inet_diag reply to a reading: 1 read, 0 gone, -1 something else. */
+static int parse_diag_reply(const struct nlmsghdr *h, size_t len, unsigned seq, struct tcp_reading *r)
+{
+	size_t left = len;
+
+	memset(r, 0, sizeof *r);
+	for (; netlink_fits(h, left); h = netlink_next(h, &left)) {
+		if (h->nlmsg_seq != seq)
+			continue;
+		if (h->nlmsg_type == NLMSG_ERROR && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
+			const struct nlmsgerr *e = NLMSG_DATA(h);
+			return e->error == -ENOENT ? 0 : -1;
+		}
+		if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+			continue;
+		const struct inet_diag_msg *m = NLMSG_DATA(h);
+		int alen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
+		struct tcp_info info;
+		memset(&info, 0, sizeof info);
+		for (const struct rtattr *a = (const struct rtattr *)(m + 1); RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+			if (a->rta_type == INET_DIAG_INFO)
+				take_attribute(a, &info, sizeof info);
+		r->valid = 1;
+		r->state = m->idiag_state;
+		r->unacked = info.tcpi_unacked;
+		r->retransmits = info.tcpi_retransmits;
+		r->backoff = info.tcpi_backoff;
+		r->rto_ms = info.tcpi_rto / 1000;
+		r->last_ack_recv_ms = info.tcpi_last_ack_recv;
+		return 1;
+	}
+	return -1;
+}
+
+/* One exact 4-tuple lookup: 1 read, 0 the socket is gone, -1 no answer. */
+static int tcp_look(int fd, const struct tcp_socket *s, struct tcp_reading *r)
+{
+	static unsigned seq;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct {
+		struct nlmsghdr h;
+		struct inet_diag_req_v2 req;
+	} msg;
+	size_t alen = s->family == AF_INET ? 4 : 16;
+	ssize_t n;
+
+	memset(&msg, 0, sizeof msg);
+	msg.h.nlmsg_len = sizeof msg;
+	msg.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	msg.h.nlmsg_flags = NLM_F_REQUEST;
+	msg.h.nlmsg_seq = ++seq;
+	msg.req.sdiag_family = (unsigned char)s->family;
+	msg.req.sdiag_protocol = IPPROTO_TCP;
+	msg.req.idiag_ext = 1 << (INET_DIAG_INFO - 1);
+	msg.req.idiag_states = ~0U;
+	msg.req.id.idiag_sport = htons((uint16_t)s->local_port);
+	msg.req.id.idiag_dport = htons((uint16_t)s->remote_port);
+	memcpy(msg.req.id.idiag_src, s->local, alen);
+	memcpy(msg.req.id.idiag_dst, s->remote, alen);
+	msg.req.id.idiag_cookie[0] = msg.req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	if (sendto(fd, &msg, sizeof msg, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0)
+		return -1;
+	/* The kernel answers within sendto(); an older, unread answer is skipped by its number. */
+	for (int tries = 0; tries < 4; tries++) {
+		do
+			n = recv(fd, netlink_buf.bytes, sizeof netlink_buf.bytes, MSG_DONTWAIT);
+		while (n < 0 && errno == EINTR);
+		if (n <= 0)
+			return -1;
+		int got = parse_diag_reply(&netlink_buf.h, (size_t)n, seq, r);
+		if (got >= 0)
+			return got;
+	}
+	return -1;
+}
+
+#else
+
+static int diag_socket_open(void)
+{
+	errno = ENOSYS;
+	return -1;
+}
+
+static int tcp_look(int fd, const struct tcp_socket *s, struct tcp_reading *r)
+{
+	(void)fd;
+	(void)s;
+	memset(r, 0, sizeof *r);
+	return -1;
+}
+
+#endif
+
 /* --------------------------------------------------------------------- loop */
 
 enum ssh_phase { PHASE_RUNNING, PHASE_STOPPING, PHASE_BACKOFF, PHASE_DONE };
@@ -2235,6 +3271,18 @@ struct state {
 	int explained_stale_forward;
 	struct probe probe;
 	struct evidence evidence;
+	long long probe_started_at, probe_passed_at;
+	/* network watch and TCP evidence (autossh(1) NETWORK CHANGES, TCP EVIDENCE) */
+	int route_fd, diag_fd;
+	int tcp_looks;                  /* ssh's connection is looked at (Linux, on) */
+	char watch[200];                /* the status file's "watch" */
+	struct net_coalesce net;
+	int net_start_pending;          /* the network changed while this ssh was still new */
+	struct ssh_sockets sockets;     /* valid while sockets_of == ssh_pid */
+	pid_t sockets_of;
+	struct tcp_reading reading;     /* the previous look */
+	long long next_look_at;
+	int forward_ports[MAX_FORWARDS], n_forward_ports;
 	char last_exit[32];
 	const char *reported_state;
 	time_t state_since, last_probe_ok;
@@ -2273,10 +3321,10 @@ static void write_status_file(const struct state *st)
 	snprintf(content, sizeof content,
 		 "state=%s\npid=%ld\nssh_pid=%ld\nstarts=%d\nlast_exit=%s\nsince=%lld\n"
 		 "last_probe_ok=%lld\nlast_probe_rtt_ms=%ld\nmonitor=%s\npoll=%ld\nfirst_poll=%ld\n"
-		 "net_timeout_ms=%ld\n",
+		 "net_timeout_ms=%ld\nwatch=%s\n",
 		 state_name(st), (long)getpid(), (long)(st->ssh_exited ? 0 : st->ssh_pid), st->starts,
 		 st->last_exit, (long long)st->state_since, (long long)st->last_probe_ok, st->probe.rtt_ms,
-		 monitor, cfg->poll, cfg->first_poll, cfg->net_timeout_ms);
+		 monitor, cfg->poll, cfg->first_poll, cfg->net_timeout_ms, st->watch);
 	write_file_atomically(cfg->statusfile, content);
 }
 
@@ -2410,6 +3458,11 @@ static void start_ssh(struct state *st, long long now)
 	st->next_early_at = monitoring(st) ? now + 1000 : 0;
 	st->connect_deadline = cfg->connect_timeout ? now + cfg->connect_timeout * 1000LL : 0;
 	st->proven_at = monitoring(st) ? 0 : now + 2000;
+	st->sockets_of = 0;
+	st->probe_passed_at = 0;
+	st->net_start_pending = 0;
+	memset(&st->reading, 0, sizeof st->reading);
+	st->next_look_at = st->tcp_looks ? now + TCP_LOOK_RETRANS_MS : 0;
 	report_state(st, 1);
 	if (write_pidfile_once(st) != 0) {
 		stop_ssh(st, AFTER_EXIT, now);
@@ -2429,6 +3482,11 @@ static void request_restart(struct state *st, long long now)
 	if (maxstart_reached(st))
 		return;
 	grace = grace_seconds(st->tries, cfg->poll);
+	if (grace > 0 && st->net_start_pending) {
+		logmsg(LOG_INFO, "network changed: %s", st->net.what[0] ? st->net.what : "?");
+		st->net.what[0] = '\0';
+		grace = 0;
+	}
 	if (grace <= 0) {
 		start_ssh(st, now);
 		return;
@@ -2608,6 +3666,7 @@ static void mark_proven(struct state *st)
 	if (st->proven)
 		return;
 	st->proven = 1;
+	st->net_start_pending = 0;
 	st->next_early_at = 0;
 	st->connect_deadline = 0;
 	logmsg(LOG_DEBUG, "ssh proven");
@@ -2616,6 +3675,8 @@ static void mark_proven(struct state *st)
 		notify_send(st->cfg->notify_socket, "READY=1");
 	}
 }
+
+static void explain_failed_probe(struct state *st, long long now);
 
 /*
  * Reap a pending SIGCHLD now: an ssh that already exited is judged by how it
@@ -2642,6 +3703,7 @@ static void probe_finished(struct state *st, enum probe_result result, long long
 		return;
 	if (result == PROBE_PASSED) {
 		st->last_probe_ok = time(NULL);
+		st->probe_passed_at = now;
 		mark_proven(st);
 	}
 	if (!early)
@@ -2651,6 +3713,7 @@ static void probe_finished(struct state *st, enum probe_result result, long long
 	if (result == PROBE_FAILED && early) {
 		logmsg(LOG_DEBUG, "early probe failed; ssh not proven yet");
 	} else if (result == PROBE_FAILED) {
+		explain_failed_probe(st, now);
 		logmsg(LOG_INFO, "port down, restarting ssh");
 		stop_ssh(st, AFTER_RESTART_BACKOFF, now);
 		return;
@@ -2663,6 +3726,7 @@ static void start_probe(struct state *st, int early, long long now)
 {
 	enum probe_result result = probe_start(st->cfg, &st->probe, early, now);
 
+	st->probe_started_at = now;
 	if (probe_window_is_soft(st->cfg, &st->probe))
 		evidence_begin(&st->evidence, now);
 	else
@@ -2733,6 +3797,269 @@ static void probe_now(struct state *st, long long now)
 	}
 }
 
+/* ssh's connection as "host:port" for the log. */
+static void format_endpoint(const struct tcp_socket *s, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	describe_address(s->family, s->remote, addr, sizeof addr);
+	if (s->family == AF_INET6)
+		snprintf(buf, len, "[%s]:%d", addr, s->remote_port);
+	else
+		snprintf(buf, len, "%s:%d", addr, s->remote_port);
+}
+
+/* The connection found for the current ssh, or an empty one. */
+static const struct tcp_socket *known_connection(const struct state *st)
+{
+	static const struct tcp_socket none;
+	return st->sockets_of == st->ssh_pid && st->ssh_pid > 0 ? &st->sockets.conn : &none;
+}
+
+enum net_action { NET_ACT_NONE, NET_ACT_START_NOW, NET_ACT_PROBE_NOW, NET_ACT_PROBE_EARLY };
+
+/*
+ * The cheap action for a change that matters (autossh(1) NETWORK CHANGES):
+ * start at once in a backoff wait; with monitoring, probe now (an early
+ * probe while ssh is not proven).  A probe in flight is left to finish (a
+ * resume restarts it: after_wakeup).
+ */
+static enum net_action network_action(enum ssh_phase phase, int monitored, int proven, int probe_in_flight)
+{
+	if (phase == PHASE_BACKOFF)
+		return NET_ACT_START_NOW;
+	if (phase != PHASE_RUNNING || !monitored || probe_in_flight)
+		return NET_ACT_NONE;
+	return proven ? NET_ACT_PROBE_NOW : NET_ACT_PROBE_EARLY;
+}
+
+static void take_cheap_action(struct state *st, long long now)
+{
+	enum net_action action = network_action(st->phase, monitoring(st), st->proven, st->probe.phase != PROBE_IDLE);
+
+	/* If this new ssh fails all the same, the next one starts without a wait. */
+	if (st->phase == PHASE_RUNNING && !st->proven)
+		st->net_start_pending = 1;
+	if (action == NET_ACT_NONE) {
+		if (!st->net_start_pending)
+			st->net.what[0] = '\0';
+		return;
+	}
+	logmsg(LOG_INFO, "network changed: %s", st->net.what[0] ? st->net.what : "?");
+	st->net.what[0] = '\0';
+	switch (action) {
+	case NET_ACT_START_NOW:
+		start_ssh(st, now);
+		break;
+	case NET_ACT_PROBE_NOW:
+	case NET_ACT_PROBE_EARLY:
+		begin_probe(st, action == NET_ACT_PROBE_EARLY, now);
+		break;
+	default:
+		break;
+	}
+}
+
+/* A suspect change has held NET_HOLD_MS: restart ssh if its connection lost its address or link. */
+static void check_held_change(struct state *st, long long now)
+{
+	struct ssh_sockets found;
+	enum addr_state state;
+	char what[WHAT_LEN];
+
+	st->net.hold_until = 0;
+	if (st->phase != PHASE_RUNNING || st->ssh_exited)
+		return;
+	find_ssh_sockets(st->ssh_pid, &found);
+	if (found.conn.family == 0)
+		return;
+	/* Name what happened to ssh's connection, not whichever change came first. */
+	state = local_address_state(&found.conn, what, sizeof what);
+	if (state != ADDR_GONE && state != ADDR_IF_DOWN) {
+		logmsg(LOG_DEBUG, "network changed (%s); ssh's connection (pid %ld, fd %d) is unaffected",
+		       st->net.hold_what, found.conn.pid, found.conn.fd);
+		return;
+	}
+	if (ssh_exit_judged(st, now))
+		return;
+	logmsg(LOG_INFO, "network changed (%s), restarting ssh", what);
+	/* No backoff wait, but counted as a quick restart: a flapping link cannot storm. */
+	stop_ssh(st, AFTER_RESTART_BACKOFF, now);
+}
+
+static void fire_network_deadlines(struct state *st, long long now)
+{
+	/* Held back, unless the action taken meanwhile covered every change (nothing new to say). */
+	if (coalesce_due(&st->net, now) && st->net.what[0])
+		take_cheap_action(st, now);
+	if (st->net.hold_until && now >= st->net.hold_until)
+		check_held_change(st, now);
+}
+
+/* The route socket has news: act on what matters (autossh(1) NETWORK CHANGES). */
+static void watch_wakeup(struct state *st, int route_events, long long now)
+{
+	if (st->route_fd >= 0 && route_events &&
+	    (read_route_changes(st->route_fd, &st->net, known_connection(st), now) & NET_DO_CHEAP))
+		take_cheap_action(st, now);
+}
+
+/* A resume from suspend is a change that matters too; the TCP readings of before say nothing. */
+static void network_resumed(struct state *st, long long slept_ms, long long now)
+{
+	memset(&st->reading, 0, sizeof st->reading);
+	if (!st->cfg->netwatch)
+		return;
+	snprintf(st->net.what, sizeof st->net.what, "resumed after %lld s asleep", slept_ms / 1000);
+	st->net.last_cheap_at = now;
+	take_cheap_action(st, now);
+}
+
+/* -M 0: ssh's connection is established and its -L listeners exist (autossh(1) TCP EVIDENCE). */
+static int connection_ready(const struct state *st, const struct tcp_reading *r, long long since_start)
+{
+	int state = r->valid ? r->state : st->sockets.conn.state;
+
+	if (state != TCPS_ESTABLISHED || !forwards_listening(&st->sockets, st->forward_ports, st->n_forward_ports))
+		return 0;
+	/* Without -L ports the connection alone proves little: keep the 2 s rule too. */
+	return st->n_forward_ports > 0 || since_start >= 2000;
+}
+
+static void connection_stalled(struct state *st, const struct tcp_reading *r, long long now)
+{
+	char where[INET6_ADDRSTRLEN + 16];
+
+	if (ssh_exit_judged(st, now))
+		return;
+	format_endpoint(&st->sockets.conn, where, sizeof where);
+	logmsg(LOG_INFO, "ssh connection to %s stalled: no ACK for %u ms after %u retransmissions", where,
+	       unacked_for_ms(r), consecutive_rtos(r));
+	logmsg(LOG_INFO, "port down, restarting ssh");
+	stop_ssh(st, AFTER_RESTART_BACKOFF, now);
+}
+
+/* Find ssh's connection for a new ssh, or again once it is gone; say which it is. */
+static int find_connection(struct state *st)
+{
+	char local[INET6_ADDRSTRLEN], where[INET6_ADDRSTRLEN + 16];
+
+	find_ssh_sockets(st->ssh_pid, &st->sockets);
+	st->sockets_of = st->sockets.conn.family ? st->ssh_pid : 0;
+	if (st->sockets_of == 0)
+		return 0;
+	describe_address(st->sockets.conn.family, st->sockets.conn.local, local, sizeof local);
+	format_endpoint(&st->sockets.conn, where, sizeof where);
+	logmsg(LOG_DEBUG, "ssh's connection: %s:%d to %s (pid %ld, fd %d)", local, st->sockets.conn.local_port, where,
+	       st->sockets.conn.pid, st->sockets.conn.fd);
+	return 1;
+}
+
+/* -M 0 before proof: is ssh ready?  Its listeners are read again only once the connection is up. */
+static int check_readiness(struct state *st, const struct tcp_reading *r, long long since_start)
+{
+	if (!r->valid || r->state == TCPS_ESTABLISHED) {
+		struct ssh_sockets now_seen;
+		find_ssh_sockets(st->ssh_pid, &now_seen);
+		if (now_seen.conn.family == 0)
+			return 0;
+		st->sockets = now_seen;
+	}
+	if (!connection_ready(st, r, since_start))
+		return 0;
+	logmsg(LOG_DEBUG, "ssh's connection is established and its forwards listen");
+	st->proven_at = 0;
+	mark_proven(st);
+	report_state(st, 1);
+	return 1;
+}
+
+/* One look at ssh's connection: find it if need be, read tcp_info, judge. */
+static void look_at_connection(struct state *st, long long now)
+{
+	long long since_start = now - st->ssh_started_at;
+	int readiness = !st->proven && !monitoring(st);
+	enum tcp_verdict judged = TCP_QUIET;
+	struct tcp_reading r;
+
+	memset(&r, 0, sizeof r);
+	if (st->sockets_of != st->ssh_pid && !find_connection(st)) {
+		st->next_look_at = now + find_retry_ms(since_start);
+		return;
+	}
+	/* A probe that passed since the last look has shown the path alive: this look can wait. */
+	if (st->probe_passed_at > now - TCP_LOOK_MS && !retransmitting(&st->reading)) {
+		st->next_look_at = now + TCP_LOOK_MS;
+		return;
+	}
+	if (st->diag_fd >= 0) {
+		int got = tcp_look(st->diag_fd, &st->sockets.conn, &r);
+		if (got == 0) {  /* gone: find it again */
+			st->sockets_of = 0;
+			memset(&st->reading, 0, sizeof st->reading);
+			st->next_look_at = now + TCP_LOOK_RETRANS_MS;
+			return;
+		}
+		judged = tcp_verdict(&st->reading, &r, st->proven);
+		st->reading = r;
+	}
+	if (readiness && check_readiness(st, &r, since_start))
+		readiness = 0;
+	if (judged == TCP_DEAD) {
+		connection_stalled(st, &r, now);
+		return;
+	}
+	st->next_look_at = st->diag_fd < 0 && !readiness ? 0 : now + next_look_ms(judged, readiness, since_start);
+}
+
+/* A failed probe while ACKs keep coming: the path works, the server or forward does not. */
+static void explain_failed_probe(struct state *st, long long now)
+{
+	struct tcp_reading r;
+
+	memset(&r, 0, sizeof r);
+	if (st->diag_fd < 0 || known_connection(st)->family == 0)
+		return;
+	int got = tcp_look(st->diag_fd, &st->sockets.conn, &r);
+	logmsg(LOG_DEBUG, "after the failed probe: look %d, state %d, last ACK %u ms ago, probe %lld ms ago", got,
+	       r.state, r.last_ack_recv_ms, now - st->probe_started_at);
+	if (got == 1 && acks_since(&r, now - st->probe_started_at)) {
+		char where[INET6_ADDRSTRLEN + 16];
+		format_endpoint(&st->sockets.conn, where, sizeof where);
+		logmsg(LOG_INFO, "path to %s still acknowledges: the fault is beyond it", where);
+	}
+}
+
+/* The route and inet_diag sockets as configured; say once what is missing. */
+static void open_watchers(struct state *st)
+{
+	const struct config *cfg = st->cfg;
+	char route_why[80] = "AUTOSSH_NETWATCH=0", diag_why[80] = "AUTOSSH_TCP_EVIDENCE=0";
+
+	if (cfg->netwatch && (st->route_fd = route_socket_open()) < 0) {
+		snprintf(route_why, sizeof route_why, "route socket: %s", strerror(errno));
+		logmsg(LOG_INFO, "network changes not watched: %s", route_why);
+	}
+	if (cfg->tcp_evidence && (st->diag_fd = diag_socket_open()) < 0) {
+		snprintf(diag_why, sizeof diag_why, "inet_diag socket: %s", strerror(errno));
+		logmsg(LOG_INFO, "no TCP evidence: %s", diag_why);
+	}
+#ifdef __linux__
+	/* /proc shows ssh's connection even where inet_diag is blocked. */
+	st->tcp_looks = cfg->tcp_evidence;
+#else
+	snprintf(route_why, sizeof route_why, "not supported on this system");
+	diag_why[0] = '\0';
+#endif
+	if (st->route_fd >= 0 || st->diag_fd >= 0)
+		snprintf(st->watch, sizeof st->watch, "%s%s%s", st->route_fd >= 0 ? "netlink" : "",
+			 st->route_fd >= 0 && st->diag_fd >= 0 ? " " : "", st->diag_fd >= 0 ? "tcp" : "");
+	else
+		snprintf(st->watch, sizeof st->watch, "none: %s%s%s", route_why, diag_why[0] ? "; " : "", diag_why);
+	st->n_forward_ports = local_forward_ports(cfg->ssh_argv, st->forward_ports, MAX_FORWARDS);
+	logmsg(LOG_DEBUG, "watching: %s", st->watch);
+}
+
 static void fire_lifetime(struct state *st, long long now)
 {
 	logmsg(LOG_INFO, "exceeded maximum time to live, shutting down");
@@ -2748,15 +4075,23 @@ static void fire_lifetime(struct state *st, long long now)
 }
 
 /* Deadlines of a running ssh: proven, connect deadline, probe timeout, next probe. */
+/* -M 0: ssh up 2 s proves it, unless its connection is seen: then the evidence decides. */
+static void fire_proven_timer(struct state *st, long long now)
+{
+	if (!st->proven_at || now < st->proven_at)
+		return;
+	st->proven_at = 0;
+	if (st->tcp_looks && st->sockets_of == st->ssh_pid)
+		return;  /* autossh(1) TCP EVIDENCE */
+	mark_proven(st);
+	report_state(st, 1);
+}
+
 static void fire_running_deadlines(struct state *st, long long now)
 {
 	const struct config *cfg = st->cfg;
 
-	if (st->proven_at && now >= st->proven_at) {
-		st->proven_at = 0;
-		mark_proven(st);
-		report_state(st, 1);
-	}
+	fire_proven_timer(st, now);
 	if (st->connect_deadline && now >= st->connect_deadline) {
 		st->connect_deadline = 0;
 		if (!st->proven) {
@@ -2768,6 +4103,8 @@ static void fire_running_deadlines(struct state *st, long long now)
 		}
 	}
 	watch_probe(st, now);
+	if (st->phase == PHASE_RUNNING && st->next_look_at && now >= st->next_look_at)
+		look_at_connection(st, now);
 	if (st->phase != PHASE_RUNNING)
 		return;
 	if (st->next_probe_at && now >= st->next_probe_at) {
@@ -2799,6 +4136,7 @@ static void fire_deadlines(struct state *st, long long now)
 	}
 	if (st->phase == PHASE_BACKOFF && now >= st->backoff_until)
 		start_ssh(st, now);
+	fire_network_deadlines(st, now);
 	if (st->phase == PHASE_RUNNING)
 		fire_running_deadlines(st, now);
 }
@@ -2815,6 +4153,8 @@ static int poll_timeout(const struct state *st, long long now)
 
 	consider(&nearest, st->lifetime_deadline);
 	consider(&nearest, st->next_watchdog_at);
+	consider(&nearest, st->net.cheap_due);
+	consider(&nearest, st->net.hold_until);
 	if (st->phase == PHASE_STOPPING)
 		consider(&nearest, st->kill_at);
 	if (st->phase == PHASE_BACKOFF)
@@ -2824,6 +4164,7 @@ static int poll_timeout(const struct state *st, long long now)
 		consider(&nearest, st->connect_deadline);
 		consider(&nearest, st->next_probe_at);
 		consider(&nearest, st->next_early_at);
+		consider(&nearest, st->next_look_at);
 		if (st->probe.phase != PROBE_IDLE)
 			consider(&nearest, st->probe.deadline);
 		if (st->probe.phase != PROBE_IDLE && st->evidence.watching)
@@ -2858,7 +4199,7 @@ static int drain_self_pipe(int fd, unsigned char *sigs, int max)
 	return n;
 }
 
-enum { FD_SELF, FD_LISTEN, FD_CONN, FD_REPLY, FD_STDERR, N_FDS };
+enum { FD_SELF, FD_LISTEN, FD_CONN, FD_REPLY, FD_STDERR, FD_ROUTE, N_FDS };
 
 static void handle_wakeup(struct state *st, struct pollfd *fds, long long now)
 {
@@ -2890,6 +4231,8 @@ static void handle_wakeup(struct state *st, struct pollfd *fds, long long now)
 						 fds[FD_LISTEN].revents, now), now);
 	}
 	if (st->phase != PHASE_DONE)
+		watch_wakeup(st, fds[FD_ROUTE].revents, now);
+	if (st->phase != PHASE_DONE)
 		fire_deadlines(st, now);
 	send_watchdog(st, now);
 }
@@ -2916,6 +4259,7 @@ static int after_wakeup(struct state *st, long long waited_for, long long woke)
 	case WAKE_FORGET_RTTS:
 		logmsg(LOG_DEBUG, "host was suspended for %lld ms", suspend_jump_ms(&before, &clocks));
 		probe_forget_rtts(p);
+		network_resumed(st, suspend_jump_ms(&before, &clocks), woke);
 		return 0;
 	case WAKE_RESTART_PROBE:
 		break;
@@ -2927,6 +4271,7 @@ static int after_wakeup(struct state *st, long long waited_for, long long woke)
 	for (int i = 0; i < 16 && st->listener >= 0; i++)
 		drop_stray_connection(st->listener);
 	start_probe(st, p->early, woke);
+	network_resumed(st, suspend_jump_ms(&before, &clocks), woke);
 	return 1;
 }
 
@@ -2946,6 +4291,7 @@ static void run_loop(struct state *st)
 		fds[FD_SELF].fd = st->self_pipe;
 		fds[FD_LISTEN].fd = st->listener;
 		fds[FD_STDERR].fd = st->stderr_fd;
+		fds[FD_ROUTE].fd = st->route_fd;
 		if (p->phase == PROBE_CONNECTING) {
 			fds[FD_CONN].fd = p->conn_fd;
 			fds[FD_CONN].events = POLLOUT;
@@ -2973,6 +4319,11 @@ static void run_loop(struct state *st)
 	probe_close(&st->probe);
 	evidence_close_ssh(&st->evidence);
 	close_ssh_stderr(st);
+	if (st->route_fd >= 0)
+		close(st->route_fd);
+	if (st->diag_fd >= 0)
+		close(st->diag_fd);
+	st->route_fd = st->diag_fd = -1;
 }
 
 /* ------------------------------------------------------------------ doctor */
@@ -4114,6 +5465,7 @@ static void prepare(struct config *cfg, struct state *st, int *ready_fd)
 	st->cfg = cfg;
 	st->stderr_fd = st->ready_fd = -1;
 	st->probe.conn_fd = st->probe.reply_fd = -1;
+	st->route_fd = st->diag_fd = -1;
 	strcpy(st->last_exit, "none");
 	if (setup_monitor(cfg, &st->listener, err, sizeof err) != 0)
 		fail_setup(err, ready_fd);
@@ -4136,6 +5488,7 @@ static void become_supervisor(struct config *cfg, struct state *st, int *ready_f
 	st->pidline = pidline;
 	st->ready_fd = *ready_fd;
 	log_startup_notes(cfg);
+	open_watchers(st);
 	if (cfg->maxlifetime > 0)
 		st->lifetime_deadline = started + cfg->maxlifetime * 1000LL;
 	if (st->watchdog_interval_ms)

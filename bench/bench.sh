@@ -38,13 +38,27 @@
 #                         soon as ssh listens (before it is proven): utime +
 #                         stime of autossh over 3 s with the probe in flight
 #                         (goal 0-1)
+#   addr_change_m0_ms     -M 0 with ServerAlive 5x3, sshd in a netns: the
+#                         client's old address removed (a new one already
+#                         added, routes both ways) -> bytes through again
+#   addr_change_mp_ms     the same in loop mode, AUTOSSH_POLL=10
+#   link_up_traffic_ms    -M 0, ServerAlive 5x2, AUTOSSH_POLL=60: the link
+#                         down for 60 s, then up -> bytes through again
+#   blackhole_ms          -M 0, ServerAlive 5x3, a trickle of traffic: the
+#                         server drops what it sends to the client (blackhole
+#                         route) -> a new ssh runs
+#   blackhole_idle_ms     the same after 70 s idle; the trickle starts with
+#                         the blackhole
+#   (ours and the reference run side by side against one sshd and share each
+#   fault; the idle figures above are taken with every watcher on)
 #
 # Environment: BENCH_REPS (default 5; 1 for a quick run), BENCH_REF (the
 # reference binary), BENCH_POLL_MS (traffic polling interval, default 2),
 # BENCH_DEBUG=1 (AUTOSSH_DEBUG=1 for the hang runs), BENCH_KEEP=DIR (copy the
 # autossh logs and strace outputs there), BENCH_MODE=echo (echo mode instead
 # of loop mode for the monitored figures), BENCH_ONLY="GROUP ..." (only these
-# groups of figures: loopback, hang, idle, sched, stall, frozen; default all;
+# groups of figures: loopback, hang, idle, sched, stall, frozen, address,
+# linkup, blackhole; default all;
 # BENCH_ONLY=size prints only the size figure, in a second). Run as root from
 # the repository top (make bench); without root there is no netns (echo mode
 # is used) and nothing is installed. About 7 minutes at BENCH_REPS=5, 2 at BENCH_REPS=1.
@@ -510,6 +524,177 @@ sched_check() {
 		}' "$1"
 }
 
+# ---------------------------------------------------------------- network figures
+
+# net_start: a fresh namespace sshd (the last one stopped) and a target in it.
+net_start() {
+	stop_sshd
+	start_sshd_netns || return 1
+	NTP=$(free_port)
+	start_target "$NTP" "$NS"
+	NEP=$(free_port)
+	start_echo "$NEP" "$NS"
+}
+
+# net_tunnel KEY WHICH MONITOR EXTRA PORT [VAR=VAL...]: autossh WHICH with -L
+# to PORT in the namespace; pid and local port in $T/net.KEY.WHICH.{pid,lp}.
+net_tunnel() {
+	_nt_key=$1
+	_nt_w=$2
+	_nt_mon=$3
+	_nt_extra=$4
+	_nt_port=$5
+	shift 5
+	_nt_lp=$(free_port)
+	# shellcheck disable=SC2086
+	bg_run AUTOSSH_PATH="$SSH" AUTOSSH_GATETIME=0 AUTOSSH_LOGFILE="$T/net.$_nt_key.$_nt_w.log" "$@" \
+		"$(bin_of "$_nt_w")" -M "$_nt_mon" -N -F "$SSH_CFG" $_nt_extra \
+		-L "$_nt_lp:127.0.0.1:$_nt_port" testhost </dev/null >/dev/null 2>&1
+	printf '%s\n' "$BG_PID" >"$T/net.$_nt_key.$_nt_w.pid"
+	printf '%s\n' "$_nt_lp" >"$T/net.$_nt_key.$_nt_w.lp"
+}
+
+net_pid() { cat "$T/net.$1.$2.pid"; }
+net_lp() { cat "$T/net.$1.$2.lp"; }
+
+# shellcheck disable=SC2317 # called through wait_for
+_net_echo_ok() {
+	_ne=$(printf 'ping\n' | timeout 5 socat -T 3 - "TCP:127.0.0.1:$1,connect-timeout=2" 2>/dev/null) || :
+	[ "$_ne" = ping ]
+}
+
+# net_wait_up KEYS: every tunnel of KEYS carries traffic (15 s each), else a failure.
+net_wait_up() {
+	for _nw_k in $1; do
+		for _nw_w in $WHICH_LIST; do
+			case $_nw_k in
+			bh*) wait_for 15 _net_echo_ok "$(net_lp "$_nw_k" "$_nw_w")" && continue ;;
+			*) wait_for 15 tunnel_ok "$(net_lp "$_nw_k" "$_nw_w")" && continue ;;
+			esac
+			failed "$_nw_k" "$_nw_w" "${rep:-1}" "tunnel never came up"
+		done
+	done
+}
+
+# net_measure FIGURE KEY WHICH MODE START: in the background, the time from
+# START to traffic (MODE traffic) or to a new ssh (MODE newchild).
+net_measure() {
+	_nm_pid=$(net_pid "$2" "$3")
+	if [ "$4" = traffic ]; then
+		"$BT" traffic-since "$5" "$(net_lp "$2" "$3")" "$POLL_MS" 120000 >"$T/nm.$1.$3" 2>>"$T/benchtool.err" &
+	else
+		"$BT" newchild-since "$5" "$_nm_pid" "$(cat "$T/net.$2.$3.ssh")" 120000 >"$T/nm.$1.$3" \
+			2>>"$T/benchtool.err" &
+	fi
+	printf '%s\n' "$!" >>"$T/nm.pids"
+}
+
+# net_collect FIGURES: wait for the measurements, record the samples.
+net_collect() {
+	while read -r _nc_p; do
+		wait "$_nc_p" || :
+	done <"$T/nm.pids"
+	rm -f "$T/nm.pids"
+	for _nc_f in $1; do
+		for _nc_w in $WHICH_LIST; do
+			_nc_v=$(cat "$T/nm.$_nc_f.$_nc_w" 2>/dev/null) || _nc_v=
+			if [ -n "$_nc_v" ]; then
+				add "$_nc_f" "$_nc_w" "$_nc_v"
+			else
+				failed "$_nc_f" "$_nc_w" "${rep:-1}" "no result within 120 s"
+			fi
+		done
+	done
+}
+
+net_stop_all() {
+	for _ns_f in "$T"/net.*.pid; do
+		[ -f "$_ns_f" ] || continue
+		stop_autossh "$(cat "$_ns_f")"
+		rm -f "$_ns_f"
+	done
+}
+
+# address_rep: -M 0 and loop-mode tunnels of both binaries; one address change.
+address_rep() {
+	net_start || return 0
+	for _ar_w in $WHICH_LIST; do
+		net_tunnel a0 "$_ar_w" 0 "-o ServerAliveInterval=5 -o ServerAliveCountMax=3" "$NTP"
+		net_tunnel aP "$_ar_w" "$(free_port)" "" "$NTP" AUTOSSH_POLL=10
+	done
+	net_wait_up "a0 aP"
+	sleep 2
+	_ar_x=${SSHD_ADDR%.*}
+	_ar_x=${_ar_x##*.}
+	ip addr add "10.232.$_ar_x.1/32" dev "$VETH"
+	ip route add "$SSHD_ADDR/32" dev "$VETH" src "10.232.$_ar_x.1"
+	ip netns exec "$NS" ip route add "10.232.$_ar_x.1/32" dev "$VETH_NS"
+	_ar_t0=$("$BT" now)
+	ip addr del "${SSHD_ADDR%.*}.1/30" dev "$VETH"
+	for _ar_w in $WHICH_LIST; do
+		net_measure addr_m0 a0 "$_ar_w" traffic "$_ar_t0"
+		net_measure addr_mp aP "$_ar_w" traffic "$_ar_t0"
+	done
+	net_collect "addr_m0 addr_mp"
+	net_stop_all
+}
+
+# linkup_rep: -M 0 tunnels of both binaries; the link down 60 s, then up.
+linkup_rep() {
+	net_start || return 0
+	for _lr_w in $WHICH_LIST; do
+		net_tunnel lu "$_lr_w" 0 "-o ServerAliveInterval=5 -o ServerAliveCountMax=2" "$NTP" AUTOSSH_POLL=60
+	done
+	net_wait_up lu
+	ip link set "$VETH" down
+	sleep 60
+	_lr_t0=$("$BT" now)
+	ip link set "$VETH" up
+	for _lr_w in $WHICH_LIST; do
+		net_measure linkup lu "$_lr_w" traffic "$_lr_t0"
+	done
+	net_collect linkup
+	net_stop_all
+}
+
+# net_trickle KEY WHICH: a line every 0.2 s through the tunnel to the echo service.
+net_trickle() {
+	(
+		while :; do
+			echo trickle
+			sleep 0.2
+		done
+	) | socat -u - "TCP:127.0.0.1:$(net_lp "$1" "$2")" >/dev/null 2>&1 &
+	track_pid "$!"
+}
+
+# blackhole_rep: tunnels with a trickle and idle ones (70 s), both binaries;
+# one blackhole on the server side; the idle ones get their trickle with it.
+blackhole_rep() {
+	net_start || return 0
+	for _br_w in $WHICH_LIST; do
+		net_tunnel bht "$_br_w" 0 "-o ServerAliveInterval=5 -o ServerAliveCountMax=3" "$NEP"
+		net_tunnel bhi "$_br_w" 0 "-o ServerAliveInterval=5 -o ServerAliveCountMax=3" "$NEP"
+	done
+	net_wait_up "bht bhi"
+	for _br_w in $WHICH_LIST; do
+		net_trickle bht "$_br_w"
+		ssh_children "$(net_pid bht "$_br_w")" | head -n 1 >"$T/net.bht.$_br_w.ssh"
+		ssh_children "$(net_pid bhi "$_br_w")" | head -n 1 >"$T/net.bhi.$_br_w.ssh"
+	done
+	sleep 70
+	_br_t0=$("$BT" now)
+	ip netns exec "$NS" ip route add blackhole "${SSHD_ADDR%.*}.1/32"
+	for _br_w in $WHICH_LIST; do
+		net_trickle bhi "$_br_w"
+		net_measure bh bht "$_br_w" newchild "$_br_t0"
+		net_measure bh_idle bhi "$_br_w" newchild "$_br_t0"
+	done
+	net_collect "bh bh_idle"
+	ip netns exec "$NS" ip route del blackhole "${SSHD_ADDR%.*}.1/32" || :
+	net_stop_all
+}
+
 # ---------------------------------------------------------------- report helpers
 
 median() {
@@ -668,6 +853,17 @@ while [ "$rep" -le "$REPS" ]; do
 done
 ! want sched || sched_stop
 
+# Network phase (needs root for the namespaces): both binaries side by side.
+if [ -n "$IS_ROOT" ] && { want address || want linkup || want blackhole; }; then
+	rep=1
+	while [ "$rep" -le "$REPS" ]; do
+		! want address || address_rep
+		! want linkup || linkup_rep
+		! want blackhole || blackhole_rep
+		rep=$((rep + 1))
+	done
+fi
+
 # ---------------------------------------------------------------- report
 
 echo
@@ -697,15 +893,24 @@ if want frozen; then
 	figure frozen_cpu_ticks_3s frozen_ticks "$(zero_goal frozen_ticks 1)"
 fi
 
+if want address || want linkup || want blackhole; then
+	note "network: sshd in a namespace, both binaries side by side, each fault shared; times from the fault"
+	! want address || figure addr_change_m0_ms addr_m0 "goal <= 2000 ms: $(verdict "$(median "$T/s.addr_m0.ours")" 2000)"
+	! want address || figure addr_change_mp_ms addr_mp "goal <= 2500 ms: $(verdict "$(median "$T/s.addr_mp.ours")" 2500)"
+	! want linkup || figure link_up_traffic_ms linkup "goal <= 1500 ms: $(verdict "$(median "$T/s.linkup.ours")" 1500)"
+	! want blackhole || figure blackhole_ms bh "goal <= 5000 ms: $(verdict "$(median "$T/s.bh.ours")" 5000)"
+	! want blackhole || figure blackhole_idle_ms bh_idle "goal <= 6000 ms: $(verdict "$(median "$T/s.bh_idle.ours")" 6000)"
+fi
+
 if want idle; then
-	note "idle: healthy $MODE-mode tunnel, AUTOSSH_POLL=10"
+	note "idle: healthy $MODE-mode tunnel, AUTOSSH_POLL=10, every watcher on (route socket, TCP looks)"
 	ticks_goal=FAIL
 	[ -s "$T/s.ticks.ours" ] || ticks_goal=n/a
 	[ "$(awk '{ s += $1 } END { print s + 0 }' "$T/s.ticks.ours" 2>/dev/null)" != 0 ] || ticks_goal=PASS
 	figure idle_cpu_ticks_20s ticks "goal 0 ticks (every sample): $ticks_goal"
 	if [ -n "$HAVE_STRACE" ]; then
 		[ ! -s "$T/strace.summary" ] || sed 's/^/# strace -c /' "$T/strace.summary"
-		figure idle_syscalls_10s syscalls "$(ratio_goal syscalls 1.0)"
+		figure idle_syscalls_10s syscalls "$(ratio_goal syscalls 1.5)"
 	fi
 	figure idle_vmrss_kb rss "$(ratio_goal rss 1.05)"
 	figure idle_vmhwm_kb hwm

@@ -18,6 +18,12 @@
  *       SIGSTOP the PIDs; time until PARENT has a new child named ssh
  *       other than OLD_CHILD; then SIGCONT the PIDs and time until PORT
  *       works. Prints "detect_ms traffic_ms", both from the SIGSTOP.
+ *   benchtool traffic-since START_MS PORT INTERVAL_MS TIMEOUT_MS
+ *       time from START_MS (a "benchtool now" reading taken when a fault
+ *       was made or lifted) until PORT works
+ *   benchtool newchild-since START_MS PARENT OLD_CHILD TIMEOUT_MS
+ *       time from START_MS until PARENT has a live child named ssh other
+ *       than OLD_CHILD
  *   ssh-stamp (argv[0] basename): append CLOCK_MONOTONIC ms to the file
  *       $BENCH_STAMP, then exec $BENCH_SSH with the same arguments
  *       (an AUTOSSH_PATH that records when each ssh starts).
@@ -372,6 +378,45 @@ static int cmd_hang(int argc, char **argv)
 	return 0;
 }
 
+static double number_ms(const char *text)
+{
+	char *end;
+	double v = strtod(text, &end);
+	if (end == text || *end) {
+		fprintf(stderr, "benchtool: bad time: %s\n", text);
+		exit(2);
+	}
+	return v;
+}
+
+static int cmd_traffic_since(char **argv)
+{
+	double start = number_ms(argv[0]);
+	int port = (int)number(argv[1], "port");
+	double interval = (double)number(argv[2], "interval");
+	double timeout = (double)number(argv[3], "timeout");
+
+	return report_traffic(port, interval, start, timeout);
+}
+
+static int cmd_newchild_since(char **argv)
+{
+	double start = number_ms(argv[0]);
+	pid_t parent = (pid_t)number(argv[1], "parent pid");
+	pid_t old = (pid_t)number(argv[2], "old child pid");
+	double timeout = (double)number(argv[3], "timeout");
+
+	while (new_ssh_child(parent, old) == 0) {
+		if (now_ms() - start > timeout || gone(parent)) {
+			fprintf(stderr, "benchtool: no new ssh child of %ld within %.0f ms\n", (long)parent, timeout);
+			return 1;
+		}
+		sleep_ms(2);
+	}
+	print_ms(now_ms() - start);
+	return 0;
+}
+
 /* AUTOSSH_PATH wrapper: record the start time, then become ssh. */
 static int ssh_stamp(char **argv)
 {
@@ -410,6 +455,10 @@ int main(int argc, char **argv)
 		return cmd_term_gone(argc - 2, argv + 2);
 	if (argc >= 8 && strcmp(argv[1], "hang") == 0)
 		return cmd_hang(argc - 2, argv + 2);
+	if (argc == 6 && strcmp(argv[1], "traffic-since") == 0)
+		return cmd_traffic_since(argv + 2);
+	if (argc == 6 && strcmp(argv[1], "newchild-since") == 0)
+		return cmd_newchild_since(argv + 2);
 	if (argc == 2 && strcmp(argv[1], "now") == 0) {
 		print_ms(now_ms());
 		return 0;

@@ -43,12 +43,26 @@
 #   args_case NAME WANT [VAR=VAL...] -- ARG...   one test: the stub ssh (exits 0
 #                            at once) gets WANT (quote_args form) from autossh ARG...
 #   fd_count PID / fd_list PID   number / list (fd=target) of PID's open descriptors
+#   fd_baseline PID          the fewest descriptors PID holds over about 1 s
 #   zombie_count PID         zombie children of PID; _no_zombies PID: none
 #   cpu_ticks PID            utime + stime of PID in clock ticks
 #   bg_run [VAR=VAL...] CMD [ARG...]   start CMD in the background (tracked) with
 #                            SIGINT/SIGQUIT at default (sh would ignore them); sets BG_PID
 #   wait_exit SECONDS PID    wait for our background child PID to exit; sets
 #                            EXIT_STATUS (128+n if killed by signal n); 1 on timeout
+#   scenario NAME CMD...     run CMD in a background subshell with its own
+#                            T=$T/NAME (bookkeeping shared), output to a file
+#   scenarios_wait           wait for every scenario, print their output in order
+#   client_addr              the root side's address on $VETH (10.231.X.1)
+#   swap_client_address      add 10.232.X.1 on $VETH (routes both ways), remove
+#                            the old address; sets NEW_CLIENT_ADDR
+#   blackhole_client / lift_blackhole   the server drops / again sends what it
+#                            sends to the client (a route in $NS)
+#   trickle_start PORT       a line every 0.2 s into 127.0.0.1:PORT (a tunnel
+#                            to an echo service); sets TRICKLE_PID
+#   trickle_flows FILE       FILE (the echo service's log) grew within 2 s
+#   netlink_protocols PID    the protocols of PID's netlink sockets (0 route,
+#                            4 sock_diag), one per line
 
 # Variables set here (T, SSHD_PORT, BG_PID, EXIT_STATUS ...) are for the
 # sourcing script.
@@ -209,6 +223,17 @@ args_case() {
 # ---------------------------------------------------------------- processes
 
 fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l | tr -d ' '; }
+# fd_baseline PID: the fewest descriptors PID holds over about 1 s, so that a
+# transient one (autossh reading /proc, say) does not become the baseline.
+fd_baseline() {
+	_fb_min=$(fd_count "$1")
+	for _fb_i in 1 2 3 4 5; do
+		sleep 0.2
+		_fb_n=$(fd_count "$1")
+		[ "$_fb_n" -ge "$_fb_min" ] || _fb_min=$_fb_n
+	done
+	printf '%s\n' "$_fb_min"
+}
 fd_list() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -printf '%f=%l ' 2>/dev/null || :; }
 zombie_count() { ps -o stat= --ppid "$1" 2>/dev/null | awk '/^Z/ { n++ } END { print n + 0 }'; }
 _no_zombies() { [ "$(zombie_count "$1")" = 0 ]; }
@@ -615,4 +640,93 @@ _svc_start() {
 tunnel_ok() {
 	_to_out=$(timeout 5 socat -T 3 -u "TCP:127.0.0.1:$1,connect-timeout=2" STDOUT 2>/dev/null) || :
 	[ "$_to_out" = hello-from-target ]
+}
+
+# ---------------------------------------------------------------- concurrent scenarios
+
+# scenario NAME CMD [ARG...]: run CMD (usually a function) in a background
+# subshell whose T is $T/NAME, so files (sshd_config, logs) do not clash;
+# the bookkeeping (.lib: pids, netns, links) is shared, so the one cleanup
+# of the parent removes everything. Output goes to $T/NAME/.out.
+scenario() {
+	_sc_name=$1
+	mkdir -p "$T/$_sc_name"
+	ln -s ../.lib "$T/$_sc_name/.lib"
+	printf '%s\n' "$_sc_name" >>"$T/.lib/scenarios"
+	_scenario_body "$@" >"$T/$_sc_name/.out" 2>&1 &
+	track_pid "$!"
+	printf '%s\n' "$!" >>"$T/.lib/scenario_pids"
+}
+
+# Runs in the background subshell of scenario: its own T, no sshd yet.
+_scenario_body() {
+	T=$T/$1
+	SSHD_PID=
+	NS=
+	shift
+	"$@"
+}
+
+scenarios_wait() {
+	[ -f "$T/.lib/scenario_pids" ] || return 0
+	while read -r _sw_p; do
+		wait "$_sw_p" 2>/dev/null || :
+	done <"$T/.lib/scenario_pids"
+	while read -r _sw_n; do
+		cat "$T/$_sw_n/.out"
+	done <"$T/.lib/scenarios"
+	rm -f "$T/.lib/scenario_pids" "$T/.lib/scenarios"
+}
+
+# ---------------------------------------------------------------- network faults
+
+client_addr() { printf '%s\n' "${SSHD_ADDR%.*}.1"; }
+
+# swap_client_address: the client's address changes as after a DHCP or
+# Wi-Fi change: a new one (10.232.X.1) is added with routes both ways, then
+# the old one is removed (its prefix route with it).
+swap_client_address() {
+	_sca_x=${SSHD_ADDR%.*}
+	_sca_x=${_sca_x##*.}
+	NEW_CLIENT_ADDR=10.232.$_sca_x.1
+	ip addr add "$NEW_CLIENT_ADDR/32" dev "$VETH" || return 1
+	ip route add "$SSHD_ADDR/32" dev "$VETH" src "$NEW_CLIENT_ADDR" || return 1
+	ip netns exec "$NS" ip route add "$NEW_CLIENT_ADDR/32" dev "$VETH_NS" || return 1
+	ip addr del "$(client_addr)/30" dev "$VETH"
+}
+
+blackhole_client() { ip netns exec "$NS" ip route add blackhole "$(client_addr)/32"; }
+lift_blackhole() { ip netns exec "$NS" ip route del blackhole "$(client_addr)/32" 2>/dev/null || :; }
+
+# trickle_start PORT: a line every 0.2 s into 127.0.0.1:PORT (a tunnel to
+# an echo service, which logs what it gets); replies are not read.
+trickle_start() {
+	(
+		_ts_i=0
+		while :; do
+			_ts_i=$((_ts_i + 1))
+			echo "trickle $_ts_i"
+			sleep 0.2
+		done
+	) | socat -u - "TCP:127.0.0.1:$1" >/dev/null 2>&1 &
+	TRICKLE_PID=$!
+	track_pid "$TRICKLE_PID"
+}
+
+_trickle_size() { wc -c <"$1" 2>/dev/null | tr -d ' '; }
+
+# trickle_flows FILE: FILE (an echo service's log) grew within 2 s.
+trickle_flows() {
+	_tf_before=$(_trickle_size "$1")
+	wait_for 2 _trickle_grew "$1" "$_tf_before"
+}
+_trickle_grew() { [ "$(_trickle_size "$1")" -gt "$2" ]; }
+
+# netlink_protocols PID: the protocol of each netlink socket PID holds
+# (/proc/net/netlink: column 2, the inode last).
+netlink_protocols() {
+	_np_inodes=$(find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -printf '%l\n' 2>/dev/null |
+		sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p' | tr '\n' ' ')
+	awk -v inodes=" $_np_inodes " 'NR > 1 && index(inodes, " " $NF " ") { print $2 }' "/proc/$1/net/netlink"
+	return 0
 }

@@ -57,7 +57,7 @@ wait_new_ssh() {
 # stats LABEL: print and remember fds, RSS and zombies of autossh.
 stats() {
 	wait_for 5 _no_zombies "$A" || :
-	FDS=$(fd_count "$A")
+	FDS=$(fd_baseline "$A")
 	RSS=$(rss_kb "$A")
 	ZOMBIES=$(zombie_count "$A")
 	printf '# %s: %s descriptors, VmRSS %s kB, %s zombies (after %s cycles, %s ssh starts)\n' \

@@ -120,7 +120,7 @@ WHY=
 if ! start_tunnel kill 0 "" AUTOSSH_POLL=30; then
 	WHY="tunnel never came up"
 else
-	BASE_FDS=$(fd_count "$A")
+	BASE_FDS=$(fd_baseline "$A")
 	i=0
 	while [ "$i" -lt 5 ] && [ -z "$WHY" ]; do
 		i=$((i + 1))
@@ -167,7 +167,7 @@ WHY=
 if ! start_tunnel freeze 0 "-o ServerAliveInterval=1 -o ServerAliveCountMax=2" AUTOSSH_POLL=30; then
 	WHY="tunnel never came up"
 else
-	base=$(fd_count "$A")
+	base=$(fd_baseline "$A")
 	old=$(ssh_pid)
 	# The session processes below the listening sshd, and theirs.
 	FROZEN=$(_descendants "$SSHD_PID" | tr '\n' ' ')
@@ -202,7 +202,7 @@ WHY=
 if ! start_tunnel down 0 "" AUTOSSH_POLL=30 AUTOSSH_DEBUG=1; then
 	WHY="tunnel never came up"
 else
-	base=$(fd_count "$A")
+	base=$(fd_baseline "$A")
 	starts0=$(count_lines "$LOG" ': starting ssh \(count [0-9]+\)$')
 	stop_sshd
 	# The outage lasts 20 s; the only thing to watch for meanwhile is
@@ -336,7 +336,7 @@ WHY=
 start_ignterm ignterm2
 _two_stubs() { [ "$(stub_runs "$T/ignterm2.stub")" -ge 2 ]; }
 if [ -z "$WHY" ]; then
-	base=$(fd_count "$A")
+	base=$(fd_baseline "$A")
 	t0=$(now_ms)
 	kill -USR1 "$A"
 	if ! wait_for 10 _two_stubs; then
@@ -389,7 +389,7 @@ mkdir "$T/logdir"
 if ! start_tunnel logdir 0 "" AUTOSSH_POLL=30 AUTOSSH_LOGFILE="$T/logdir/autossh.log"; then
 	WHY="tunnel never came up"
 else
-	base=$(fd_count "$A")
+	base=$(fd_baseline "$A")
 	rm -rf "$T/logdir"
 	for round in 1 2; do
 		old=$(ssh_pid)
@@ -414,7 +414,7 @@ WHY=
 if ! start_tunnel full 0 "" AUTOSSH_POLL=30 AUTOSSH_LOGFILE=/dev/full; then
 	WHY="tunnel never came up"
 else
-	base=$(fd_count "$A")
+	base=$(fd_baseline "$A")
 	old=$(ssh_pid)
 	kill -KILL "$old"
 	if ! wait_for 20 _new_ssh_works "$old"; then
@@ -439,7 +439,7 @@ _oks() { [ "$(count_lines "$LOG" ': connection ok$')" -ge "$1" ]; }
 if ! start_tunnel sigrun "$MP:$EP" "" AUTOSSH_POLL=600 AUTOSSH_DEBUG=1; then
 	WHY="tunnel never came up"
 else
-	base=$(fd_count "$A")
+	base=$(fd_baseline "$A")
 	S=$(ssh_pid)
 	kill -HUP "$A"
 	if ! wait_for 10 _oks 1; then
@@ -534,7 +534,7 @@ WHY=
 if ! start_tunnel sigstop 0 "" AUTOSSH_PATH="$FAULT" FAULT_IGNORE_TERM=1 AUTOSSH_POLL=30; then
 	WHY="tunnel never came up"
 else
-	base=$(fd_count "$A")
+	base=$(fd_baseline "$A")
 	S=$(ssh_pid)
 	kill -USR1 "$A"
 	if ! wait_log 5 "$LOG" ': signalled to kill and restart ssh$'; then
@@ -578,7 +578,7 @@ WHY=
 if ! start_tunnel storm 0 "" AUTOSSH_POLL=30; then
 	WHY="tunnel never came up"
 else
-	base=$(fd_count "$A")
+	base=$(fd_baseline "$A")
 	storm "$A" &
 	s1=$!
 	storm "$A" &
@@ -615,7 +615,7 @@ WHY=
 if ! start_tunnel stopped 0 "" AUTOSSH_POLL=30; then
 	WHY="tunnel never came up"
 else
-	base=$(fd_count "$A")
+	base=$(fd_baseline "$A")
 	old=$(ssh_pid)
 	kill -STOP "$A"
 	kill -KILL "$old"

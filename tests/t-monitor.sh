@@ -289,7 +289,10 @@ if need_netns "$name"; then
 	if ! start_echo "$e" "$NS" || ! start_target "$tp" "$NS"; then
 		not_ok "$name" "echo or target service did not start"
 	else
-		start_tunnel hole "$p:$e" AUTOSSH_POLL=$poll
+		# The probe's own test: the network watch (our side of the veth
+		# loses its carrier) and TCP evidence would restart ssh first;
+		# t-netwatch and t-tcp test those.
+		start_tunnel hole "$p:$e" AUTOSSH_POLL=$poll AUTOSSH_NETWATCH=0 AUTOSSH_TCP_EVIDENCE=0
 		if [ -z "$why" ]; then
 			s1=$SSH1
 			t_hole=$(now_ms)

@@ -186,12 +186,14 @@ stop_autossh "$A"
 
 # ================================================================ notify, -M 0
 
-name="notify: -M 0 sends READY=1 about 2 s after ssh starts, tunnel usable"
+# Without TCP evidence (autossh(1) TCP EVIDENCE) -M 0 keeps the 2 s rule;
+# t-tcp tests READY from the evidence.
+name="notify: -M 0, AUTOSSH_TCP_EVIDENCE=0: READY=1 about 2 s after ssh starts, tunnel usable"
 LP=$(free_port)
 TP=$(free_port)
 start_target "$TP"
 notify_listen n2 "UNIX-RECV:$T/n2.sock"
-bg_run NOTIFY_SOCKET="$T/n2.sock" AUTOSSH_GATETIME=0 AUTOSSH_LOGFILE="$T/n2.log" \
+bg_run NOTIFY_SOCKET="$T/n2.sock" AUTOSSH_GATETIME=0 AUTOSSH_LOGFILE="$T/n2.log" AUTOSSH_TCP_EVIDENCE=0 \
 	"$AUTOSSH" -M 0 -N -F "$SSH_CFG" -L "$LP:127.0.0.1:$TP" testhost >"$T/n2.out" 2>&1
 A=$BG_PID
 why=

@@ -572,6 +572,21 @@ static const struct err_case err_cases[] = {
 	  "" },
 	{ "env-connect-timeout-zero-no-port", { HOST_M0 }, { "AUTOSSH_CONNECT_TIMEOUT=0" }, PARSE_RUN, "" },
 	{ "env-monitor-addr-127-x", { HOST_M0 }, { "AUTOSSH_MONITOR_ADDR=127.255.0.9" }, PARSE_RUN, "" },
+	/* autossh(1) NETWORK CHANGES, TCP EVIDENCE: 0 or 1 */
+	{ "env-netwatch-0", { HOST_M0 }, { "AUTOSSH_NETWATCH=0", "AUTOSSH_TCP_EVIDENCE=1" }, PARSE_RUN, "" },
+	{ "env-netwatch-empty-is-unset", { HOST_M0 }, { "AUTOSSH_NETWATCH=", "AUTOSSH_TCP_EVIDENCE=" }, PARSE_RUN, "" },
+	{ "err-env-netwatch-x", { HOST_M0 }, { "AUTOSSH_NETWATCH=x" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_NETWATCH: invalid value \"x\" (expected 0 or 1)" },
+	{ "err-env-netwatch-2", { HOST_M0 }, { "AUTOSSH_NETWATCH=2" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_NETWATCH: invalid value \"2\" (expected 0 or 1)" },
+	{ "err-env-netwatch-00", { HOST_M0 }, { "AUTOSSH_NETWATCH=00" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_NETWATCH: invalid value \"00\" (expected 0 or 1)" },
+	{ "err-env-tcp-evidence-yes", { HOST_M0 }, { "AUTOSSH_TCP_EVIDENCE=yes" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_TCP_EVIDENCE: invalid value \"yes\" (expected 0 or 1)" },
+	{ "order-netwatch-before-extensions", { HOST_M0 }, { "AUTOSSH_JITTER=99", "AUTOSSH_TCP_EVIDENCE=2" },
+	  PARSE_ERROR, "autossh: AUTOSSH_TCP_EVIDENCE: invalid value \"2\" (expected 0 or 1)" },
+	{ "order-table-before-netwatch", { HOST_M0 }, { "AUTOSSH_NETWATCH=2", "AUTOSSH_LOGLEVEL=9" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_LOGLEVEL: invalid value \"9\" (*" },
 };
 
 static int err_matches(const char *got, const char *want)
@@ -1864,7 +1879,7 @@ static void test_usage(void)
 		"AUTOSSH_FIRST_POLL", "AUTOSSH_GATETIME", "AUTOSSH_MAXSTART", "AUTOSSH_MESSAGE", "AUTOSSH_PORT",
 		"AUTOSSH_MAXLIFETIME", "AUTOSSH_PIDFILE", "AUTOSSH_NTSERVICE", "AUTOSSH_LOGFILE",
 		"AUTOSSH_MONITOR_ADDR", "AUTOSSH_NET_TIMEOUT", "AUTOSSH_STATUSFILE", "AUTOSSH_JITTER",
-		"AUTOSSH_CONNECT_TIMEOUT",
+		"AUTOSSH_CONNECT_TIMEOUT", "AUTOSSH_NETWATCH", "AUTOSSH_TCP_EVIDENCE",
 	};
 	char text[8192], missing[512] = "";
 	size_t n, used = 0;
@@ -1885,6 +1900,530 @@ static void test_usage(void)
 		if (strstr(text, mentions[i]) == NULL)
 			used += (size_t)snprintf(missing + used, sizeof missing - used, " %s", mentions[i]);
 	resultf("usage-lists-flags-and-variables", used == 0, "missing%s", missing);
+}
+
+/* ------------------------------------------------- netwatch: ssh's connection */
+
+/* An IPv4 address as /proc/net/tcp prints it on this machine (host-order words). */
+static void proc_hex4(const char *dotted, char *out)
+{
+	uint32_t v;
+	inet_pton(AF_INET, dotted, &v);
+	sprintf(out, "%08X", v);
+}
+
+static void test_proc_tcp_line(void)
+{
+	char line[512], local[16], remote[16];
+	struct tcp_socket s;
+	unsigned char want[16];
+
+	proc_hex4("10.231.5.1", local);
+	proc_hex4("10.231.5.2", remote);
+	snprintf(line, sizeof line,
+		 "   3: %s:B3E4 %s:0016 01 00000000:00000000 02:000A3F5E 00000000     0        0 129707 2 "
+		 "0000000000000000 20 4 30 10 -1\n", local, remote);
+	int r = parse_proc_tcp_line(line, &s);
+	inet_pton(AF_INET, "10.231.5.1", want);
+	resultf("proc-tcp-v4-established",
+		r == 0 && s.family == AF_INET && memcmp(s.local, want, 4) == 0 && s.local_port == 0xB3E4 &&
+			s.remote_port == 22 && s.state == TCPS_ESTABLISHED && s.inode == 129707,
+		"r=%d family=%d lport=%d rport=%d state=%d inode=%lu", r, s.family, s.local_port, s.remote_port,
+		s.state, s.inode);
+	inet_pton(AF_INET, "10.231.5.2", want);
+	resultf("proc-tcp-v4-remote", r == 0 && memcmp(s.remote, want, 4) == 0, "remote address differs");
+
+	/* ::1 is the words 0 0 0 htonl(1) */
+	uint32_t one = htonl(1);
+	snprintf(line, sizeof line,
+		 "   0: 00000000000000000000000000000000:1F90 00000000000000000000000000000000:0000 0A "
+		 "00000000:00000000 00:00000000 00000000     0        0 4242 1 0000000000000000 100 0 0 10 0\n");
+	r = parse_proc_tcp_line(line, &s);
+	resultf("proc-tcp-v6-listen", r == 0 && s.family == AF_INET6 && s.state == TCPS_LISTEN && s.local_port == 8080 &&
+					      s.inode == 4242, "r=%d family=%d state=%d", r, s.family, s.state);
+	snprintf(line, sizeof line, "   1: 000000000000000000000000%08X:0016 000000000000000000000000%08X:D431 01 "
+				    "00000000:00000000 00:00000000 00000000 0 0 77 1\n", one, one);
+	r = parse_proc_tcp_line(line, &s);
+	inet_pton(AF_INET6, "::1", want);
+	resultf("proc-tcp-v6-loopback", r == 0 && memcmp(s.local, want, 16) == 0 && s.remote_port == 0xD431,
+		"r=%d", r);
+	static const char *const bad[] = {
+		"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n",
+		"", "   0: 0100007F:0016 0100007F\n", "   0: 0100007F:0016 000000000000000000000000000000001:0016 01 0 0 0 0 0 9\n",
+		"   0: 0100007:0016 0100007F:0016 01 0 0 0 0 0 9\n", "   0: 0100007F:10000 0100007F:0016 01 0 0 0 0 0 9\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char name[64];
+		snprintf(name, sizeof name, "proc-tcp-rejects-%zu", i);
+		resultf(name, parse_proc_tcp_line(bad[i], &s) == -1, "accepted \"%s\"", bad[i]);
+	}
+}
+
+static struct tcp_socket sock(int state, int lport, int rport, int fd, int depth)
+{
+	struct tcp_socket s;
+	memset(&s, 0, sizeof s);
+	s.family = AF_INET;
+	s.state = state;
+	s.local_port = lport;
+	s.remote_port = rport;
+	s.fd = fd;
+	s.depth = depth;
+	s.pid = 100 + depth;
+	return s;
+}
+
+static void test_choose_ssh_sockets(void)
+{
+	static const struct {
+		const char *name;
+		int n;
+		struct { int state, lport, rport, fd, depth; } s[6];
+		int want_fd, want_depth, want_listen;  /* want_fd -1: none */
+	} cases[] = {
+		{ "conn-plain", 1, { { TCPS_ESTABLISHED, 40000, 22, 3, 0 } }, 3, 0, 0 },
+		{ "conn-connecting", 1, { { TCPS_SYN_SENT, 40000, 22, 3, 0 } }, 3, 0, 0 },
+		{ "conn-none", 2, { { TCPS_LISTEN, 8080, 0, 4, 0 }, { 6, 40000, 22, 3, 0 } }, -1, 0, 1 },
+		{ "conn-skips-accepted", 3,
+		  { { TCPS_ESTABLISHED, 8080, 51000, 2, 0 }, { TCPS_LISTEN, 8080, 0, 4, 0 }, { TCPS_ESTABLISHED, 40000, 22, 3, 0 } },
+		  3, 0, 1 },
+		{ "conn-oldest-descriptor", 2, { { TCPS_ESTABLISHED, 41000, 80, 9, 0 }, { TCPS_ESTABLISHED, 40000, 22, 3, 0 } }, 3, 0,
+		  0 },
+		{ "conn-proxy-child-wins", 3,
+		  { { TCPS_LISTEN, 8080, 0, 4, 0 }, { TCPS_ESTABLISHED, 41000, 80, 7, 0 }, { TCPS_ESTABLISHED, 40000, 22, 3, 1 } },
+		  3, 1, 1 },
+		{ "conn-proxy-nearest", 2, { { TCPS_ESTABLISHED, 40001, 22, 3, 2 }, { TCPS_ESTABLISHED, 40000, 22, 5, 1 } }, 5, 1, 0 },
+		{ "listen-child-not-ssh", 2, { { TCPS_LISTEN, 9090, 0, 4, 1 }, { TCPS_ESTABLISHED, 9090, 22, 3, 1 } }, 3, 1, 0 },
+		{ "listen-v4-v6-once", 3, { { TCPS_LISTEN, 8080, 0, 4, 0 }, { TCPS_LISTEN, 8080, 0, 5, 0 }, { TCPS_ESTABLISHED, 1, 22, 3, 0 } },
+		  3, 0, 1 },
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		struct tcp_socket socks[6];
+		struct ssh_sockets out;
+		for (int i = 0; i < cases[c].n; i++)
+			socks[i] = sock(cases[c].s[i].state, cases[c].s[i].lport, cases[c].s[i].rport, cases[c].s[i].fd,
+					cases[c].s[i].depth);
+		choose_ssh_sockets(socks, cases[c].n, &out);
+		int got_fd = out.conn.family ? out.conn.fd : -1;
+		resultf(cases[c].name,
+			got_fd == cases[c].want_fd && (got_fd < 0 || out.conn.depth == cases[c].want_depth) &&
+				out.n_listen == cases[c].want_listen,
+			"got fd %d depth %d, %d listeners; want fd %d depth %d, %d listeners", got_fd, out.conn.depth,
+			out.n_listen, cases[c].want_fd, cases[c].want_depth, cases[c].want_listen);
+	}
+}
+
+static void test_forward_ports(void)
+{
+	static const struct {
+		const char *name;
+		const char *argv[12];
+		int n;
+		int ports[4];
+	} cases[] = {
+		{ "fwd-port-host-port", { "ssh", "-N", "-L", "8080:127.0.0.1:80", "host" }, 1, { 8080 } },
+		{ "fwd-bind-port-host-port", { "ssh", "-L", "127.0.0.1:8081:db:5432", "host" }, 1, { 8081 } },
+		{ "fwd-attached", { "ssh", "-L8082:db:5432", "host" }, 1, { 8082 } },
+		{ "fwd-in-group", { "ssh", "-NL", "8083:db:5432", "host" }, 1, { 8083 } },
+		{ "fwd-ipv6-bind", { "ssh", "-L", "[::1]:8084:[::1]:22", "host" }, 1, { 8084 } },
+		{ "fwd-ipv6-target", { "ssh", "-L", "8085:[fe80::1]:22", "host" }, 1, { 8085 } },
+		{ "fwd-to-socket", { "ssh", "-L", "8086:/run/db.sock", "host" }, 1, { 8086 } },
+		{ "fwd-bind-to-socket", { "ssh", "-L", "localhost:8087:/run/db.sock", "host" }, 1, { 8087 } },
+		{ "fwd-socket-listener", { "ssh", "-L", "/tmp/l.sock:db:5432", "host" }, 0, { 0 } },
+		{ "fwd-several-R-ignored", { "ssh", "-R", "9000:x:1", "-L", "1:x:2", "-o", "-L", "-L", "2:x:3", "host" }, 2, { 1, 2 } },
+		{ "fwd-after-destination-ignored", { "ssh", "host", "-L", "8088:x:1" }, 0, { 0 } },
+		{ "fwd-duplicate-once", { "ssh", "-L", "5:x:1", "-L", "5:y:1", "host" }, 1, { 5 } },
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		int ports[MAX_FORWARDS];
+		int n = local_forward_ports((char *const *)(uintptr_t)cases[c].argv, ports, MAX_FORWARDS);
+		int same = n == cases[c].n;
+		for (int i = 0; same && i < n; i++)
+			same = ports[i] == cases[c].ports[i];
+		resultf(cases[c].name, same, "got %d ports (first %d), want %d (first %d)", n, n ? ports[0] : 0, cases[c].n,
+			cases[c].ports[0]);
+	}
+	struct ssh_sockets s;
+	memset(&s, 0, sizeof s);
+	s.listen_ports[0] = 8080;
+	s.n_listen = 1;
+	int want1[] = { 8080 }, want2[] = { 8080, 8081 };
+	resultf("fwd-listening-all", forwards_listening(&s, want1, 1), "8080 listens");
+	resultf("fwd-listening-missing", !forwards_listening(&s, want2, 2), "8081 does not");
+	resultf("fwd-listening-none-wanted", forwards_listening(&s, NULL, 0), "nothing wanted");
+}
+
+/* ------------------------------------------------- netwatch: what matters */
+
+static struct net_event net_ev(enum net_kind kind, int family, const char *addr, int prefix_len)
+{
+	struct net_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.kind = kind;
+	ev.family = family;
+	ev.prefix_len = prefix_len;
+	if (addr)
+		inet_pton(family, addr, ev.addr);
+	return ev;
+}
+
+static void test_net_event_effect(void)
+{
+	struct tcp_socket conn, none, mapped;
+	memset(&conn, 0, sizeof conn);
+	memset(&none, 0, sizeof none);
+	conn.family = AF_INET;
+	inet_pton(AF_INET, "10.0.0.5", conn.local);
+	inet_pton(AF_INET, "192.0.2.7", conn.remote);
+	mapped = conn;
+	mapped.family = AF_INET6;
+	inet_pton(AF_INET6, "::ffff:10.0.0.5", mapped.local);
+	inet_pton(AF_INET6, "::ffff:192.0.2.7", mapped.remote);
+	struct net_event deprecated = net_ev(NET_ADDR_ADDED, AF_INET6, "2001:db8::5", 64);
+	deprecated.deprecated = 1;
+	struct net_event tentative = net_ev(NET_ADDR_ADDED, AF_INET6, "2001:db8::6", 64);
+	tentative.tentative = 1;
+	struct {
+		const char *name;
+		struct net_event ev;
+		const struct tcp_socket *conn;
+		enum net_effect want;
+	} cases[] = {
+		{ "matters-link-up", net_ev(NET_LINK_UP, 0, NULL, 0), &conn, NET_CHEAP },
+		{ "matters-link-down", net_ev(NET_LINK_DOWN, 0, NULL, 0), &conn, NET_SUSPECT },
+		{ "matters-address-added", net_ev(NET_ADDR_ADDED, AF_INET, "10.0.0.9", 24), &conn, NET_CHEAP },
+		{ "matters-deprecated-is-not-removed", deprecated, &conn, NET_IGNORE },
+		{ "matters-tentative-not-yet", tentative, &conn, NET_IGNORE },
+		{ "matters-own-address-removed", net_ev(NET_ADDR_REMOVED, AF_INET, "10.0.0.5", 24), &conn, NET_SUSPECT },
+		{ "matters-own-address-removed-mapped", net_ev(NET_ADDR_REMOVED, AF_INET, "10.0.0.5", 24), &mapped,
+		  NET_SUSPECT },
+		{ "matters-other-address-removed", net_ev(NET_ADDR_REMOVED, AF_INET, "10.0.0.6", 24), &conn, NET_CHEAP },
+		{ "matters-address-removed-conn-unknown", net_ev(NET_ADDR_REMOVED, AF_INET, "10.0.0.6", 24), &none,
+		  NET_SUSPECT },
+		{ "matters-default-route", net_ev(NET_ROUTE_CHANGED, AF_INET, "0.0.0.0", 0), &conn, NET_CHEAP },
+		{ "matters-default-route-v6", net_ev(NET_ROUTE_CHANGED, AF_INET6, "::", 0), &none, NET_CHEAP },
+		{ "matters-route-to-server", net_ev(NET_ROUTE_CHANGED, AF_INET, "192.0.2.0", 24), &conn, NET_CHEAP },
+		{ "matters-route-to-server-host", net_ev(NET_ROUTE_CHANGED, AF_INET, "192.0.2.7", 32), &conn, NET_CHEAP },
+		{ "matters-route-to-server-odd-prefix", net_ev(NET_ROUTE_CHANGED, AF_INET, "192.0.2.0", 29), &conn,
+		  NET_CHEAP },
+		{ "matters-route-to-server-mapped", net_ev(NET_ROUTE_CHANGED, AF_INET, "192.0.2.0", 24), &mapped,
+		  NET_CHEAP },
+		{ "matters-not-route-elsewhere", net_ev(NET_ROUTE_CHANGED, AF_INET, "192.0.2.8", 29), &conn, NET_IGNORE },
+		{ "matters-not-route-elsewhere-v6", net_ev(NET_ROUTE_CHANGED, AF_INET6, "2001:db8::", 32), &conn,
+		  NET_IGNORE },
+		{ "matters-not-route-conn-unknown", net_ev(NET_ROUTE_CHANGED, AF_INET, "192.0.2.0", 24), &none,
+		  NET_IGNORE },
+		{ "matters-not-other-messages", net_ev(NET_NONE, 0, NULL, 0), &conn, NET_IGNORE },
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		enum net_effect got = net_event_effect(&cases[c].ev, cases[c].conn);
+		resultf(cases[c].name, got == cases[c].want, "got effect %d, want %d", got, cases[c].want);
+	}
+}
+
+static void test_coalesce(void)
+{
+	struct net_coalesce c;
+	int cheap = 0, holds = 0, act;
+
+	/* 100 changes in one second: one action at once, one more when the second is over. */
+	memset(&c, 0, sizeof c);
+	for (int i = 0; i < 100; i++) {
+		act = coalesce_change(&c, NET_CHEAP, "address added", 5000 + i * 10);
+		cheap += (act & NET_DO_CHEAP) != 0;
+	}
+	resultf("coalesce-burst-one-at-once", cheap == 1, "%d cheap actions during the burst", cheap);
+	resultf("coalesce-burst-held-back", c.cheap_due == 6000, "cheap_due %lld, want 6000", c.cheap_due);
+	resultf("coalesce-burst-not-yet", !coalesce_due(&c, 5999), "due early");
+	resultf("coalesce-burst-then-one", coalesce_due(&c, 6000) && !coalesce_due(&c, 6001), "not exactly once");
+	resultf("coalesce-first-what-kept", strcmp(c.what, "address added") == 0, "what \"%s\"", c.what);
+	act = coalesce_change(&c, NET_CHEAP, "link up", 7000);
+	resultf("coalesce-after-a-second-again", (act & NET_DO_CHEAP) != 0, "act %d", act);
+	resultf("coalesce-ignored-nothing", coalesce_change(&c, NET_IGNORE, "x", 9000) == 0, "ignored acted");
+
+	/* Suspects: one hold, from the first; each later one pushes it back, within a limit. */
+	memset(&c, 0, sizeof c);
+	for (int i = 0; i < 5; i++) {
+		act = coalesce_change(&c, NET_SUSPECT, i ? "address 10.0.0.5 added" : "address 10.0.0.5 removed",
+				      1000 + i * 100);
+		holds += (act & NET_DO_HOLD) != 0;
+	}
+	resultf("coalesce-hold-once", holds == 1 && c.hold_until == 1400 + NET_HOLD_MS, "holds %d until %lld", holds,
+		c.hold_until);
+	resultf("coalesce-suspect-also-cheap", c.last_cheap_at == 1000, "last cheap %lld", c.last_cheap_at);
+	for (int i = 0; i < 20; i++)
+		coalesce_change(&c, NET_SUSPECT, "link down", 1500 + i * 500);
+	resultf("coalesce-hold-storm-bounded", c.hold_until == 1000 + 4 * NET_HOLD_MS, "until %lld", c.hold_until);
+	resultf("coalesce-hold-what", strcmp(c.hold_what, "address 10.0.0.5 removed") == 0, "hold_what \"%s\"",
+		c.hold_what);
+}
+
+static void test_network_action(void)
+{
+	static const struct {
+		const char *name;
+		enum ssh_phase phase;
+		int monitored, proven, in_flight;
+		enum net_action want;
+	} cases[] = {
+		{ "netact-backoff-start-now", PHASE_BACKOFF, 0, 0, 0, NET_ACT_START_NOW },
+		{ "netact-backoff-start-now-monitored", PHASE_BACKOFF, 1, 0, 0, NET_ACT_START_NOW },
+		{ "netact-M0-running-nothing", PHASE_RUNNING, 0, 1, 0, NET_ACT_NONE },
+		{ "netact-probe-now", PHASE_RUNNING, 1, 1, 0, NET_ACT_PROBE_NOW },
+		{ "netact-early-probe-unproven", PHASE_RUNNING, 1, 0, 0, NET_ACT_PROBE_EARLY },
+		{ "netact-probe-in-flight-left", PHASE_RUNNING, 1, 1, 1, NET_ACT_NONE },
+		{ "netact-early-probe-in-flight-left", PHASE_RUNNING, 1, 0, 1, NET_ACT_NONE },
+		{ "netact-stopping-nothing", PHASE_STOPPING, 1, 1, 0, NET_ACT_NONE },
+		{ "netact-done-nothing", PHASE_DONE, 1, 1, 0, NET_ACT_NONE },
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		enum net_action got = network_action(cases[c].phase, cases[c].monitored, cases[c].proven,
+						     cases[c].in_flight);
+		resultf(cases[c].name, got == cases[c].want, "got %d, want %d", got, cases[c].want);
+	}
+}
+
+/* A route socket message built as the kernel would send it. */
+struct nl_builder {
+	union {
+		struct nlmsghdr h;
+		char bytes[512];
+	} u;
+};
+
+static void *nl_start(struct nl_builder *b, int type, size_t body)
+{
+	memset(b, 0, sizeof *b);
+	b->u.h.nlmsg_type = (unsigned short)type;
+	b->u.h.nlmsg_len = (unsigned)NLMSG_LENGTH(body);
+	return NLMSG_DATA(&b->u.h);
+}
+
+static void nl_attr(struct nl_builder *b, int type, const void *data, size_t len)
+{
+	struct rtattr *a = (struct rtattr *)(void *)(b->u.bytes + NLMSG_ALIGN(b->u.h.nlmsg_len));
+	a->rta_type = (unsigned short)type;
+	a->rta_len = (unsigned short)RTA_LENGTH(len);
+	memcpy(RTA_DATA(a), data, len);
+	b->u.h.nlmsg_len = (unsigned)(NLMSG_ALIGN(b->u.h.nlmsg_len) + RTA_ALIGN(a->rta_len));
+}
+
+static void address_message(struct nl_builder *b, int type, int family, const char *addr, unsigned flags)
+{
+	unsigned char bin[16];
+	struct ifaddrmsg *ifa = nl_start(b, type, sizeof *ifa);
+	ifa->ifa_family = (unsigned char)family;
+	ifa->ifa_prefixlen = family == AF_INET ? 24 : 64;
+	ifa->ifa_index = 3;
+	ifa->ifa_flags = (unsigned char)flags;
+	inet_pton(family, addr, bin);
+	nl_attr(b, IFA_ADDRESS, bin, family == AF_INET ? 4 : 16);
+	if (flags > 0xff)
+		nl_attr(b, IFA_FLAGS, &flags, sizeof flags);
+}
+
+static void test_parse_route_message(void)
+{
+	struct nl_builder b;
+	struct net_event ev;
+	unsigned char want[16];
+
+	address_message(&b, RTM_DELADDR, AF_INET, "10.231.5.1", 0);
+	parse_route_message(&b.u.h, &ev);
+	inet_pton(AF_INET, "10.231.5.1", want);
+	resultf("rtmsg-address-removed", ev.kind == NET_ADDR_REMOVED && ev.family == AF_INET && ev.ifindex == 3 &&
+						 memcmp(ev.addr, want, 4) == 0, "kind %d family %d", ev.kind, ev.family);
+	address_message(&b, RTM_NEWADDR, AF_INET6, "2001:db8::5", IFA_F_DEPRECATED);
+	parse_route_message(&b.u.h, &ev);
+	resultf("rtmsg-address-deprecated", ev.kind == NET_ADDR_ADDED && ev.deprecated && !ev.tentative,
+		"kind %d deprecated %d", ev.kind, ev.deprecated);
+	address_message(&b, RTM_NEWADDR, AF_INET6, "2001:db8::5", IFA_F_TENTATIVE | 0x100);
+	parse_route_message(&b.u.h, &ev);
+	resultf("rtmsg-address-flags-attribute", ev.kind == NET_ADDR_ADDED && ev.tentative, "tentative %d", ev.tentative);
+
+	struct ifinfomsg *ifi = nl_start(&b, RTM_NEWLINK, sizeof *ifi);
+	ifi->ifi_index = 4;
+	ifi->ifi_flags = IFF_UP | IFF_RUNNING | IFF_LOWER_UP;
+	ifi->ifi_change = IFF_UP;
+	nl_attr(&b, IFLA_IFNAME, "veth0", 6);
+	parse_route_message(&b.u.h, &ev);
+	resultf("rtmsg-link-up", ev.kind == NET_LINK_UP && ev.ifindex == 4 && strcmp(ev.ifname, "veth0") == 0,
+		"kind %d name %s", ev.kind, ev.ifname);
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_RUNNING | IFF_LOWER_UP;
+	parse_route_message(&b.u.h, &ev);
+	resultf("rtmsg-link-carrier-lost", ev.kind == NET_LINK_DOWN, "kind %d", ev.kind);
+	ifi->ifi_change = 0;
+	parse_route_message(&b.u.h, &ev);
+	resultf("rtmsg-link-no-flag-change", ev.kind == NET_NONE && !ev.link_up, "kind %d", ev.kind);
+	b.u.h.nlmsg_type = RTM_DELLINK;
+	parse_route_message(&b.u.h, &ev);
+	resultf("rtmsg-link-deleted", ev.kind == NET_LINK_DOWN, "kind %d", ev.kind);
+
+	struct rtmsg *rt = nl_start(&b, RTM_NEWROUTE, sizeof *rt);
+	rt->rtm_family = AF_INET;
+	rt->rtm_table = RT_TABLE_MAIN;
+	rt->rtm_type = RTN_UNICAST;
+	parse_route_message(&b.u.h, &ev);
+	resultf("rtmsg-default-route", ev.kind == NET_ROUTE_CHANGED && ev.prefix_len == 0, "kind %d", ev.kind);
+	rt->rtm_dst_len = 32;
+	rt->rtm_table = RT_TABLE_LOCAL;
+	rt->rtm_type = RTN_LOCAL;
+	inet_pton(AF_INET, "10.231.5.1", want);
+	nl_attr(&b, RTA_DST, want, 4);
+	parse_route_message(&b.u.h, &ev);
+	resultf("rtmsg-local-table-ignored", ev.kind == NET_NONE, "kind %d", ev.kind);
+	rt = nl_start(&b, RTM_DELROUTE, sizeof *rt);
+	rt->rtm_family = AF_INET;
+	rt->rtm_table = RT_TABLE_MAIN;
+	rt->rtm_type = RTN_BLACKHOLE;
+	rt->rtm_dst_len = 24;
+	nl_attr(&b, RTA_DST, want, 4);
+	parse_route_message(&b.u.h, &ev);
+	resultf("rtmsg-route-removed", ev.kind == NET_ROUTE_CHANGED && ev.prefix_len == 24 && memcmp(ev.addr, want, 4) == 0,
+		"kind %d", ev.kind);
+	nl_start(&b, RTM_NEWNEIGH, 16);
+	parse_route_message(&b.u.h, &ev);
+	resultf("rtmsg-other-ignored", ev.kind == NET_NONE, "kind %d", ev.kind);
+	nl_start(&b, RTM_NEWADDR, 2);
+	parse_route_message(&b.u.h, &ev);
+	resultf("rtmsg-short-ignored", ev.kind == NET_NONE, "kind %d", ev.kind);
+}
+
+/* ------------------------------------------------------------ TCP evidence */
+
+static struct tcp_reading reading(int state, unsigned unacked, unsigned retransmits, unsigned backoff, unsigned rto,
+				  unsigned last_ack)
+{
+	struct tcp_reading r;
+	memset(&r, 0, sizeof r);
+	r.valid = 1;
+	r.state = state;
+	r.unacked = unacked;
+	r.retransmits = retransmits;
+	r.backoff = backoff;
+	r.rto_ms = rto;
+	r.last_ack_recv_ms = last_ack;
+	return r;
+}
+
+static void test_tcp_verdict(void)
+{
+	struct tcp_reading none;
+	memset(&none, 0, sizeof none);
+	/* On a LAN the time-out starts at 200 ms: 4 time-outs = 3000 ms, the 5th doubles to 6400 */
+	struct tcp_reading rtx1 = reading(TCPS_ESTABLISHED, 1, 1, 1, 400, 250);
+	struct tcp_reading dead = reading(TCPS_ESTABLISHED, 2, 4, 4, 3200, 3050);
+	struct {
+		const char *name;
+		struct tcp_reading prev, cur;
+		int proven;
+		enum tcp_verdict want;
+	} cases[] = {
+		{ "tcp-healthy", reading(TCPS_ESTABLISHED, 0, 0, 0, 204, 10), reading(TCPS_ESTABLISHED, 0, 0, 0, 204, 2010), 1,
+		  TCP_QUIET },
+		{ "tcp-idle-long", none, reading(TCPS_ESTABLISHED, 0, 0, 0, 204, 70000), 1, TCP_QUIET },
+		{ "tcp-in-flight-no-timeout", none, reading(TCPS_ESTABLISHED, 3, 0, 0, 204, 70000), 1, TCP_QUIET },
+		{ "tcp-first-timeout", none, rtx1, 1, TCP_RETRANSMITTING },
+		{ "tcp-dead", rtx1, dead, 1, TCP_DEAD },
+		{ "tcp-dead-after-idle", rtx1, reading(TCPS_ESTABLISHED, 1, 4, 4, 3200, 73000), 1, TCP_DEAD },
+		{ "tcp-dead-needs-two-readings", none, dead, 1, TCP_RETRANSMITTING },
+		{ "tcp-dead-needs-proven", rtx1, dead, 0, TCP_RETRANSMITTING },
+		{ "tcp-three-rtos-too-soon", rtx1, reading(TCPS_ESTABLISHED, 1, 3, 3, 1600, 1450), 1, TCP_RETRANSMITTING },
+		{ "tcp-three-rtos-slow-path", rtx1, reading(TCPS_ESTABLISHED, 1, 3, 3, 8000, 7100), 1, TCP_DEAD },
+		{ "tcp-two-rtos-long", rtx1, reading(TCPS_ESTABLISHED, 1, 2, 2, 8000, 6000), 1, TCP_RETRANSMITTING },
+		{ "tcp-acks-recent", rtx1, reading(TCPS_ESTABLISHED, 1, 4, 4, 3200, 800), 1, TCP_RETRANSMITTING },
+		{ "tcp-backoff-counts", rtx1, reading(TCPS_ESTABLISHED, 1, 0, 5, 6400, 7000), 1, TCP_DEAD },
+		{ "tcp-zero-window-probe", rtx1, reading(TCPS_ESTABLISHED, 0, 0, 6, 12800, 9000), 1, TCP_QUIET },
+		{ "tcp-connecting-never", reading(TCPS_SYN_SENT, 1, 5, 5, 32000, 0), reading(TCPS_SYN_SENT, 1, 6, 6, 64000, 0), 1,
+		  TCP_QUIET },
+		{ "tcp-closing-never", rtx1, reading(4, 1, 6, 6, 12800, 20000), 1, TCP_QUIET },
+		{ "tcp-no-reading", rtx1, none, 1, TCP_QUIET },
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		enum tcp_verdict got = tcp_verdict(&cases[c].prev, &cases[c].cur, cases[c].proven);
+		resultf(cases[c].name, got == cases[c].want, "got %d, want %d", got, cases[c].want);
+	}
+	struct tcp_reading r = reading(TCPS_ESTABLISHED, 1, 4, 4, 3200, 73000);
+	resultf("tcp-unacked-for-from-rto", unacked_for_ms(&r) == 3000, "got %u", unacked_for_ms(&r));
+	r.last_ack_recv_ms = 1200;
+	resultf("tcp-unacked-for-last-ack", unacked_for_ms(&r) == 1200, "got %u", unacked_for_ms(&r));
+	r = reading(TCPS_ESTABLISHED, 0, 0, 0, 204, 40);
+	resultf("tcp-acks-since-probe", acks_since(&r, 15000), "ACK 40 ms ago, probe 15 s ago");
+	r.last_ack_recv_ms = 15000;
+	resultf("tcp-ack-as-probe-started", acks_since(&r, 15000), "ACK and probe 15 s ago");
+	r.last_ack_recv_ms = 15010;
+	resultf("tcp-ack-in-the-same-tick", acks_since(&r, 15000), "ACK 15.01 s ago, probe 15 s ago");
+	r.last_ack_recv_ms = 16000;
+	resultf("tcp-no-acks-since-probe", !acks_since(&r, 15000), "ACK 16 s ago, probe 15 s ago");
+	resultf("tcp-look-healthy", next_look_ms(TCP_QUIET, 0, 60000) == TCP_LOOK_MS, "2 s");
+	resultf("tcp-look-retransmitting", next_look_ms(TCP_RETRANSMITTING, 0, 60000) == TCP_LOOK_RETRANS_MS, "250 ms");
+	resultf("tcp-look-readiness", next_look_ms(TCP_QUIET, 1, 500) == TCP_LOOK_RETRANS_MS, "250 ms");
+	resultf("tcp-look-readiness-late", next_look_ms(TCP_QUIET, 1, 20000) == 1000, "1 s");
+	resultf("tcp-find-retry", find_retry_ms(100) == 500 && find_retry_ms(20000) == TCP_LOOK_MS &&
+					  find_retry_ms(600000) == 30000, "schedule");
+}
+
+static void test_parse_diag_reply(void)
+{
+	union {
+		struct nlmsghdr h;
+		char bytes[1024];
+	} u;
+	struct tcp_reading r;
+	struct tcp_info info;
+
+	memset(&u, 0, sizeof u);
+	memset(&info, 0, sizeof info);
+	info.tcpi_state = TCPS_ESTABLISHED;
+	info.tcpi_retransmits = 4;
+	info.tcpi_backoff = 4;
+	info.tcpi_rto = 3200000;
+	info.tcpi_unacked = 2;
+	info.tcpi_last_ack_recv = 3050;
+	u.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	u.h.nlmsg_seq = 7;
+	struct inet_diag_msg *m = NLMSG_DATA(&u.h);
+	m->idiag_state = TCPS_ESTABLISHED;
+	struct rtattr *a = (struct rtattr *)(void *)(m + 1);
+	a->rta_type = INET_DIAG_INFO;
+	a->rta_len = (unsigned short)RTA_LENGTH(104);  /* an older kernel's shorter tcp_info */
+	memcpy(RTA_DATA(a), &info, 104);
+	u.h.nlmsg_len = (unsigned)(NLMSG_LENGTH(sizeof *m) + RTA_ALIGN(a->rta_len));
+	int got = parse_diag_reply(&u.h, u.h.nlmsg_len, 7, &r);
+	resultf("diag-reply-read", got == 1 && r.valid && r.state == TCPS_ESTABLISHED && r.unacked == 2 &&
+					   r.retransmits == 4 && r.backoff == 4 && r.rto_ms == 3200 && r.last_ack_recv_ms == 3050,
+		"got %d state %d unacked %u rto %u last_ack %u", got, r.state, r.unacked, r.rto_ms, r.last_ack_recv_ms);
+	got = parse_diag_reply(&u.h, u.h.nlmsg_len, 8, &r);
+	resultf("diag-reply-other-seq", got == -1 && !r.valid, "got %d", got);
+	u.h.nlmsg_type = NLMSG_ERROR;
+	u.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct nlmsgerr));
+	((struct nlmsgerr *)NLMSG_DATA(&u.h))->error = -ENOENT;
+	got = parse_diag_reply(&u.h, u.h.nlmsg_len, 7, &r);
+	resultf("diag-reply-gone", got == 0, "got %d", got);
+	((struct nlmsgerr *)NLMSG_DATA(&u.h))->error = -EPERM;
+	got = parse_diag_reply(&u.h, u.h.nlmsg_len, 7, &r);
+	resultf("diag-reply-error", got == -1, "got %d", got);
+	got = parse_diag_reply(&u.h, 8, 7, &r);
+	resultf("diag-reply-truncated", got == -1, "got %d", got);
+}
+
+static void test_netwatch_config(void)
+{
+	static const char *const args[] = { "autossh", "-M", "0", "-L", "8080:x:80", "host", NULL };
+	static const char *const off[] = { "AUTOSSH_NETWATCH=0", "AUTOSSH_TCP_EVIDENCE=0", NULL };
+	static const char *const none[] = { NULL };
+	struct config cfg;
+	char err[ERRLEN];
+
+	parse(args, none, &cfg, err, sizeof err);
+	resultf("netwatch-default-on", cfg.netwatch == 1 && cfg.tcp_evidence == 1, "netwatch %d tcp %d", cfg.netwatch,
+		cfg.tcp_evidence);
+	config_free(&cfg);
+	parse(args, off, &cfg, err, sizeof err);
+	resultf("netwatch-turned-off", cfg.netwatch == 0 && cfg.tcp_evidence == 0, "netwatch %d tcp %d", cfg.netwatch,
+		cfg.tcp_evidence);
+	config_free(&cfg);
 }
 
 /* ---------------------------------------------------------------------- main */
@@ -2112,6 +2651,16 @@ int main(void)
 	test_probe_rtt_learning();
 	test_parse_number();
 	test_usage();
+	test_proc_tcp_line();
+	test_choose_ssh_sockets();
+	test_forward_ports();
+	test_net_event_effect();
+	test_coalesce();
+	test_network_action();
+	test_parse_route_message();
+	test_tcp_verdict();
+	test_parse_diag_reply();
+	test_netwatch_config();
 	test_handed_off_hint();
 	test_user_forwards();
 	test_filter_ssh_words();
