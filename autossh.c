@@ -1,7 +1,8 @@
 /*
  * autossh: start ssh, watch it and the connection, restart it when it
  * dies or stops carrying data.  A clean-room reimplementation of autossh
- * 1.4g; the behaviour contract is SPEC.md, the user documentation autossh.1.
+ * 1.4g.  The user documentation is the man page autossh.1; comments cite
+ * its sections by name, as in "autossh(1) RESTARTS".
  */
 
 #include <sys/types.h>
@@ -237,7 +238,7 @@ static int is_option_group(const char *word)
 }
 
 /*
- * Read one option group (SPEC §2.1): remove autossh's letters, keep ssh's.
+ * Read one option group (autossh(1) ARGUMENTS FOR SSH): remove autossh's letters, keep ssh's.
  * Returns how many extra words (0 or 1) the group consumed as a value.
  */
 static int scan_group(char **argv, int i, int argc, struct config *cfg, struct arg_scan *scan,
@@ -299,7 +300,7 @@ static int scan_group(char **argv, int i, int argc, struct config *cfg, struct a
 	return consumed;
 }
 
-/* Split the command line into ssh's words and autossh's options (SPEC §2.1). */
+/* Split the command line into ssh's words and autossh's options (autossh(1) ARGUMENTS FOR SSH). */
 static void scan_arguments(int argc, char **argv, int first, struct config *cfg, struct arg_scan *scan,
 			   char **out, int *out_n)
 {
@@ -355,7 +356,7 @@ static void forward_addr(const struct config *cfg, char *buf, size_t len)
 	snprintf(buf, len, is_v6 ? "[%s]" : "%s", cfg->monitor_addr);
 }
 
-/* The -L/-R words that monitoring adds to ssh's command line (SPEC §2.3, §10.2). */
+/* The -L/-R words that monitoring adds to ssh's command line (autossh(1) MONITORING). */
 static int monitor_forwards(const struct config *cfg, char words[4][160])
 {
 	char a[64];
@@ -545,7 +546,7 @@ static int check_writable(const char *path, char *why, size_t why_len)
 	return err != 0 ? -1 : 0;
 }
 
-/* Make a relative path absolute against the current directory (SPEC §6.1, D10). */
+/* Make a relative path absolute against the current directory: -f changes it to / (autossh(1) FILES). */
 static char *absolute_path(const char *path)
 {
 	char cwd[PATH_MAX];
@@ -632,7 +633,7 @@ static int env_path_var(struct env_ctx *ctx, const char *name, char **out, int p
 	return 1;
 }
 
-/* The timing variables, in SPEC §3's table order. */
+/* The timing variables, in the order autossh(1) ENVIRONMENT lists them. */
 static int parse_env_times(struct env_ctx *ctx, struct config *cfg)
 {
 	long n;
@@ -660,7 +661,7 @@ static int parse_env_port(struct env_ctx *ctx, struct config *cfg)
 		return 0;
 	if (parse_monitor_spec(v, &port, &echo, &reason) != 0)
 		return env_invalid(ctx, "AUTOSSH_PORT", v, reason);
-	if (!cfg->port_given) {  /* -M wins (SPEC §9 D8) */
+	if (!cfg->port_given) {  /* -M wins over AUTOSSH_PORT */
 		cfg->monitor_port = port;
 		cfg->echo_port = echo;
 		cfg->port_given = cfg->port_from_env = 1;
@@ -765,7 +766,7 @@ static int parse_env_extensions(struct env_ctx *ctx, struct config *cfg)
 	return 0;
 }
 
-/* Values derived from others once everything is read (SPEC §4.4, §5.7). */
+/* Values derived from others once everything is read (autossh(1) SCHEDULE AND TIMEOUTS). */
 static void derive_config(struct config *cfg)
 {
 	if (cfg->background)
@@ -1201,7 +1202,7 @@ static void log_line(int level, const char *message)
 		logger.dropped++;
 }
 
-/* Format once, then send the same text to the sink (DESIGN rule 7). */
+/* Format once, then send the same text to the sink: one line, never interleaved. */
 static void logmsg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logmsg(int level, const char *fmt, ...)
 {
@@ -1251,7 +1252,7 @@ struct exit_decision {
 	char message[160];
 };
 
-/* What to do when ssh exits on its own (SPEC §5.2, rows in order). */
+/* What to do when ssh exits on its own (autossh(1) RESTARTS, rows in order). */
 static struct exit_decision decide_on_exit(int wait_status, int first, int gate_on, long long lived_ms,
 					   long gatetime, const char *progname)
 {
@@ -1294,7 +1295,7 @@ static int looks_handed_off(int wait_status, long long lived_ms, int user_forwar
 	       lived_ms < HANDED_OFF_MS;
 }
 
-/* A start this soon after the previous one counts as a quick retry (SPEC §5.4). */
+/* A start this soon after the previous one counts as a quick retry (autossh(1) RESTARTS). */
 static long min_uptime_seconds(long poll)
 {
 	return poll / 10 > 10 ? poll / 10 : 10;
@@ -1358,7 +1359,7 @@ static double rng_unit(void)
 	return (double)(rng_next() >> 11) / 9007199254740991.0;
 }
 
-/* The probe line (SPEC §4.1); returns its length. */
+/* The probe line (autossh(1) MONITORING); returns its length. */
 static size_t probe_message(char *buf, size_t len, const char *node, const char *prog, long pid, long random,
 			    const char *message)
 {
@@ -1371,7 +1372,7 @@ static int probe_reply_matches(const char *expected, size_t expected_len, const 
 	return expected_len == reply_len && memcmp(expected, reply, expected_len) == 0;
 }
 
-/* First-attempt timeout from recent round trips (SPEC §10.3). */
+/* First-attempt timeout from recent round trips (autossh(1) SCHEDULE AND TIMEOUTS). */
 static long adaptive_timeout_ms(long net_timeout_ms, const long *rtts, int n_rtts)
 {
 	long longest = 0;
@@ -1470,7 +1471,7 @@ enum { RTT_HISTORY = 8 };
 struct probe {
 	enum probe_phase phase;
 	int attempt;                    /* 1 or 2 */
-	int early;                      /* failures only debug-logged (SPEC §10) */
+	int early;                      /* failures only debug-logged */
 	int extended;                   /* a local stall made this attempt wait until T */
 	int conn_fd;                    /* our connection into ssh's -L port */
 	int reply_fd;                   /* where the reply arrives */
@@ -1611,7 +1612,7 @@ static enum probe_result probe_start(const struct config *cfg, struct probe *p, 
 	return probe_attempt(cfg, p, now);
 }
 
-/* A late, wrong or cut-off reply or a socket error: one more try (SPEC §4.4). */
+/* A late, wrong or cut-off reply or a socket error: one more try (autossh(1) SCHEDULE AND TIMEOUTS). */
 static enum probe_result probe_retry(const struct config *cfg, struct probe *p, long long now, const char *why)
 {
 	logmsg(LOG_DEBUG, "probe attempt %d failed: %s", p->attempt, why);
@@ -1739,7 +1740,7 @@ static void drop_stray_connection(int listener)
 		close(fd);
 }
 
-/* Open the listener and check the monitor port (SPEC §4.2, D13). */
+/* Open the listener and check the monitor port (autossh(1) MONITORING). */
 static int setup_monitor(const struct config *cfg, int *listener, char *err, size_t err_len)
 {
 	*listener = -1;
@@ -1799,7 +1800,7 @@ static void child_default_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* Start ssh: no shell, default signal handling, nothing blocked (SPEC §5.1). */
+/* Start ssh: no shell, default signal handling, nothing blocked: ssh must behave as if started by hand. */
 static pid_t spawn_ssh(const struct config *cfg, int stderr_fd, int *exec_errno)
 {
 	int report[2];
@@ -1868,7 +1869,7 @@ static int reap_children(pid_t ssh_pid, int *ssh_status)
 
 /* ------------------------------------------------------------------ notify */
 
-/* Write a temporary file beside path, then rename it over path (DESIGN rule 9). */
+/* Write a temporary file beside path, then rename it over path: readers never see half a file. */
 static int write_file_atomically(const char *path, const char *content)
 {
 	char *tmp;
@@ -2053,7 +2054,7 @@ static int forwards_listening(const struct ssh_sockets *s, const int *wanted, in
 }
 
 enum net_kind { NET_NONE, NET_LINK_UP, NET_LINK_DOWN, NET_ADDR_ADDED, NET_ADDR_REMOVED, NET_ROUTE_CHANGED };
-enum net_effect { NET_IGNORE, NET_CHEAP, NET_SUSPECT };
+enum net_effect { NET_IGNORE, NET_CHEAP, NET_SUSPICIOUS };
 
 /* One message of the route socket, reduced to what the decisions need. */
 struct net_event {
@@ -2257,14 +2258,14 @@ static enum net_effect net_event_effect(const struct net_event *ev, const struct
 	case NET_LINK_UP:
 		return NET_CHEAP;
 	case NET_LINK_DOWN:
-		return NET_SUSPECT;
+		return NET_SUSPICIOUS;
 	case NET_ADDR_ADDED:
 		/* Not usable yet, or still valid (a deprecated IPv6 address is not removed). */
 		return ev->tentative || ev->deprecated ? NET_IGNORE : NET_CHEAP;
 	case NET_ADDR_REMOVED:
 		if (conn->family && !same_address(ev->family, ev->addr, conn->family, conn->local))
 			return NET_CHEAP;
-		return NET_SUSPECT;
+		return NET_SUSPICIOUS;
 	case NET_ROUTE_CHANGED:
 		if (ev->prefix_len == 0 || (conn->family && route_covers(ev, conn->family, conn->remote)))
 			return NET_CHEAP;
@@ -2290,7 +2291,7 @@ static int coalesce_change(struct net_coalesce *c, enum net_effect effect, const
 		c->cheap_due = c->last_cheap_at + NET_REPEAT_MS;
 	}
 	/* The condition must hold NET_HOLD_MS after the last suspect change; a storm delays it a little. */
-	if (effect == NET_SUSPECT) {
+	if (effect == NET_SUSPICIOUS) {
 		if (c->hold_until == 0) {
 			c->hold_since = now;
 			snprintf(c->hold_what, sizeof c->hold_what, "%s", what);
@@ -2547,14 +2548,13 @@ static int netlink_ask(int fd, int type, int ifindex, struct address_search *s)
 {
 	struct {
 		struct nlmsghdr h;
-		struct ifinfomsg i;     /* only its family is read for an address dump */
+		struct ifinfomsg i;     /* family left 0 (unspecified): every family */
 	} req;
 
 	memset(&req, 0, sizeof req);
 	req.h.nlmsg_len = sizeof req;
 	req.h.nlmsg_type = (unsigned short)type;
 	req.h.nlmsg_flags = (unsigned short)(NLM_F_REQUEST | (ifindex ? NLM_F_ACK : NLM_F_DUMP));
-	req.i.ifi_family = AF_UNSPEC;
 	req.i.ifi_index = ifindex;
 	if (send(fd, &req, sizeof req, 0) < 0)
 		return -1;
@@ -3371,7 +3371,7 @@ static void close_ssh_stderr(struct state *st)
 	st->stderr_len = 0;
 }
 
-/* With -f, ssh's stderr comes through a pipe to the log (SPEC §10.6). */
+/* With -f, ssh's stderr comes through a pipe to the log (autossh(1) LOGGING). */
 static int open_ssh_stderr(struct state *st, int *write_end)
 {
 	int fds[2];
@@ -3468,11 +3468,11 @@ static void start_ssh(struct state *st, long long now)
 		stop_ssh(st, AFTER_EXIT, now);
 		return;
 	}
-	/* With -f the foreground exits 0 once the first ssh runs and the pidfile names us (SPEC §6.1). */
+	/* With -f the foreground exits 0 once the first ssh runs and the pidfile names us. */
 	tell_foreground(&st->ready_fd, NULL);
 }
 
-/* Restart through the backoff (SPEC §5.4). */
+/* Restart through the backoff (autossh(1) RESTARTS). */
 static void request_restart(struct state *st, long long now)
 {
 	const struct config *cfg = st->cfg;
@@ -3633,7 +3633,7 @@ static void on_signal(struct state *st, int sig, long long now)
 		on_exit_signal(st, sig, now);
 		break;
 	case SIGUSR1:
-		/* An ssh that exited meanwhile is judged by how it exited (SPEC §5.2). */
+		/* An ssh that exited meanwhile is judged by how it exited (autossh(1) RESTARTS). */
 		if (st->phase == PHASE_RUNNING && !st->ssh_exited) {
 			logmsg(LOG_INFO, "signalled to kill and restart ssh");
 			stop_ssh(st, AFTER_RESTART_NOW, now);
@@ -3680,7 +3680,7 @@ static void explain_failed_probe(struct state *st, long long now);
 
 /*
  * Reap a pending SIGCHLD now: an ssh that already exited is judged by how it
- * exited (SPEC §5.2), not by a verdict that its exit caused.  1 if it had.
+ * exited (autossh(1) RESTARTS), not by a verdict that its exit caused.  1 if it had.
  */
 static int ssh_exit_judged(struct state *st, long long now)
 {
@@ -3785,8 +3785,8 @@ static void watch_probe(struct state *st, long long now)
 }
 
 /*
- * SIGHUP/SIGALRM: probe at once if monitoring and none in flight (SPEC
- * §10.4); an early one while ssh is not proven, so a HUP sent while ssh is
+ * SIGHUP/SIGALRM: probe at once if monitoring and none in flight
+ * (autossh(1) SIGNALS); an early one while ssh is not proven, so a HUP sent while ssh is
  * still connecting restarts nothing.
  */
 static void probe_now(struct state *st, long long now)
@@ -4123,7 +4123,7 @@ static void fire_running_deadlines(struct state *st, long long now)
 	}
 }
 
-/* Fire whatever deadline has come (DESIGN: the last step of each wake-up). */
+/* Fire whatever deadline has come (the last step of each wake-up). */
 static void fire_deadlines(struct state *st, long long now)
 {
 	if (st->lifetime_deadline && now >= st->lifetime_deadline)
@@ -4801,7 +4801,11 @@ static void doctor_destination(struct doctor *d)
 	}
 	memset(&hints, 0, sizeof hints);
 	g_value(d, "addressfamily", family, sizeof family);
-	hints.ai_family = strcmp(family, "inet") == 0 ? AF_INET : strcmp(family, "inet6") == 0 ? AF_INET6 : AF_UNSPEC;
+	/* zeroed hints leave the family unspecified unless ssh is told one */
+	if (strcmp(family, "inet") == 0)
+		hints.ai_family = AF_INET;
+	else if (strcmp(family, "inet6") == 0)
+		hints.ai_family = AF_INET6;
 	hints.ai_socktype = SOCK_STREAM;
 	rc = getaddrinfo(host, NULL, &hints, &found);
 	if (rc != 0) {
@@ -5161,7 +5165,7 @@ static int install_signals(int *read_end)
 	return 0;
 }
 
-/* Die by the signal that asked us to exit, so the parent sees it (SPEC §8, D6). */
+/* Die by the signal that asked us to exit, so the parent sees it (autossh(1) EXIT STATUS). */
 static void die_by_signal(int sig)
 {
 	struct sigaction dfl;
@@ -5225,7 +5229,7 @@ static void close_foreign_descriptors(int listener, int ready_write)
 		openlog(logger.progname, LOG_PID, LOG_USER);
 }
 
-/* Fork for -f (SPEC §6.1); returns in the background with the ready pipe. */
+/* Fork for -f; returns in the background with the ready pipe. */
 static int go_background(const struct config *cfg, int listener)
 {
 	int ready[2], devnull;
@@ -5365,7 +5369,7 @@ static int status_pid_alive(long long pid)
 	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
-/* autossh --check STATUSFILE (SPEC §10.8). */
+/* autossh --check STATUSFILE (autossh(1) SYSTEMD AND CONTAINERS). */
 static int run_check(const char *progname, const char *path)
 {
 	struct status_snapshot snap = { "", "0", 0, 0, 0, 0, 0 };
@@ -5413,7 +5417,7 @@ static void set_cloexec(int fd, const int *keep)
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
-/* ssh inherits only 0, 1 and 2 (SPEC §5.1): whatever else we inherited is close-on-exec. */
+/* ssh inherits only 0, 1 and 2: whatever else we inherited is close-on-exec. */
 static void close_inherited_on_exec(void)
 {
 	each_descriptor_above_2(set_cloexec, NULL);

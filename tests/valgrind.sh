@@ -15,7 +15,7 @@
 # A run passes when valgrind reports no errors, nothing definitely,
 # indirectly or possibly lost, and at exit no descriptor open but 0, 1, 2,
 # ones inherited from the caller, the log file, the self-pipe, the monitor
-# listener and the notify socket. autossh dies by SIGTERM (SPEC §8), so
+# listener and the notify socket. autossh dies by SIGTERM (autossh(1) EXIT STATUS), so
 # valgrind's own exit status is 143, not --error-exitcode: the log decides.
 set -eu
 # shellcheck source=tests/lib.sh disable=SC1091
