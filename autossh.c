@@ -62,7 +62,8 @@ enum { MAX_MESSAGE = 64, MAX_NAME = 64, ERRLEN = 512 };
 static const long INT_MAX_L = 2147483647L;
 
 struct config {
-	const char *progname;
+	const char *progname;           /* argv[0]'s base name, printable */
+	char progname_buf[MAX_NAME * 4 + 8];
 	int background;                 /* -f */
 	int monitor_port;               /* 0: monitoring off */
 	int echo_port;                  /* 0: loop mode */
@@ -449,6 +450,16 @@ static char *resolve_executable(const char *name, const char *path_env)
 	}
 }
 
+/* resolve_executable, or NULL and why not, in the words every error message uses. */
+static char *find_executable(const char *name, const char *path_env, const char **why)
+{
+	char *found = resolve_executable(name, path_env);
+
+	if (found == NULL)
+		*why = strchr(name, '/') ? "not an executable file" : "not found in PATH";
+	return found;
+}
+
 /* Random letters for a temporary name: from /dev/urandom, else time and pid mixed. */
 static void random_letters(char *buf, size_t n)
 {
@@ -498,7 +509,11 @@ static int create_temp_beside(const char *path, char **tmp)
 	return fd;
 }
 
-/* Can a file be created beside path?  Probes with a temporary file it removes. */
+/*
+ * Can a file be created beside path?  Probes with a temporary file of an
+ * unpredictable name, removed at once: a start and --doctor use the same
+ * probe, so they fail on the same paths.
+ */
 static int probe_writable(const char *path, char *why, size_t why_len)
 {
 	struct stat st;
@@ -518,32 +533,6 @@ static int probe_writable(const char *path, char *why, size_t why_len)
 	unlink(tmp);
 	free(tmp);
 	return 0;
-}
-
-/*
- * The same verdict as probe_writable for the usual faults, creating nothing:
- * --doctor writes no file.  It cannot see a file system that refuses new
- * files in a directory the caller may write (/proc, for root).
- */
-static int check_writable(const char *path, char *why, size_t why_len)
-{
-	struct stat st;
-	const char *slash = strrchr(path, '/');
-	size_t dir_len = slash == NULL ? 1 : slash == path ? 1 : (size_t)(slash - path);
-	char *dir = xcalloc(dir_len + 1, 1);
-	int err = 0;
-
-	memcpy(dir, slash == NULL ? "." : path, dir_len);
-	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		err = EISDIR;
-	else if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
-		err = ENOTDIR;
-	else if (access(dir, W_OK | X_OK) != 0)
-		err = errno;  /* also a missing directory */
-	free(dir);
-	if (err != 0)
-		snprintf(why, why_len, "%s", strerror(err));
-	return err != 0 ? -1 : 0;
 }
 
 /* Make a relative path absolute against the current directory: -f changes it to / (autossh(1) FILES). */
@@ -590,7 +579,6 @@ struct env_ctx {
 	const char *progname;
 	char *err;
 	size_t err_len;
-	int create_nothing;             /* --doctor: check files without creating any */
 };
 
 /* Value of a variable, NULL if unset or empty. */
@@ -626,8 +614,7 @@ static int env_path_var(struct env_ctx *ctx, const char *name, char **out, int p
 
 	if (v == NULL)
 		return 0;
-	if (probe && (ctx->create_nothing ? check_writable(v, why, sizeof why)
-					  : probe_writable(v, why, sizeof why)) != 0)
+	if (probe && probe_writable(v, why, sizeof why) != 0)
 		return env_invalid(ctx, name, v, why);
 	*out = xstrdup(v);
 	return 1;
@@ -671,16 +658,15 @@ static int parse_env_port(struct env_ctx *ctx, struct config *cfg)
 
 static int parse_env_core(struct env_ctx *ctx, struct config *cfg)
 {
-	const char *v;
+	const char *v, *why;
 	long n;
 	int r;
 
 	if ((v = env_value(ctx, "AUTOSSH_PATH")) != NULL) {
 		cfg->ssh_path = v;
-		cfg->ssh_exec = resolve_executable(v, ctx->lookup("PATH"));
+		cfg->ssh_exec = find_executable(v, ctx->lookup("PATH"), &why);
 		if (cfg->ssh_exec == NULL)
-			return env_invalid(ctx, "AUTOSSH_PATH", v,
-					   strchr(v, '/') ? "not an executable file" : "not found in PATH");
+			return env_invalid(ctx, "AUTOSSH_PATH", v, why);
 	}
 	if (ctx->lookup("AUTOSSH_DEBUG") != NULL)
 		cfg->debug = 1;
@@ -814,11 +800,10 @@ static char **filtered_environment(char **env)
 
 static void config_defaults(struct config *cfg, const char *argv0)
 {
-	static char progname[MAX_NAME * 4 + 8];
-
 	/* Shown in every message and log line: keep it to one line. */
 	memset(cfg, 0, sizeof *cfg);
-	cfg->progname = printable(base_name(argv0 && *argv0 ? argv0 : "autossh"), progname, sizeof progname);
+	cfg->progname = printable(base_name(argv0 && *argv0 ? argv0 : "autossh"), cfg->progname_buf,
+				  sizeof cfg->progname_buf);
 	cfg->monitor_addr = "127.0.0.1";
 	cfg->loglevel = LOG_INFO;
 	cfg->poll = 600;
@@ -849,13 +834,57 @@ static void config_free(struct config *cfg)
  * --doctor [--connect] first: the same parser and checks as a start follow,
  * so the two never disagree.  Returns the index of the first ssh word.
  */
-static int doctor_words(int argc, char **argv, struct config *cfg, struct env_ctx *ctx)
+static int doctor_words(int argc, char **argv, struct config *cfg)
 {
 	if (argc < 2 || strcmp(argv[1], "--doctor") != 0)
 		return 1;
-	cfg->doctor = ctx->create_nothing = 1;
+	cfg->doctor = 1;
 	cfg->doctor_connect = argc >= 3 && strcmp(argv[2], "--connect") == 0;
 	return cfg->doctor_connect ? 3 : 2;
+}
+
+static void free_words(char **words, int n_words)
+{
+	for (int i = 0; i < n_words; i++)
+		free(words[i]);
+	free(words);
+}
+
+/* After the scan: -M's value, the destination, the environment, ssh's executable; then ssh's argv. */
+static enum parse_result check_and_build(struct config *cfg, struct env_ctx *ctx, const struct arg_scan *scan,
+					 char **words, int n_words)
+{
+	if (scan->monitor_missing) {
+		snprintf(ctx->err, ctx->err_len, "%s: -M: option requires a port", cfg->progname);
+		return PARSE_ERROR;
+	}
+	if (scan->monitor_text) {
+		const char *reason;
+		if (parse_monitor_spec(scan->monitor_text, &cfg->monitor_port, &cfg->echo_port, &reason) != 0) {
+			char shown[256];
+			snprintf(ctx->err, ctx->err_len, "%s: -M \"%s\": %s", cfg->progname,
+				 printable(scan->monitor_text, shown, sizeof shown), reason);
+			return PARSE_ERROR;
+		}
+		cfg->port_given = 1;
+	}
+	if (!scan->destination_seen) {
+		snprintf(ctx->err, ctx->err_len, "%s: no destination host given", cfg->progname);
+		return PARSE_USAGE;
+	}
+	if (parse_env_core(ctx, cfg) != 0 || parse_env_extensions(ctx, cfg) != 0)
+		return PARSE_ERROR;
+	if (cfg->ssh_exec == NULL) {
+		const char *why;
+		cfg->ssh_exec = find_executable(cfg->ssh_path, ctx->lookup("PATH"), &why);
+		if (cfg->ssh_exec == NULL) {
+			snprintf(ctx->err, ctx->err_len, "%s: %s: %s", cfg->progname, cfg->ssh_path, why);
+			return PARSE_ERROR;
+		}
+	}
+	derive_config(cfg);
+	build_ssh_argv(cfg, words, n_words, cfg->port_from_env ? 0 : scan->monitor_insert, scan->destination_at);
+	return cfg->doctor ? PARSE_DOCTOR : PARSE_RUN;
 }
 
 /*
@@ -867,7 +896,8 @@ static enum parse_result parse_config(int argc, char **argv, env_lookup lookup, 
 				      char *err, size_t err_len)
 {
 	struct arg_scan scan;
-	struct env_ctx ctx = { lookup, NULL, err, err_len, 0 };
+	struct env_ctx ctx = { lookup, NULL, err, err_len };
+	enum parse_result result;
 	char **words;
 	int n_words = 0;
 
@@ -880,48 +910,13 @@ static enum parse_result parse_config(int argc, char **argv, env_lookup lookup, 
 		return PARSE_CHECK;
 	memset(&scan, 0, sizeof scan);
 	words = xcalloc((size_t)argc + 1, sizeof(char *));
-	scan_arguments(argc, argv, doctor_words(argc, argv, cfg, &ctx), cfg, &scan, words, &n_words);
-	if (scan.version) {
-		for (int i = 0; i < n_words; i++)
-			free(words[i]);
-		free(words);
-		return PARSE_VERSION;
-	}
-	cfg->ssh_argv = words;  /* owned until build_ssh_argv replaces it */
-	words[n_words] = NULL;
-	if (scan.monitor_missing) {
-		snprintf(err, err_len, "%s: -M: option requires a port", cfg->progname);
-		return PARSE_ERROR;
-	}
-	if (scan.monitor_text) {
-		const char *reason;
-		if (parse_monitor_spec(scan.monitor_text, &cfg->monitor_port, &cfg->echo_port, &reason) != 0) {
-			char shown[256];
-			snprintf(err, err_len, "%s: -M \"%s\": %s", cfg->progname,
-				 printable(scan.monitor_text, shown, sizeof shown), reason);
-			return PARSE_ERROR;
-		}
-		cfg->port_given = 1;
-	}
-	if (!scan.destination_seen) {
-		snprintf(err, err_len, "%s: no destination host given", cfg->progname);
-		return PARSE_USAGE;
-	}
-	if (parse_env_core(&ctx, cfg) != 0 || parse_env_extensions(&ctx, cfg) != 0)
-		return PARSE_ERROR;
-	if (cfg->ssh_exec == NULL) {
-		cfg->ssh_exec = resolve_executable(cfg->ssh_path, lookup("PATH"));
-		if (cfg->ssh_exec == NULL) {
-			snprintf(err, err_len, "%s: %s: %s", cfg->progname, cfg->ssh_path,
-				 strchr(cfg->ssh_path, '/') ? "not an executable file" : "not found in PATH");
-			return PARSE_ERROR;
-		}
-	}
-	derive_config(cfg);
-	cfg->ssh_argv = NULL;
-	build_ssh_argv(cfg, words, n_words, cfg->port_from_env ? 0 : scan.monitor_insert, scan.destination_at);
-	free(words);
-	return cfg->doctor ? PARSE_DOCTOR : PARSE_RUN;
+	scan_arguments(argc, argv, doctor_words(argc, argv, cfg), cfg, &scan, words, &n_words);
+	result = scan.version ? PARSE_VERSION : check_and_build(cfg, &ctx, &scan, words, n_words);
+	if (result == PARSE_RUN || result == PARSE_DOCTOR)
+		free(words);  /* its strings now belong to cfg->ssh_argv */
+	else
+		free_words(words, n_words);
+	return result;
 }
 
 static void print_usage(FILE *to, const char *progname)
@@ -1421,6 +1416,16 @@ static int set_nonblocking(int fd)
 }
 
 /* A non-blocking, close-on-exec TCP socket for addr:port. */
+/* pipe() with both ends close-on-exec (pipe2 is not in POSIX.1-2008). */
+static int cloexec_pipe(int fds[2])
+{
+	if (pipe(fds) != 0)
+		return -1;
+	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
 static int monitor_socket(const struct config *cfg, int port, struct sockaddr_storage *ss, socklen_t *len)
 {
 	*len = monitor_sockaddr(cfg, port, ss);
@@ -1486,6 +1491,8 @@ struct probe {
 	long rtt_ms;                    /* of the last pass */
 	long rtts[RTT_HISTORY];
 	int n_rtts, next_rtt;
+	char node[MAX_NAME + 1];        /* uname's node name, read at the first probe */
+	long pid;                       /* our pid then (after any -f fork) */
 };
 
 static void probe_close(struct probe *p)
@@ -1597,16 +1604,13 @@ static enum probe_result probe_attempt(const struct config *cfg, struct probe *p
 static enum probe_result probe_start(const struct config *cfg, struct probe *p, int early, long long now)
 {
 	/* Read once: probes come after any -f fork and run for months. */
-	static char node[MAX_NAME + 1];
-	static long pid;
-
-	if (node[0] == '\0') {
+	if (p->node[0] == '\0') {
 		struct utsname un;
-		snprintf(node, sizeof node, "%s", uname(&un) == 0 ? un.nodename : "unknown");
-		pid = (long)getpid();
+		snprintf(p->node, sizeof p->node, "%s", uname(&un) == 0 ? un.nodename : "unknown");
+		p->pid = (long)getpid();
 	}
 	p->early = early;
-	p->message_len = probe_message(p->message, sizeof p->message, node, cfg->progname, pid,
+	p->message_len = probe_message(p->message, sizeof p->message, p->node, cfg->progname, p->pid,
 				       rng_probe_number(), cfg->message);
 	p->attempt = 1;
 	return probe_attempt(cfg, p, now);
@@ -1807,12 +1811,10 @@ static pid_t spawn_ssh(const struct config *cfg, int stderr_fd, int *exec_errno)
 	pid_t parent = getpid(), pid;
 
 	*exec_errno = 0;
-	if (pipe(report) != 0) {
+	if (cloexec_pipe(report) != 0) {
 		*exec_errno = errno;
 		return -1;
 	}
-	fcntl(report[0], F_SETFD, FD_CLOEXEC);
-	fcntl(report[1], F_SETFD, FD_CLOEXEC);
 	pid = fork_signals_blocked();
 	if (pid == 0) {
 		/* Only async-signal-safe calls from here to exec. */
@@ -1914,13 +1916,19 @@ static void remove_if_ours(const char *path, const char *expected_start)
 		unlink(path);
 }
 
+/* Where sd_notify datagrams go: NOTIFY_SOCKET, and our socket once opened (-1 before). */
+struct notifier {
+	const char *socket;
+	int fd;
+};
+
 /*
  * One sd_notify datagram; other forms of the address and errors are ignored.
  * Non-blocking: a stalled service manager drops a datagram, never stops us.
  */
-static void notify_send(const char *notify_socket, const char *text)
+static void notify_send(struct notifier *n, const char *text)
 {
-	static int fd = -1;
+	const char *notify_socket = n->socket;
 	struct sockaddr_un addr;
 	size_t path_len;
 
@@ -1929,19 +1937,19 @@ static void notify_send(const char *notify_socket, const char *text)
 	path_len = strlen(notify_socket);
 	if (path_len >= sizeof addr.sun_path)
 		return;
-	if (fd < 0) {
-		fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-		if (fd < 0)
+	if (n->fd < 0) {
+		n->fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+		if (n->fd < 0)
 			return;
-		fcntl(fd, F_SETFD, FD_CLOEXEC);
-		set_nonblocking(fd);
+		fcntl(n->fd, F_SETFD, FD_CLOEXEC);
+		set_nonblocking(n->fd);
 	}
 	memset(&addr, 0, sizeof addr);
 	addr.sun_family = AF_UNIX;
 	memcpy(addr.sun_path, notify_socket, path_len);
 	if (addr.sun_path[0] == '@')
 		addr.sun_path[0] = '\0';
-	sendto(fd, text, strlen(text), MSG_NOSIGNAL, (struct sockaddr *)&addr,
+	sendto(n->fd, text, strlen(text), MSG_NOSIGNAL, (struct sockaddr *)&addr,
 	       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + path_len));
 }
 
@@ -2683,8 +2691,7 @@ static void read_tcp_table(long pid, const char *table, struct tcp_socket *owned
 	char path[64], line[512];
 	struct tcp_socket s;
 	FILE *f;
-
-	static char buf[16384];  /* a few reads for a whole table, not dozens */
+	char buf[16384];  /* a few reads for a whole table, not dozens */
 
 	snprintf(path, sizeof path, "/proc/%ld/net/%s", pid, table);
 	if ((f = fopen(path, "re")) == NULL)
@@ -3180,9 +3187,8 @@ static int parse_diag_reply(const struct nlmsghdr *h, size_t len, unsigned seq, 
 }
 
 /* One exact 4-tuple lookup: 1 read, 0 the socket is gone, -1 no answer. */
-static int tcp_look(int fd, const struct tcp_socket *s, struct tcp_reading *r)
+static int tcp_look(int fd, unsigned *seq, const struct tcp_socket *s, struct tcp_reading *r)
 {
-	static unsigned seq;
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	struct {
 		struct nlmsghdr h;
@@ -3195,7 +3201,7 @@ static int tcp_look(int fd, const struct tcp_socket *s, struct tcp_reading *r)
 	msg.h.nlmsg_len = sizeof msg;
 	msg.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	msg.h.nlmsg_flags = NLM_F_REQUEST;
-	msg.h.nlmsg_seq = ++seq;
+	msg.h.nlmsg_seq = ++*seq;
 	msg.req.sdiag_family = (unsigned char)s->family;
 	msg.req.sdiag_protocol = IPPROTO_TCP;
 	msg.req.idiag_ext = 1 << (INET_DIAG_INFO - 1);
@@ -3214,7 +3220,7 @@ static int tcp_look(int fd, const struct tcp_socket *s, struct tcp_reading *r)
 		while (n < 0 && errno == EINTR);
 		if (n <= 0)
 			return -1;
-		int got = parse_diag_reply(&netlink_buf.h, (size_t)n, seq, r);
+		int got = parse_diag_reply(&netlink_buf.h, (size_t)n, *seq, r);
 		if (got >= 0)
 			return got;
 	}
@@ -3229,7 +3235,7 @@ static int diag_socket_open(void)
 	return -1;
 }
 
-static int tcp_look(int fd, const struct tcp_socket *s, struct tcp_reading *r)
+static int tcp_look(int fd, unsigned *seq, const struct tcp_socket *s, struct tcp_reading *r)
 {
 	(void)fd;
 	(void)s;
@@ -3274,6 +3280,8 @@ struct state {
 	long long probe_started_at, probe_passed_at;
 	/* network watch and TCP evidence (autossh(1) NETWORK CHANGES, TCP EVIDENCE) */
 	int route_fd, diag_fd;
+	struct notifier notify;         /* sd_notify: socket path and our datagram socket */
+	unsigned diag_seq;              /* the last inet_diag request's number */
 	int tcp_looks;                  /* ssh's connection is looked at (Linux, on) */
 	char watch[200];                /* the status file's "watch" */
 	struct net_coalesce net;
@@ -3340,7 +3348,7 @@ static void report_state(struct state *st, int probe_done)
 		logmsg(LOG_DEBUG, "state %s", name);
 		snprintf(status, sizeof status, "STATUS=%s; %d restart%s", name, st->starts > 0 ? st->starts - 1 : 0,
 			 st->starts == 2 ? "" : "s");
-		notify_send(st->cfg->notify_socket, status);
+		notify_send(&st->notify, status);
 	} else if (!probe_done) {
 		return;
 	}
@@ -3379,10 +3387,8 @@ static int open_ssh_stderr(struct state *st, int *write_end)
 	*write_end = -1;
 	if (!st->cfg->background)
 		return 0;
-	if (pipe(fds) != 0)
+	if (cloexec_pipe(fds) != 0)
 		return -1;
-	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
 	set_nonblocking(fds[0]);
 	st->stderr_fd = fds[0];
 	*write_end = fds[1];
@@ -3497,15 +3503,35 @@ static void request_restart(struct state *st, long long now)
 	report_state(st, 0);
 }
 
+/* Signal ssh unless there is none or it has exited (reaped but not yet acted on). */
+static void signal_ssh(const struct state *st, int sig)
+{
+	if (st->ssh_pid > 0 && !st->ssh_exited)
+		kill(st->ssh_pid, sig);
+}
+
 static void stop_ssh(struct state *st, enum after_stop after, long long now)
 {
 	probe_close(&st->probe);
 	st->after_stop = after;
 	st->phase = PHASE_STOPPING;
 	st->kill_at = now + 2000;
-	if (!st->ssh_exited && st->ssh_pid > 0)
-		kill(st->ssh_pid, SIGTERM);
+	signal_ssh(st, SIGTERM);
 	report_state(st, 0);
+}
+
+/* Exit with status (and die by signal_number if not 0) once ssh is gone: stop it first if it runs. */
+static void begin_exit(struct state *st, int status, int signal_number, long long now)
+{
+	st->lifetime_deadline = 0;  /* exiting already */
+	st->exit_status = status;
+	st->exit_signal = signal_number;
+	if (st->phase == PHASE_RUNNING)
+		stop_ssh(st, AFTER_EXIT, now);
+	else if (st->phase == PHASE_STOPPING)
+		st->after_stop = AFTER_EXIT;
+	else
+		finish(st, status, signal_number);
 }
 
 static void after_ssh_stopped(struct state *st, long long now)
@@ -3605,21 +3631,12 @@ static void on_exit_signal(struct state *st, int sig, long long now)
 {
 	/* Already exiting (a signal or MAXLIFETIME): a second request kills ssh at once. */
 	if (st->phase == PHASE_STOPPING && st->after_stop == AFTER_EXIT) {
-		if (st->ssh_pid > 0 && !st->ssh_exited)
-			kill(st->ssh_pid, SIGKILL);
+		signal_ssh(st, SIGKILL);
 		st->kill_at = 0;
 		return;
 	}
 	logmsg(LOG_INFO, "received signal to exit (%d)", sig);
-	st->lifetime_deadline = 0;  /* exiting already */
-	st->exit_status = 128 + sig;
-	st->exit_signal = sig;
-	if (st->phase == PHASE_RUNNING)
-		stop_ssh(st, AFTER_EXIT, now);
-	else if (st->phase == PHASE_STOPPING)
-		st->after_stop = AFTER_EXIT;
-	else
-		finish(st, 128 + sig, sig);
+	begin_exit(st, 128 + sig, sig, now);
 }
 
 static void probe_now(struct state *st, long long now);
@@ -3672,7 +3689,7 @@ static void mark_proven(struct state *st)
 	logmsg(LOG_DEBUG, "ssh proven");
 	if (!st->ever_ready) {
 		st->ever_ready = 1;
-		notify_send(st->cfg->notify_socket, "READY=1");
+		notify_send(&st->notify, "READY=1");
 	}
 }
 
@@ -3993,7 +4010,7 @@ static void look_at_connection(struct state *st, long long now)
 		return;
 	}
 	if (st->diag_fd >= 0) {
-		int got = tcp_look(st->diag_fd, &st->sockets.conn, &r);
+		int got = tcp_look(st->diag_fd, &st->diag_seq, &st->sockets.conn, &r);
 		if (got == 0) {  /* gone: find it again */
 			st->sockets_of = 0;
 			memset(&st->reading, 0, sizeof st->reading);
@@ -4020,7 +4037,7 @@ static void explain_failed_probe(struct state *st, long long now)
 	memset(&r, 0, sizeof r);
 	if (st->diag_fd < 0 || known_connection(st)->family == 0)
 		return;
-	int got = tcp_look(st->diag_fd, &st->sockets.conn, &r);
+	int got = tcp_look(st->diag_fd, &st->diag_seq, &st->sockets.conn, &r);
 	logmsg(LOG_DEBUG, "after the failed probe: look %d, state %d, last ACK %u ms ago, probe %lld ms ago", got,
 	       r.state, r.last_ack_recv_ms, now - st->probe_started_at);
 	if (got == 1 && acks_since(&r, now - st->probe_started_at)) {
@@ -4063,15 +4080,7 @@ static void open_watchers(struct state *st)
 static void fire_lifetime(struct state *st, long long now)
 {
 	logmsg(LOG_INFO, "exceeded maximum time to live, shutting down");
-	st->lifetime_deadline = 0;
-	st->exit_status = 0;
-	st->exit_signal = 0;
-	if (st->phase == PHASE_RUNNING)
-		stop_ssh(st, AFTER_EXIT, now);
-	else if (st->phase == PHASE_STOPPING)
-		st->after_stop = AFTER_EXIT;
-	else
-		finish(st, 0, 0);
+	begin_exit(st, 0, 0, now);
 }
 
 /* Deadlines of a running ssh: proven, connect deadline, probe timeout, next probe. */
@@ -4130,8 +4139,7 @@ static void fire_deadlines(struct state *st, long long now)
 		fire_lifetime(st, now);
 	if (st->phase == PHASE_STOPPING && st->kill_at && now >= st->kill_at) {
 		logmsg(LOG_WARNING, "ssh did not exit 2 s after SIGTERM; sending SIGKILL");
-		if (st->ssh_pid > 0 && !st->ssh_exited)
-			kill(st->ssh_pid, SIGKILL);
+		signal_ssh(st, SIGKILL);
 		st->kill_at = 0;
 	}
 	if (st->phase == PHASE_BACKOFF && now >= st->backoff_until)
@@ -4180,7 +4188,7 @@ static int poll_timeout(const struct state *st, long long now)
 static void send_watchdog(struct state *st, long long now)
 {
 	if (st->next_watchdog_at && now >= st->next_watchdog_at) {
-		notify_send(st->cfg->notify_socket, "WATCHDOG=1");
+		notify_send(&st->notify, "WATCHDOG=1");
 		st->next_watchdog_at = now + st->watchdog_interval_ms;
 	}
 }
@@ -4313,7 +4321,7 @@ static void run_loop(struct state *st)
 	}
 	/* Never leave ssh behind, whatever ended the loop. */
 	if (st->ssh_pid > 0 && !st->ssh_exited) {
-		kill(st->ssh_pid, SIGKILL);
+		signal_ssh(st, SIGKILL);
 		waitpid(st->ssh_pid, NULL, 0);
 	}
 	probe_close(&st->probe);
@@ -4382,15 +4390,6 @@ static void verdict(struct doctor *d, enum verdict v, const char *check, const c
 	printf("%-4s %s: %s\n", tags[v], check, text);
 	d->warnings += v == V_WARN;
 	d->failures += v == V_FAIL;
-}
-
-static int cloexec_pipe(int fds[2])
-{
-	if (pipe(fds) != 0)
-		return -1;
-	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-	return 0;
 }
 
 /* Keep stdout whole (up to the buffer) and the tail of stderr. */
@@ -4725,7 +4724,7 @@ static void doctor_log_target(struct doctor *d)
 		return;
 	}
 	snprintf(why, sizeof why, "%s", strerror(errno));
-	if (errno == ENOENT && check_writable(path, why, sizeof why) == 0) {
+	if (errno == ENOENT && probe_writable(path, why, sizeof why) == 0) {
 		verdict(d, V_OK, "log", "%s will be created", path);
 		return;
 	}
@@ -5148,12 +5147,10 @@ static int install_signals(int *read_end)
 	struct sigaction sa;
 	int fds[2];
 
-	if (pipe(fds) != 0)
+	if (cloexec_pipe(fds) != 0)
 		return -1;
-	for (int i = 0; i < 2; i++) {
-		fcntl(fds[i], F_SETFD, FD_CLOEXEC);
-		set_nonblocking(fds[i]);
-	}
+	set_nonblocking(fds[0]);
+	set_nonblocking(fds[1]);
 	*read_end = fds[0];
 	self_pipe_write = fds[1];
 	memset(&sa, 0, sizeof sa);
@@ -5230,15 +5227,13 @@ static void close_foreign_descriptors(int listener, int ready_write)
 }
 
 /* Fork for -f; returns in the background with the ready pipe. */
-static int go_background(const struct config *cfg, int listener)
+static int go_background(const struct config *cfg, struct state *st)
 {
 	int ready[2], devnull;
 	pid_t pid;
 
-	if (pipe(ready) != 0)
+	if (cloexec_pipe(ready) != 0)
 		return -1;
-	fcntl(ready[0], F_SETFD, FD_CLOEXEC);
-	fcntl(ready[1], F_SETFD, FD_CLOEXEC);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
@@ -5248,7 +5243,7 @@ static int go_background(const struct config *cfg, int listener)
 		close(ready[1]);
 		/* At once, so systemd knows the sender of everything that follows. */
 		snprintf(mainpid, sizeof mainpid, "MAINPID=%ld", (long)pid);
-		notify_send(cfg->notify_socket, mainpid);
+		notify_send(&st->notify, mainpid);
 		foreground_wait(cfg, ready[0]);
 	}
 	close(ready[0]);
@@ -5263,7 +5258,7 @@ static int go_background(const struct config *cfg, int listener)
 		if (devnull > STDERR_FILENO)
 			close(devnull);
 	}
-	close_foreign_descriptors(listener, ready[1]);
+	close_foreign_descriptors(st->listener, ready[1]);
 	return ready[1];
 }
 
@@ -5469,7 +5464,8 @@ static void prepare(struct config *cfg, struct state *st, int *ready_fd)
 	st->cfg = cfg;
 	st->stderr_fd = st->ready_fd = -1;
 	st->probe.conn_fd = st->probe.reply_fd = -1;
-	st->route_fd = st->diag_fd = -1;
+	st->route_fd = st->diag_fd = st->notify.fd = -1;
+	st->notify.socket = cfg->notify_socket;
 	strcpy(st->last_exit, "none");
 	if (setup_monitor(cfg, &st->listener, err, sizeof err) != 0)
 		fail_setup(err, ready_fd);
@@ -5531,14 +5527,14 @@ int main(int argc, char **argv)
 		break;
 	}
 	prepare(&cfg, &st, &ready_fd);
-	if (cfg.background && (ready_fd = go_background(&cfg, st.listener)) < 0) {
+	if (cfg.background && (ready_fd = go_background(&cfg, &st)) < 0) {
 		snprintf(err, sizeof err, "%s: cannot go to the background: %s", cfg.progname, strerror(errno));
 		fail_setup(err, &ready_fd);
 	}
 	become_supervisor(&cfg, &st, &ready_fd, started, pidline, sizeof pidline);
 	run_loop(&st);
 	tell_foreground(&st.ready_fd, NULL);
-	notify_send(cfg.notify_socket, "STOPPING=1");
+	notify_send(&st.notify, "STOPPING=1");
 	if (st.pidfile_written)
 		remove_if_ours(cfg.pidfile, pidline);
 	if (cfg.statusfile)
