@@ -1367,6 +1367,8 @@ static int probe_reply_matches(const char *expected, size_t expected_len, const 
 	return expected_len == reply_len && memcmp(expected, reply, expected_len) == 0;
 }
 
+enum { ADAPTIVE_FACTOR = 8, ADAPTIVE_MIN_MS = 1000 };  /* first attempt: 8 x the longest round trip, >= 1 s */
+
 /* First-attempt timeout from recent round trips (autossh(1) SCHEDULE AND TIMEOUTS). */
 static long adaptive_timeout_ms(long net_timeout_ms, const long *rtts, int n_rtts)
 {
@@ -1376,7 +1378,7 @@ static long adaptive_timeout_ms(long net_timeout_ms, const long *rtts, int n_rtt
 	for (int i = 0; i < n_rtts; i++)
 		if (rtts[i] > longest)
 			longest = rtts[i];
-	long adaptive = longest * 8 < 1000 ? 1000 : longest * 8;
+	long adaptive = longest * ADAPTIVE_FACTOR < ADAPTIVE_MIN_MS ? ADAPTIVE_MIN_MS : longest * ADAPTIVE_FACTOR;
 	return adaptive < net_timeout_ms ? adaptive : net_timeout_ms;
 }
 
@@ -3064,6 +3066,12 @@ static void evidence_end(struct evidence *ev, size_t message_len, struct window_
  */
 
 enum { TCP_LOOK_MS = 2000, TCP_LOOK_RETRANS_MS = 250, TCP_DEAD_RTOS = 3, TCP_DEAD_MS = 3000 };
+enum {
+	SSH_NEW_MS = 10000,             /* ssh this young may still be connecting: look often */
+	READINESS_LOOK_MS = 1000,       /* readiness still pending once ssh is no longer new */
+	SSH_SETTLED_MS = 60000,         /* no connection found by now: look rarely */
+	FIND_RARELY_MS = 30000
+};
 
 struct tcp_reading {
 	int valid;
@@ -3132,16 +3140,16 @@ static long next_look_ms(enum tcp_verdict verdict, int readiness_pending, long l
 	if (verdict == TCP_RETRANSMITTING)
 		return TCP_LOOK_RETRANS_MS;
 	if (readiness_pending)
-		return since_start_ms < 10000 ? TCP_LOOK_RETRANS_MS : 1000;
+		return since_start_ms < SSH_NEW_MS ? TCP_LOOK_RETRANS_MS : READINESS_LOOK_MS;
 	return TCP_LOOK_MS;
 }
 
 /* No connection found (yet): soon while ssh is new, then ever more rarely. */
 static long find_retry_ms(long long since_start_ms)
 {
-	if (since_start_ms < 10000)
+	if (since_start_ms < SSH_NEW_MS)
 		return 2L * TCP_LOOK_RETRANS_MS;
-	return since_start_ms < 60000 ? TCP_LOOK_MS : 30000;
+	return since_start_ms < SSH_SETTLED_MS ? TCP_LOOK_MS : FIND_RARELY_MS;
 }
 
 #ifdef __linux__
@@ -3247,53 +3255,70 @@ static int tcp_look(int fd, unsigned *seq, const struct tcp_socket *s, struct tc
 
 /* --------------------------------------------------------------------- loop */
 
+/* The loop's own timing (autossh(1) SCHEDULE AND TIMEOUTS, SIGNALS). */
+enum {
+	KILL_GRACE_MS = 2000,           /* stopping ssh: SIGTERM, then SIGKILL this much later */
+	FIRST_EARLY_PROBE_MS = 1000,    /* after a start, the first early probe */
+	EARLY_PROBE_EVERY_MS = 2000,    /* then early probes this far apart until ssh is proven */
+	UNMONITORED_PROVEN_MS = 2000    /* -M 0: ssh up this long is proven */
+};
+
 enum ssh_phase { PHASE_RUNNING, PHASE_STOPPING, PHASE_BACKOFF, PHASE_DONE };
 enum after_stop { AFTER_RESTART_NOW, AFTER_RESTART_BACKOFF, AFTER_EXIT };
 
+/* Everything the loop knows; owned by run_loop, changed only in the loop. */
 struct state {
 	const struct config *cfg;
 	enum ssh_phase phase;
-	enum after_stop after_stop;
+	enum after_stop after_stop;     /* STOPPING: what follows ssh's exit */
 	pid_t ssh_pid;                  /* 0 when none */
 	int ssh_exited;                 /* reaped this wake-up, not yet acted on */
-	int ssh_wait_status;
-	long long ssh_started_at, previous_start_at;
-	int starts, tries;
-	int proven, ever_ready;
+	int ssh_wait_status;            /* waitpid's status of the reaped ssh */
+	long long ssh_started_at;       /* monotonic ms of the last start */
+	int starts;                     /* ssh starts so far (AUTOSSH_MAXSTART counts these) */
+	int tries;                      /* quick restarts in a row: the backoff's count */
+	int proven;                     /* this ssh passed a probe (or -M 0's time or TCP rule) */
+	int ever_ready;                 /* READY=1 sent: once per run, at the first proven ssh */
 	long long kill_at;              /* STOPPING: when to send SIGKILL, 0 once sent */
-	long long backoff_until;
-	long long lifetime_deadline;    /* 0: forever */
-	long long next_probe_at, next_early_at, connect_deadline, proven_at;
-	long long next_watchdog_at;
-	long long watchdog_interval_ms;
-	int exit_status, exit_signal;
-	int listener, self_pipe;
+	long long backoff_until;        /* BACKOFF: when to start ssh again */
+	long long lifetime_deadline;    /* AUTOSSH_MAXLIFETIME's end; 0: forever */
+	long long next_probe_at;        /* next regular probe; 0 without monitoring */
+	long long next_early_at;        /* next early probe while ssh is unproven; 0: none due */
+	long long connect_deadline;     /* AUTOSSH_CONNECT_TIMEOUT: unproven by then = restart */
+	long long proven_at;            /* -M 0: when ssh counts as proven; 0: not pending */
+	long long next_watchdog_at;     /* next WATCHDOG=1; 0 without a watchdog */
+	long long watchdog_interval_ms; /* half of WATCHDOG_USEC; 0: no watchdog for us */
+	int exit_status, exit_signal;   /* DONE: how autossh ends (signal: die by it) */
+	int listener;                   /* loop mode's monitor listener, -1 if none */
+	int self_pipe;                  /* read end: the signal handler writes signal numbers */
 	int ready_fd;                   /* -f: the foreground waits on this */
 	const char *pidline;            /* what the pidfile holds */
-	int pidfile_written;
+	int pidfile_written;            /* ours to remove at exit */
 	int stderr_fd;                  /* read end of ssh's stderr (-f) */
-	char stderr_line[513];
+	char stderr_line[513];          /* a partial line of ssh's stderr, cut at 512 bytes */
 	size_t stderr_len;
-	int explained_stale_forward;
-	struct probe probe;
-	struct evidence evidence;
-	long long probe_started_at, probe_passed_at;
-	/* network watch and TCP evidence (autossh(1) NETWORK CHANGES, TCP EVIDENCE) */
-	int route_fd, diag_fd;
+	int explained_stale_forward;    /* the hint about a held server port given for this ssh */
+	struct probe probe;             /* the probe in flight, and recent round trips */
+	struct evidence evidence;       /* the current probe window's stall evidence */
+	long long probe_started_at;     /* for "ACKs since the probe started" */
+	long long probe_passed_at;      /* the last pass: a recent one stands in for a TCP look */
 	struct notifier notify;         /* sd_notify: socket path and our datagram socket */
+	/* network watch and TCP evidence (autossh(1) NETWORK CHANGES, TCP EVIDENCE) */
+	int route_fd, diag_fd;          /* route socket and inet_diag socket, -1 if none */
 	unsigned diag_seq;              /* the last inet_diag request's number */
 	int tcp_looks;                  /* ssh's connection is looked at (Linux, on) */
 	char watch[200];                /* the status file's "watch" */
-	struct net_coalesce net;
+	struct net_coalesce net;        /* network changes waiting to be acted on */
 	int net_start_pending;          /* the network changed while this ssh was still new */
 	struct ssh_sockets sockets;     /* valid while sockets_of == ssh_pid */
-	pid_t sockets_of;
+	pid_t sockets_of;               /* the ssh whose sockets were found; 0: look again */
 	struct tcp_reading reading;     /* the previous look */
-	long long next_look_at;
-	int forward_ports[MAX_FORWARDS], n_forward_ports;
-	char last_exit[32];
-	const char *reported_state;
-	time_t state_since, last_probe_ok;
+	long long next_look_at;         /* next inet_diag look; 0: none */
+	int forward_ports[MAX_FORWARDS], n_forward_ports;  /* the user's -L ports: their listeners prove ssh ready */
+	char last_exit[32];             /* the status file's "last_exit" */
+	const char *reported_state;     /* the state last logged and sent: report only changes */
+	time_t state_since;             /* wall time it was entered (status file) */
+	time_t last_probe_ok;           /* wall time of the last passed probe (status file) */
 };
 
 static int monitoring(const struct state *st)
@@ -3421,6 +3446,11 @@ static int write_pidfile_once(struct state *st)
 	return -1;
 }
 
+/*
+ * Start ssh and arm its deadlines (first probe, early probes, connect
+ * timeout, -M 0's proven time, TCP looks); the pidfile and -f's foreground
+ * wait for this first successful start.
+ */
 static void start_ssh(struct state *st, long long now)
 {
 	const struct config *cfg = st->cfg;
@@ -3453,7 +3483,7 @@ static void start_ssh(struct state *st, long long now)
 		evidence_open_ssh(&st->evidence, st->ssh_pid);
 	st->phase = PHASE_RUNNING;
 	st->ssh_exited = 0;
-	st->ssh_started_at = st->previous_start_at = now;
+	st->ssh_started_at = now;
 	st->proven = 0;
 	probe_forget_rtts(&st->probe);  /* round trips of another connection say nothing */
 	st->next_probe_at = monitoring(st) ? now + cfg->first_poll * 1000LL : 0;
@@ -3461,9 +3491,9 @@ static void start_ssh(struct state *st, long long now)
 	 * Early probes prove a new ssh within seconds and give the adaptive
 	 * timeout its first round trips before the first regular probe.
 	 */
-	st->next_early_at = monitoring(st) ? now + 1000 : 0;
+	st->next_early_at = monitoring(st) ? now + FIRST_EARLY_PROBE_MS : 0;
 	st->connect_deadline = cfg->connect_timeout ? now + cfg->connect_timeout * 1000LL : 0;
-	st->proven_at = monitoring(st) ? 0 : now + 2000;
+	st->proven_at = monitoring(st) ? 0 : now + UNMONITORED_PROVEN_MS;
 	st->sockets_of = 0;
 	st->probe_passed_at = 0;
 	st->net_start_pending = 0;
@@ -3484,7 +3514,7 @@ static void request_restart(struct state *st, long long now)
 	const struct config *cfg = st->cfg;
 	long grace;
 
-	st->tries = next_tries(st->tries, now - st->previous_start_at, cfg->poll);
+	st->tries = next_tries(st->tries, now - st->ssh_started_at, cfg->poll);
 	if (maxstart_reached(st))
 		return;
 	grace = grace_seconds(st->tries, cfg->poll);
@@ -3515,7 +3545,7 @@ static void stop_ssh(struct state *st, enum after_stop after, long long now)
 	probe_close(&st->probe);
 	st->after_stop = after;
 	st->phase = PHASE_STOPPING;
-	st->kill_at = now + 2000;
+	st->kill_at = now + KILL_GRACE_MS;
 	signal_ssh(st, SIGTERM);
 	report_state(st, 0);
 }
@@ -3597,6 +3627,10 @@ static void record_exit(struct state *st, int wait_status)
 		snprintf(st->last_exit, sizeof st->last_exit, "status %d", WEXITSTATUS(wait_status));
 }
 
+/*
+ * ssh was reaped: after a stop we asked for, do what the stop was for;
+ * otherwise its exit decides (autossh(1) RESTARTS): exit or restart.
+ */
 static void on_ssh_exit(struct state *st, long long now)
 {
 	const struct config *cfg = st->cfg;
@@ -3641,6 +3675,10 @@ static void on_exit_signal(struct state *st, int sig, long long now)
 
 static void probe_now(struct state *st, long long now);
 
+/*
+ * A signal the handler recorded, acted on here in the loop (autossh(1)
+ * SIGNALS): exit, restart now, reopen the log and probe, or probe.
+ */
 static void on_signal(struct state *st, int sig, long long now)
 {
 	switch (sig) {
@@ -3709,6 +3747,11 @@ static int ssh_exit_judged(struct state *st, long long now)
 	return 1;
 }
 
+/*
+ * A probe's outcome: a pass proves ssh; a failed regular probe restarts it
+ * (unless ssh already exited: its exit is judged instead), a failed early
+ * one only schedules the next early probe.
+ */
 static void probe_finished(struct state *st, enum probe_result result, long long now)
 {
 	const struct config *cfg = st->cfg;
@@ -3726,7 +3769,7 @@ static void probe_finished(struct state *st, enum probe_result result, long long
 	if (!early)
 		st->next_probe_at = now + cfg->poll * 1000LL;
 	else if (!st->proven)
-		st->next_early_at = now + 2000 < st->next_probe_at ? now + 2000 : 0;
+		st->next_early_at = now + EARLY_PROBE_EVERY_MS < st->next_probe_at ? now + EARLY_PROBE_EVERY_MS : 0;
 	if (result == PROBE_FAILED && early) {
 		logmsg(LOG_DEBUG, "early probe failed; ssh not proven yet");
 	} else if (result == PROBE_FAILED) {
@@ -3939,8 +3982,8 @@ static int connection_ready(const struct state *st, const struct tcp_reading *r,
 
 	if (state != TCPS_ESTABLISHED || !forwards_listening(&st->sockets, st->forward_ports, st->n_forward_ports))
 		return 0;
-	/* Without -L ports the connection alone proves little: keep the 2 s rule too. */
-	return st->n_forward_ports > 0 || since_start >= 2000;
+	/* Without -L ports the connection alone proves little: keep -M 0's time rule too. */
+	return st->n_forward_ports > 0 || since_start >= UNMONITORED_PROVEN_MS;
 }
 
 static void connection_stalled(struct state *st, const struct tcp_reading *r, long long now)
@@ -4084,7 +4127,7 @@ static void fire_lifetime(struct state *st, long long now)
 }
 
 /* Deadlines of a running ssh: proven, connect deadline, probe timeout, next probe. */
-/* -M 0: ssh up 2 s proves it, unless its connection is seen: then the evidence decides. */
+/* -M 0: ssh up UNMONITORED_PROVEN_MS proves it, unless its connection is seen: then the evidence decides. */
 static void fire_proven_timer(struct state *st, long long now)
 {
 	if (!st->proven_at || now < st->proven_at)
@@ -4138,7 +4181,7 @@ static void fire_deadlines(struct state *st, long long now)
 	if (st->lifetime_deadline && now >= st->lifetime_deadline)
 		fire_lifetime(st, now);
 	if (st->phase == PHASE_STOPPING && st->kill_at && now >= st->kill_at) {
-		logmsg(LOG_WARNING, "ssh did not exit 2 s after SIGTERM; sending SIGKILL");
+		logmsg(LOG_WARNING, "ssh did not exit %d s after SIGTERM; sending SIGKILL", KILL_GRACE_MS / 1000);
 		signal_ssh(st, SIGKILL);
 		st->kill_at = 0;
 	}
@@ -4155,6 +4198,10 @@ static void consider(long long *nearest, long long deadline)
 		*nearest = deadline;
 }
 
+/*
+ * poll()'s timeout: the nearest deadline that counts in this phase, -1 if
+ * none.  A deadline already past gives 0, so it fires on this wake-up.
+ */
 static int poll_timeout(const struct state *st, long long now)
 {
 	long long nearest = 0;
@@ -4209,6 +4256,13 @@ static int drain_self_pipe(int fd, unsigned char *sigs, int max)
 
 enum { FD_SELF, FD_LISTEN, FD_CONN, FD_REPLY, FD_STDERR, FD_ROUTE, N_FDS };
 
+/*
+ * One wake-up, in an order that loses no event: drain the self-pipe and reap
+ * on SIGCHLD first (so no exit waits for another wake-up), then act on the
+ * signals (an exit request beats an ssh exit of the same moment), then on
+ * ssh's exit, its stderr, the probe's sockets, the network, and last the
+ * deadlines, which see every state change this wake-up made.
+ */
 static void handle_wakeup(struct state *st, struct pollfd *fds, long long now)
 {
 	unsigned char sigs[64];
@@ -4283,6 +4337,11 @@ static int after_wakeup(struct state *st, long long waited_for, long long woke)
 	return 1;
 }
 
+/*
+ * The supervisor: start ssh, then sleep in the one poll() until a descriptor
+ * or the nearest deadline wakes us, until the state is DONE; never leave ssh
+ * behind, whatever ended the loop.
+ */
 static void run_loop(struct state *st)
 {
 	struct pollfd fds[N_FDS];
