@@ -56,53 +56,12 @@
 
 extern char **environ;
 
-/* ------------------------------------------------------------------ config */
+/* -------------------------------------------------------------------- util */
+
+/* Helpers used by several sections: memory, numbers, clocks, descriptors, files, randomness. */
 
 enum { MAX_MESSAGE = 64, MAX_NAME = 64, ERRLEN = 512 };
 static const long INT_MAX_L = 2147483647L;
-
-struct config {
-	const char *progname;           /* argv[0]'s base name, printable */
-	char progname_buf[MAX_NAME * 4 + 8];
-	int background;                 /* -f */
-	int monitor_port;               /* 0: monitoring off */
-	int echo_port;                  /* 0: loop mode */
-	int port_given;                 /* -M or AUTOSSH_PORT seen */
-	int port_from_env;
-	const char *monitor_addr;       /* loopback literal */
-	int monitor_addr_set;
-	int debug;
-	int loglevel;
-	long poll, first_poll, gatetime, maxstart, maxlifetime;
-	long net_timeout_ms;            /* T */
-	int net_timeout_fixed;          /* AUTOSSH_NET_TIMEOUT given */
-	long jitter, connect_timeout;
-	int netwatch, tcp_evidence;     /* AUTOSSH_NETWATCH, AUTOSSH_TCP_EVIDENCE */
-	char message[MAX_MESSAGE + 1];
-	const char *ssh_path;           /* AUTOSSH_PATH as given */
-	char *ssh_exec;                 /* resolved executable */
-	char *pidfile, *logfile, *statusfile;
-	const char *notify_socket;
-	long long watchdog_usec;
-	const char *watchdog_pid;
-	const char *journal_stream;
-	char **ssh_argv;                /* NULL-terminated, argv[0] = ssh_path */
-	int ssh_argc;
-	char **ssh_envp;                /* environment minus systemd's variables */
-	int poll_adjusted, first_poll_adjusted, short_poll;
-	int destination_at;             /* index of the destination in ssh_argv, -1 if unexamined */
-	int user_forwards;              /* -L, -R or -D among the user's words */
-	const char *identity_args[16];  /* the user's -i values */
-	int n_identity_args;
-	int doctor, doctor_connect;     /* --doctor [--connect] */
-};
-
-enum parse_result { PARSE_RUN, PARSE_VERSION, PARSE_HELP, PARSE_CHECK, PARSE_DOCTOR, PARSE_ERROR, PARSE_USAGE };
-
-typedef const char *(*env_lookup)(const char *name);
-
-/* Letters of ssh's own grammar that take a value (current OpenSSH). */
-static const char ssh_value_letters[] = "BbcDEeFIiJLlmOoPpQRSWw";
 
 static char *xstrdup(const char *s)
 {
@@ -174,6 +133,298 @@ static long long decimal_or_minus1(const char *text)
 	value = strtoll(text, &end, 10);
 	return errno != 0 || *end != '\0' ? -1 : value;
 }
+
+/* Quote a user's value for a one-line message: control bytes as \n, \r, \xHH. */
+static const char *printable(const char *value, char *buf, size_t len)
+{
+	size_t k = 0;
+	for (const unsigned char *c = (const unsigned char *)value; *c && k + 5 < len; c++) {
+		if (*c == '\n' || *c == '\r') {
+			buf[k++] = '\\';
+			buf[k++] = *c == '\n' ? 'n' : 'r';
+		} else if (*c < 0x20 || *c == 0x7f) {
+			k += (size_t)snprintf(buf + k, len - k, "\\x%02x", *c);
+		} else {
+			buf[k++] = (char)*c;
+		}
+	}
+	buf[k] = '\0';
+	return buf;
+}
+
+/* Look a name up in PATH; an empty PATH entry means the current directory. */
+static char *resolve_executable(const char *name, const char *path_env)
+{
+	struct stat st;
+
+	if (strchr(name, '/')) {
+		if (stat(name, &st) == 0 && S_ISREG(st.st_mode) && access(name, X_OK) == 0)
+			return xstrdup(name);
+		return NULL;
+	}
+	const char *dirs = path_env ? path_env : "/usr/local/bin:/usr/bin:/bin";
+	while (1) {
+		const char *colon = strchr(dirs, ':');
+		size_t dlen = colon ? (size_t)(colon - dirs) : strlen(dirs);
+		char *candidate = xcalloc(dlen + strlen(name) + 3, 1);
+		if (dlen == 0)
+			strcpy(candidate, "./");
+		else {
+			memcpy(candidate, dirs, dlen);
+			candidate[dlen] = '/';
+		}
+		strcat(candidate, name);
+		if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode) && access(candidate, X_OK) == 0)
+			return candidate;
+		free(candidate);
+		if (!colon)
+			return NULL;
+		dirs = colon + 1;
+	}
+}
+
+static long long timespec_ms(const struct timespec *ts)
+{
+	return (long long)ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
+}
+
+/*
+ * The one clock every deadline uses: CLOCK_BOOTTIME where it exists (a
+ * deadline missed in a suspend fires on resume), else CLOCK_MONOTONIC.
+ */
+static long long monotime_ms(void)
+{
+	struct timespec ts;
+#ifdef CLOCK_BOOTTIME
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
+		return timespec_ms(&ts);
+#endif
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return timespec_ms(&ts);
+}
+
+struct clocks {
+	long long mono_ms, boot_ms;     /* boot time counts a suspend, monotonic time does not */
+};
+
+/* Both clocks at once: their difference growing is a suspend. */
+static void read_clocks(struct clocks *c)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	c->mono_ms = timespec_ms(&ts);
+	c->boot_ms = c->mono_ms;
+#ifdef CLOCK_BOOTTIME
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
+		c->boot_ms = timespec_ms(&ts);
+#endif
+}
+
+/* O_NONBLOCK on: nothing in the supervisor may block. */
+static int set_nonblocking(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+	return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+/* pipe() with both ends close-on-exec (pipe2 is not in POSIX.1-2008). */
+static int cloexec_pipe(int fds[2])
+{
+	if (pipe(fds) != 0)
+		return -1;
+	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
+/* All of buf, through EINTR and short writes; gives up silently on an error. */
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;  /* a failed write never stops supervision */
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Random letters for a temporary name: from /dev/urandom, else time and pid mixed. */
+static void random_letters(char *buf, size_t n)
+{
+	static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	unsigned char bytes[32];
+	struct timespec ts;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	ssize_t got = fd >= 0 ? read(fd, bytes, sizeof bytes) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t mix = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ULL ^ (uint64_t)ts.tv_sec ^ (uint64_t)getpid() << 40;
+	for (size_t i = 0; i < n && i < sizeof bytes; i++) {
+		mix = mix * 6364136223846793005ULL + 1442695040888963407ULL;
+		unsigned v = (got > (ssize_t)i ? bytes[i] : 0) ^ (unsigned)(mix >> 56);
+		buf[i] = letters[v % (sizeof letters - 1)];
+	}
+	buf[n < sizeof bytes ? n : sizeof bytes] = '\0';
+}
+
+/*
+ * Create <path>.<12 random letters> exclusively, never through a symlink,
+ * 0644 & ~umask: nobody can plant the name beforehand.  *tmp gets the
+ * name (free it); -1 with errno if no name could be created.
+ */
+static int create_temp_beside(const char *path, char **tmp)
+{
+	size_t len = strlen(path) + 16;
+	int fd = -1;
+
+	*tmp = xcalloc(len, 1);
+	for (int i = 0; i < 20 && fd < 0; i++) {
+		char suffix[13];
+		random_letters(suffix, 12);
+		snprintf(*tmp, len, "%s.%s", path, suffix);
+		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		int saved = errno;
+		free(*tmp);
+		*tmp = NULL;
+		errno = saved;
+	}
+	return fd;
+}
+
+/*
+ * Can a file be created beside path?  Probes with a temporary file of an
+ * unpredictable name, removed at once: a start and --doctor use the same
+ * probe, so they fail on the same paths.
+ */
+static int probe_writable(const char *path, char *why, size_t why_len)
+{
+	struct stat st;
+	char *tmp;
+	int fd;
+
+	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(why, why_len, "%s", strerror(EISDIR));
+		return -1;
+	}
+	fd = create_temp_beside(path, &tmp);
+	if (fd < 0) {
+		snprintf(why, why_len, "%s", strerror(errno));
+		return -1;
+	}
+	close(fd);
+	unlink(tmp);
+	free(tmp);
+	return 0;
+}
+
+/* Write a temporary file beside path, then rename it over path: readers never see half a file. */
+static int write_file_atomically(const char *path, const char *content)
+{
+	char *tmp;
+	int saved = 0;
+	int fd = create_temp_beside(path, &tmp);
+
+	if (fd < 0)
+		return -1;
+	size_t want = strlen(content);
+	ssize_t n = write(fd, content, want);
+	if (n != (ssize_t)want)
+		saved = n < 0 ? errno : EIO;
+	if (close(fd) != 0 && saved == 0)
+		saved = errno;
+	if (saved == 0 && rename(tmp, path) != 0)
+		saved = errno;
+	if (saved != 0)
+		unlink(tmp);
+	free(tmp);
+	errno = saved;
+	return saved == 0 ? 0 : -1;
+}
+
+/* A small generator for the probe number and jitter: xorshift64*. */
+static uint64_t rng_state = 88172645463325252ULL;
+
+static void rng_seed(uint64_t seed)
+{
+	rng_state ^= seed * 0x9E3779B97F4A7C15ULL;
+	if (rng_state == 0)
+		rng_state = 88172645463325252ULL;
+}
+
+static uint64_t rng_next(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 2685821657736338717ULL;
+}
+
+/* 0..2147483647, as random(3) gives. */
+static long rng_probe_number(void)
+{
+	return (long)(rng_next() >> 33);
+}
+
+static double rng_unit(void)
+{
+	return (double)(rng_next() >> 11) / 9007199254740991.0;
+}
+
+
+/* ------------------------------------------------------------------ config */
+
+struct config {
+	const char *progname;           /* argv[0]'s base name, printable */
+	char progname_buf[MAX_NAME * 4 + 8];
+	int background;                 /* -f */
+	int monitor_port;               /* 0: monitoring off */
+	int echo_port;                  /* 0: loop mode */
+	int port_given;                 /* -M or AUTOSSH_PORT seen */
+	int port_from_env;
+	const char *monitor_addr;       /* loopback literal */
+	int monitor_addr_set;
+	int debug;
+	int loglevel;
+	long poll, first_poll, gatetime, maxstart, maxlifetime;
+	long net_timeout_ms;            /* T */
+	int net_timeout_fixed;          /* AUTOSSH_NET_TIMEOUT given */
+	long jitter, connect_timeout;
+	int netwatch, tcp_evidence;     /* AUTOSSH_NETWATCH, AUTOSSH_TCP_EVIDENCE */
+	char message[MAX_MESSAGE + 1];
+	const char *ssh_path;           /* AUTOSSH_PATH as given */
+	char *ssh_exec;                 /* resolved executable */
+	char *pidfile, *logfile, *statusfile;
+	const char *notify_socket;
+	long long watchdog_usec;
+	const char *watchdog_pid;
+	const char *journal_stream;
+	char **ssh_argv;                /* NULL-terminated, argv[0] = ssh_path */
+	int ssh_argc;
+	char **ssh_envp;                /* environment minus systemd's variables */
+	int poll_adjusted, first_poll_adjusted, short_poll;
+	int destination_at;             /* index of the destination in ssh_argv, -1 if unexamined */
+	int user_forwards;              /* -L, -R or -D among the user's words */
+	const char *identity_args[16];  /* the user's -i values */
+	int n_identity_args;
+	int doctor, doctor_connect;     /* --doctor [--connect] */
+};
+
+enum parse_result { PARSE_RUN, PARSE_VERSION, PARSE_HELP, PARSE_CHECK, PARSE_DOCTOR, PARSE_ERROR, PARSE_USAGE };
+
+typedef const char *(*env_lookup)(const char *name);
+
+/* Letters of ssh's own grammar that take a value (current OpenSSH). */
+static const char ssh_value_letters[] = "BbcDEeFIiJLlmOoPpQRSWw";
 
 /* Parse "P" or "P:E" into ports; on error fill reason and return -1. */
 static int parse_monitor_spec(const char *text, int *port, int *echo_port, const char **reason)
@@ -419,37 +670,6 @@ static void build_ssh_argv(struct config *cfg, char **words, int n_words, int in
 	cfg->ssh_argc = k;
 }
 
-/* Look a name up in PATH; an empty PATH entry means the current directory. */
-static char *resolve_executable(const char *name, const char *path_env)
-{
-	struct stat st;
-
-	if (strchr(name, '/')) {
-		if (stat(name, &st) == 0 && S_ISREG(st.st_mode) && access(name, X_OK) == 0)
-			return xstrdup(name);
-		return NULL;
-	}
-	const char *dirs = path_env ? path_env : "/usr/local/bin:/usr/bin:/bin";
-	while (1) {
-		const char *colon = strchr(dirs, ':');
-		size_t dlen = colon ? (size_t)(colon - dirs) : strlen(dirs);
-		char *candidate = xcalloc(dlen + strlen(name) + 3, 1);
-		if (dlen == 0)
-			strcpy(candidate, "./");
-		else {
-			memcpy(candidate, dirs, dlen);
-			candidate[dlen] = '/';
-		}
-		strcat(candidate, name);
-		if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode) && access(candidate, X_OK) == 0)
-			return candidate;
-		free(candidate);
-		if (!colon)
-			return NULL;
-		dirs = colon + 1;
-	}
-}
-
 /* resolve_executable, or NULL and why not, in the words every error message uses. */
 static char *find_executable(const char *name, const char *path_env, const char **why)
 {
@@ -458,81 +678,6 @@ static char *find_executable(const char *name, const char *path_env, const char 
 	if (found == NULL)
 		*why = strchr(name, '/') ? "not an executable file" : "not found in PATH";
 	return found;
-}
-
-/* Random letters for a temporary name: from /dev/urandom, else time and pid mixed. */
-static void random_letters(char *buf, size_t n)
-{
-	static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-	unsigned char bytes[32];
-	struct timespec ts;
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	ssize_t got = fd >= 0 ? read(fd, bytes, sizeof bytes) : -1;
-
-	if (fd >= 0)
-		close(fd);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	uint64_t mix = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ULL ^ (uint64_t)ts.tv_sec ^ (uint64_t)getpid() << 40;
-	for (size_t i = 0; i < n && i < sizeof bytes; i++) {
-		mix = mix * 6364136223846793005ULL + 1442695040888963407ULL;
-		unsigned v = (got > (ssize_t)i ? bytes[i] : 0) ^ (unsigned)(mix >> 56);
-		buf[i] = letters[v % (sizeof letters - 1)];
-	}
-	buf[n < sizeof bytes ? n : sizeof bytes] = '\0';
-}
-
-/*
- * Create <path>.<12 random letters> exclusively, never through a symlink,
- * 0644 & ~umask: nobody can plant the name beforehand.  *tmp gets the
- * name (free it); -1 with errno if no name could be created.
- */
-static int create_temp_beside(const char *path, char **tmp)
-{
-	size_t len = strlen(path) + 16;
-	int fd = -1;
-
-	*tmp = xcalloc(len, 1);
-	for (int i = 0; i < 20 && fd < 0; i++) {
-		char suffix[13];
-		random_letters(suffix, 12);
-		snprintf(*tmp, len, "%s.%s", path, suffix);
-		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
-	if (fd < 0) {
-		int saved = errno;
-		free(*tmp);
-		*tmp = NULL;
-		errno = saved;
-	}
-	return fd;
-}
-
-/*
- * Can a file be created beside path?  Probes with a temporary file of an
- * unpredictable name, removed at once: a start and --doctor use the same
- * probe, so they fail on the same paths.
- */
-static int probe_writable(const char *path, char *why, size_t why_len)
-{
-	struct stat st;
-	char *tmp;
-	int fd;
-
-	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		snprintf(why, why_len, "%s", strerror(EISDIR));
-		return -1;
-	}
-	fd = create_temp_beside(path, &tmp);
-	if (fd < 0) {
-		snprintf(why, why_len, "%s", strerror(errno));
-		return -1;
-	}
-	close(fd);
-	unlink(tmp);
-	free(tmp);
-	return 0;
 }
 
 /* Make a relative path absolute against the current directory: -f changes it to / (autossh(1) FILES). */
@@ -545,24 +690,6 @@ static char *absolute_path(const char *path)
 	char *joined = xcalloc(strlen(cwd) + strlen(path) + 2, 1);
 	sprintf(joined, "%s/%s", cwd, path);
 	return joined;
-}
-
-/* Quote a user's value for a one-line message: control bytes as \n, \r, \xHH. */
-static const char *printable(const char *value, char *buf, size_t len)
-{
-	size_t k = 0;
-	for (const unsigned char *c = (const unsigned char *)value; *c && k + 5 < len; c++) {
-		if (*c == '\n' || *c == '\r') {
-			buf[k++] = '\\';
-			buf[k++] = *c == '\n' ? 'n' : 'r';
-		} else if (*c < 0x20 || *c == 0x7f) {
-			k += (size_t)snprintf(buf + k, len - k, "\\x%02x", *c);
-		} else {
-			buf[k++] = (char)*c;
-		}
-	}
-	buf[k] = '\0';
-	return buf;
 }
 
 /* The one form of a bad-value message: `progname: NAME: invalid value "value" (why)`. */
@@ -955,42 +1082,27 @@ static void print_usage(FILE *to, const char *progname)
 		progname, progname, progname);
 }
 
-/*
- * Call fn for each open descriptor above 2, listing them where the system
- * can (the listing's own descriptor is skipped), else trying each number.
- */
-static void each_descriptor_above_2(void (*fn)(int fd, const int *keep), const int *keep)
+static const char *real_getenv(const char *name)
 {
-	static const char *const fd_dirs[] = { "/proc/self/fd", "/dev/fd" };
-	struct rlimit rl;
+	return getenv(name);
+}
 
-	for (size_t i = 0; i < sizeof fd_dirs / sizeof fd_dirs[0]; i++) {
-		DIR *dir = opendir(fd_dirs[i]);
-		struct dirent *entry;
-		if (dir == NULL)
-			continue;
-		while ((entry = readdir(dir)) != NULL) {
-			long long fd = decimal_or_minus1(entry->d_name);
-			if (fd > STDERR_FILENO && fd <= INT_MAX && fd != dirfd(dir))
-				fn((int)fd, keep);
-		}
-		closedir(dir);
-		return;
+static void make_paths_absolute(struct config *cfg)
+{
+	char **paths[] = { &cfg->pidfile, &cfg->statusfile, &cfg->ssh_exec };
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		char **slot = paths[i];
+		char *abs = absolute_path(*slot);
+		free(*slot);
+		*slot = abs;
 	}
-	int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
-	for (int fd = STDERR_FILENO + 1; fd < max; fd++)
-		if (fcntl(fd, F_GETFD) >= 0)
-			fn(fd, keep);
+	if (cfg->logfile && strcmp(cfg->logfile, "-") != 0) {
+		char *abs = absolute_path(cfg->logfile);
+		free(cfg->logfile);
+		cfg->logfile = abs;
+	}
 }
 
-/* keep: descriptors to leave open, ended by -1. */
-static void close_unless_kept(int fd, const int *keep)
-{
-	for (; *keep >= 0; keep++)
-		if (*keep == fd)
-			return;
-	close(fd);
-}
 
 /* --------------------------------------------------------------------- log */
 
@@ -1104,19 +1216,6 @@ static void log_reopen(void)
 	dup2(fd, logger.fd);
 	close(fd);
 	fcntl(logger.fd, F_SETFD, FD_CLOEXEC);
-}
-
-static void write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;  /* a failed write never stops supervision */
-		buf += n;
-		len -= (size_t)n;
-	}
 }
 
 /*
@@ -1236,6 +1335,22 @@ static void report_error(const char *line)
 	}
 }
 
+static void log_startup_notes(const struct config *cfg)
+{
+	if (!cfg->port_given)
+		logmsg(LOG_INFO, "no monitor port given, monitoring disabled");
+	else if (cfg->monitor_port == 0)
+		logmsg(LOG_INFO, "port set to 0, monitoring disabled");
+	if (cfg->poll_adjusted)
+		logmsg(LOG_INFO, "poll time is greater than lifetime, dropping poll time to %ld", cfg->poll);
+	if (cfg->first_poll_adjusted)
+		logmsg(LOG_INFO, "first poll time is greater than lifetime, dropping first poll time to %ld",
+		       cfg->first_poll);
+	if (cfg->short_poll && cfg->monitor_port)
+		logmsg(LOG_INFO, "short poll time: adjusting net timeouts to %ld", cfg->net_timeout_ms);
+}
+
+
 /* ------------------------------------------------------------------ policy */
 
 enum exit_action { ACTION_RESTART, ACTION_EXIT };
@@ -1325,35 +1440,6 @@ static long long jittered_ms(long seconds, long jitter_percent, long poll, doubl
 	return ms > cap ? cap : ms;
 }
 
-/* A small generator for the probe number and jitter: xorshift64*. */
-static uint64_t rng_state = 88172645463325252ULL;
-
-static void rng_seed(uint64_t seed)
-{
-	rng_state ^= seed * 0x9E3779B97F4A7C15ULL;
-	if (rng_state == 0)
-		rng_state = 88172645463325252ULL;
-}
-
-static uint64_t rng_next(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 2685821657736338717ULL;
-}
-
-/* 0..2147483647, as random(3) gives. */
-static long rng_probe_number(void)
-{
-	return (long)(rng_next() >> 33);
-}
-
-static double rng_unit(void)
-{
-	return (double)(rng_next() >> 11) / 9007199254740991.0;
-}
-
 /* The probe line (autossh(1) MONITORING); returns its length. */
 static size_t probe_message(char *buf, size_t len, const char *node, const char *prog, long pid, long random,
 			    const char *message)
@@ -1382,18 +1468,8 @@ static long adaptive_timeout_ms(long net_timeout_ms, const long *rtts, int n_rtt
 	return adaptive < net_timeout_ms ? adaptive : net_timeout_ms;
 }
 
-/* ----------------------------------------------------------------- monitor */
 
-static long long monotime_ms(void)
-{
-	struct timespec ts;
-#ifdef CLOCK_BOOTTIME
-	if (clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
-		return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-#endif
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* ----------------------------------------------------------------- monitor */
 
 static socklen_t monitor_sockaddr(const struct config *cfg, int port, struct sockaddr_storage *ss)
 {
@@ -1411,23 +1487,7 @@ static socklen_t monitor_sockaddr(const struct config *cfg, int port, struct soc
 	return sizeof *v4;
 }
 
-static int set_nonblocking(int fd)
-{
-	int flags = fcntl(fd, F_GETFL);
-	return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-}
-
 /* A non-blocking, close-on-exec TCP socket for addr:port. */
-/* pipe() with both ends close-on-exec (pipe2 is not in POSIX.1-2008). */
-static int cloexec_pipe(int fds[2])
-{
-	if (pipe(fds) != 0)
-		return -1;
-	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-	return 0;
-}
-
 static int monitor_socket(const struct config *cfg, int port, struct sockaddr_storage *ss, socklen_t *len)
 {
 	*len = monitor_sockaddr(cfg, port, ss);
@@ -1768,6 +1828,7 @@ static int setup_monitor(const struct config *cfg, int *listener, char *err, siz
 	return 0;
 }
 
+
 /* ------------------------------------------------------------------- child */
 
 /*
@@ -1871,31 +1932,8 @@ static int reap_children(pid_t ssh_pid, int *ssh_status)
 	return found;
 }
 
+
 /* ------------------------------------------------------------------ notify */
-
-/* Write a temporary file beside path, then rename it over path: readers never see half a file. */
-static int write_file_atomically(const char *path, const char *content)
-{
-	char *tmp;
-	int saved = 0;
-	int fd = create_temp_beside(path, &tmp);
-
-	if (fd < 0)
-		return -1;
-	size_t want = strlen(content);
-	ssize_t n = write(fd, content, want);
-	if (n != (ssize_t)want)
-		saved = n < 0 ? errno : EIO;
-	if (close(fd) != 0 && saved == 0)
-		saved = errno;
-	if (saved == 0 && rename(tmp, path) != 0)
-		saved = errno;
-	if (saved != 0)
-		unlink(tmp);
-	free(tmp);
-	errno = saved;
-	return saved == 0 ? 0 : -1;
-}
 
 /* Remove path only if it still says what we wrote there. */
 static void remove_if_ours(const char *path, const char *expected_start)
@@ -1954,6 +1992,7 @@ static void notify_send(struct notifier *n, const char *text)
 	sendto(n->fd, text, strlen(text), MSG_NOSIGNAL, (struct sockaddr *)&addr,
 	       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + path_len));
 }
+
 
 /* ---------------------------------------------------------------- netwatch */
 
@@ -2772,6 +2811,7 @@ static void find_ssh_sockets(long ssh_pid, struct ssh_sockets *out)
 
 #endif
 
+
 /* ---------------------------------------------------------------- evidence */
 
 /*
@@ -2795,10 +2835,6 @@ enum stall_verdict {
 	STALL_SSH_STOPPED,
 	STALL_SSH_STARVED,
 	STALL_SSH_BUSY
-};
-
-struct clocks {
-	long long mono_ms, boot_ms;     /* boot time counts a suspend, monotonic time does not */
 };
 
 struct ssh_reading {
@@ -2869,19 +2905,6 @@ static const char *stall_verdict_name(enum stall_verdict v)
 	static const char *const names[] = { "clean", "host suspended", "autossh late", "ssh stopped",
 					     "ssh starved of CPU", "ssh busy with other data" };
 	return names[v];
-}
-
-static void read_clocks(struct clocks *c)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	c->mono_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	c->boot_ms = c->mono_ms;
-#ifdef CLOCK_BOOTTIME
-	if (clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
-		c->boot_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-#endif
 }
 
 /* How much longer boot time ran than monotonic time: the time asleep. */
@@ -3253,7 +3276,8 @@ static int tcp_look(int fd, unsigned *seq, const struct tcp_socket *s, struct tc
 
 #endif
 
-/* --------------------------------------------------------------------- loop */
+
+/* -------------------------------------------------------------------- loop */
 
 /* The loop's own timing (autossh(1) SCHEDULE AND TIMEOUTS, SIGNALS). */
 enum {
@@ -4393,6 +4417,288 @@ static void run_loop(struct state *st)
 	st->route_fd = st->diag_fd = -1;
 }
 
+
+/* ------------------------------------------------------------------ daemon */
+
+/* -f and descriptor hygiene: the fork, the ready pipe, std descriptors, inherited ones. */
+
+/*
+ * Call fn for each open descriptor above 2, listing them where the system
+ * can (the listing's own descriptor is skipped), else trying each number.
+ */
+static void each_descriptor_above_2(void (*fn)(int fd, const int *keep), const int *keep)
+{
+	static const char *const fd_dirs[] = { "/proc/self/fd", "/dev/fd" };
+	struct rlimit rl;
+
+	for (size_t i = 0; i < sizeof fd_dirs / sizeof fd_dirs[0]; i++) {
+		DIR *dir = opendir(fd_dirs[i]);
+		struct dirent *entry;
+		if (dir == NULL)
+			continue;
+		while ((entry = readdir(dir)) != NULL) {
+			long long fd = decimal_or_minus1(entry->d_name);
+			if (fd > STDERR_FILENO && fd <= INT_MAX && fd != dirfd(dir))
+				fn((int)fd, keep);
+		}
+		closedir(dir);
+		return;
+	}
+	int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+	for (int fd = STDERR_FILENO + 1; fd < max; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			fn(fd, keep);
+}
+
+/* keep: descriptors to leave open, ended by -1. */
+static void close_unless_kept(int fd, const int *keep)
+{
+	for (; *keep >= 0; keep++)
+		if (*keep == fd)
+			return;
+	close(fd);
+}
+
+/* each_descriptor_above_2's action for close_inherited_on_exec (keep is unused). */
+static void set_cloexec(int fd, const int *keep)
+{
+	(void)keep;
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+/* ssh inherits only 0, 1 and 2: whatever else we inherited is close-on-exec. */
+static void close_inherited_on_exec(void)
+{
+	each_descriptor_above_2(set_cloexec, NULL);
+}
+
+/*
+ * A closed 0, 1 or 2 is opened on /dev/null before anything else, so no
+ * socket or file of ours lands there (where -f would put /dev/null over it,
+ * or ssh would inherit it).
+ */
+static void open_missing_stdio(void)
+{
+	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int null = open("/dev/null", O_RDWR | O_NOCTTY);
+		if (null >= 0 && null != fd) {
+			dup2(null, fd);
+			close(null);
+		}
+	}
+}
+
+/* The foreground half of -f: wait for the background's word, then leave. */
+static void foreground_wait(const struct config *cfg, int ready_read)
+{
+	char buf[ERRLEN];
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < sizeof buf - 1 && (n = read(ready_read, buf + got, sizeof buf - 1 - got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	if (got > 0 && buf[0] == '\0')
+		exit(0);
+	if (got == 0)
+		fprintf(stderr, "%s: background process ended before it was ready\n", cfg->progname);
+	else
+		fprintf(stderr, "%s\n", buf);
+	exit(1);
+}
+
+/*
+ * The background keeps only its own descriptors above 2 (listener, log,
+ * ready pipe): an inherited one, such as the write end of a pipe a caller
+ * reads until EOF, would hold that caller (`x=$(autossh -f ...)`).
+ */
+static void close_foreign_descriptors(int listener, int ready_write)
+{
+	int keep[] = { listener, ready_write, logger.fd, logger.copy_fd, -1 };
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof keep / sizeof keep[0] - 1; i++)
+		if (keep[i] >= 0)
+			keep[n++] = keep[i];
+	keep[n] = -1;
+	closelog();  /* syslog's socket, if open, is reopened on the next line */
+	each_descriptor_above_2(close_unless_kept, keep);
+	if (logger.sink == SINK_SYSLOG)
+		openlog(logger.progname, LOG_PID, LOG_USER);
+}
+
+/* Fork for -f; returns in the background with the ready pipe. */
+static int go_background(const struct config *cfg, struct state *st)
+{
+	int ready[2], devnull;
+	pid_t pid;
+
+	if (cloexec_pipe(ready) != 0)
+		return -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0) {
+		char mainpid[48];
+		close(ready[1]);
+		/* At once, so systemd knows the sender of everything that follows. */
+		snprintf(mainpid, sizeof mainpid, "MAINPID=%ld", (long)pid);
+		notify_send(&st->notify, mainpid);
+		foreground_wait(cfg, ready[0]);
+	}
+	close(ready[0]);
+	setsid();
+	if (chdir("/") != 0)
+		return -1;
+	devnull = open("/dev/null", O_RDWR);
+	if (devnull >= 0) {
+		dup2(devnull, STDIN_FILENO);
+		dup2(devnull, STDOUT_FILENO);
+		dup2(devnull, STDERR_FILENO);
+		if (devnull > STDERR_FILENO)
+			close(devnull);
+	}
+	close_foreign_descriptors(st->listener, ready[1]);
+	return ready[1];
+}
+
+/* -f: tell the waiting foreground, once: ready (it exits 0) or the error line (it prints it, exits 1). */
+static void tell_foreground(int *ready_fd, const char *error_line)
+{
+	if (*ready_fd < 0)
+		return;
+	if (error_line)
+		write_all(*ready_fd, error_line, strlen(error_line));
+	else
+		write_all(*ready_fd, "", 1);
+	close(*ready_fd);
+	*ready_fd = -1;
+}
+
+/* A start that cannot go on: the error to stderr and log, and to a waiting foreground; exit 1. */
+static void fail_setup(const char *line, int *ready_fd)
+{
+	report_error(line);
+	tell_foreground(ready_fd, line);
+	exit(1);
+}
+
+
+/* ------------------------------------------------------------------- check */
+
+/* --check STATUSFILE: a read-only health check of a running autossh. */
+
+/* What --check needs from a status file. */
+struct status_snapshot {
+	char state[32], monitor[32];
+	long long pid, last_probe_ok, poll, first_poll, net_timeout_ms;
+};
+
+/* Set *out if this line's key is the one wanted. */
+static void take_number(const char *key, const char *wanted, const char *value, long long *out)
+{
+	if (strcmp(key, wanted) == 0)
+		*out = decimal_or_minus1(value);
+}
+
+/* One "key value" line of the status file into snap. */
+static void read_status_line(struct status_snapshot *snap, char *line)
+{
+	char *value = strchr(line, '=');
+
+	if (value == NULL)
+		return;
+	*value++ = '\0';
+	value[strcspn(value, "\n")] = '\0';
+	if (strcmp(line, "state") == 0)
+		snprintf(snap->state, sizeof snap->state, "%s", value);
+	else if (strcmp(line, "monitor") == 0)
+		snprintf(snap->monitor, sizeof snap->monitor, "%s", value);
+	take_number(line, "pid", value, &snap->pid);
+	take_number(line, "last_probe_ok", value, &snap->last_probe_ok);
+	take_number(line, "poll", value, &snap->poll);
+	take_number(line, "first_poll", value, &snap->first_poll);
+	take_number(line, "net_timeout_ms", value, &snap->net_timeout_ms);
+}
+
+static long long clamp(long long value, long long min, long long max)
+{
+	return value < min ? min : value > max ? max : value;
+}
+
+/*
+ * How old the last good probe may be: 2 x max(POLL, FIRST_POLL) + 4T s.
+ * The file's values are clamped to the ranges autossh writes, so no
+ * product can overflow whatever the file says.
+ */
+static long long probe_age_limit(const struct status_snapshot *snap)
+{
+	long long poll = clamp(snap->poll, 0, INT_MAX_L);
+	long long first_poll = clamp(snap->first_poll, 0, INT_MAX_L);
+	long long net_timeout_ms = clamp(snap->net_timeout_ms, 0, 3600000);
+
+	return 2 * (poll > first_poll ? poll : first_poll) + (4 * net_timeout_ms + 999) / 1000;
+}
+
+/* A pid from the file names one process: never 0, a group or -1 (kill's other meanings). */
+static int status_pid_alive(long long pid)
+{
+	if (pid <= 0 || pid > INT_MAX_L || (long long)(pid_t)pid != pid)
+		return 0;
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/* autossh --check STATUSFILE (autossh(1) SYSTEMD AND CONTAINERS). */
+static int run_check(const char *progname, const char *path)
+{
+	struct status_snapshot snap = { "", "0", 0, 0, 0, 0, 0 };
+	char line[256];
+	FILE *f;
+
+	if (path == NULL) {
+		fprintf(stderr, "%s: --check: option requires a status file\n", progname);
+		return 1;
+	}
+	f = fopen(path, "re");
+	if (f == NULL) {
+		printf("unhealthy: cannot read %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	while (fgets(line, sizeof line, f))
+		read_status_line(&snap, line);
+	(void)fclose(f);
+	if (!status_pid_alive(snap.pid)) {
+		printf("unhealthy: autossh (pid %lld) is not running\n", snap.pid);
+		return 1;
+	}
+	if (strcmp(snap.state, "connected") != 0) {
+		printf("unhealthy: state is %s\n", snap.state[0] ? snap.state : "unknown");
+		return 1;
+	}
+	if (strcmp(snap.monitor, "0") == 0) {
+		printf("healthy: connected\n");
+		return 0;
+	}
+	long long age = (long long)time(NULL) - snap.last_probe_ok;
+	long long limit = probe_age_limit(&snap);
+	if (snap.last_probe_ok <= 0 || age > limit) {
+		printf("unhealthy: last good probe %lld s ago (limit %lld s)\n", snap.last_probe_ok > 0 ? age : -1,
+		       limit);
+		return 1;
+	}
+	printf("healthy: connected, last good probe %lld s ago\n", age);
+	return 0;
+}
+
+
 /* ------------------------------------------------------------------ doctor */
 
 /*
@@ -5187,10 +5493,14 @@ static int run_doctor(struct config *cfg)
 	return d.failures > 0 ? 1 : 0;
 }
 
+
 /* -------------------------------------------------------------------- main */
 
-static int self_pipe_write = -1;
+/* The signal handler and its self-pipe, then main: a ladder of named steps. */
 
+static int self_pipe_write = -1;  /* the only state the signal handler touches */
+
+/* The handler only records: one byte, the signal number, for the loop to act on. */
 static void on_signal_record(int sig)
 {
 	int saved = errno;
@@ -5199,6 +5509,7 @@ static void on_signal_record(int sig)
 	errno = saved;
 }
 
+/* The self-pipe (both ends non-blocking: a full pipe drops a byte, never blocks) and the handlers. */
 static int install_signals(int *read_end)
 {
 	static const int handled[] = { SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGHUP,
@@ -5239,272 +5550,6 @@ static void die_by_signal(int sig)
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	raise(sig);
 	_exit(128 + sig);
-}
-
-/* The foreground half of -f: wait for the background's word, then leave. */
-static void foreground_wait(const struct config *cfg, int ready_read)
-{
-	char buf[ERRLEN];
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < sizeof buf - 1 && (n = read(ready_read, buf + got, sizeof buf - 1 - got)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	if (got > 0 && buf[0] == '\0')
-		exit(0);
-	if (got == 0)
-		fprintf(stderr, "%s: background process ended before it was ready\n", cfg->progname);
-	else
-		fprintf(stderr, "%s\n", buf);
-	exit(1);
-}
-
-/*
- * The background keeps only its own descriptors above 2 (listener, log,
- * ready pipe): an inherited one, such as the write end of a pipe a caller
- * reads until EOF, would hold that caller (`x=$(autossh -f ...)`).
- */
-static void close_foreign_descriptors(int listener, int ready_write)
-{
-	int keep[] = { listener, ready_write, logger.fd, logger.copy_fd, -1 };
-	int n = 0;
-
-	for (size_t i = 0; i < sizeof keep / sizeof keep[0] - 1; i++)
-		if (keep[i] >= 0)
-			keep[n++] = keep[i];
-	keep[n] = -1;
-	closelog();  /* syslog's socket, if open, is reopened on the next line */
-	each_descriptor_above_2(close_unless_kept, keep);
-	if (logger.sink == SINK_SYSLOG)
-		openlog(logger.progname, LOG_PID, LOG_USER);
-}
-
-/* Fork for -f; returns in the background with the ready pipe. */
-static int go_background(const struct config *cfg, struct state *st)
-{
-	int ready[2], devnull;
-	pid_t pid;
-
-	if (cloexec_pipe(ready) != 0)
-		return -1;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid > 0) {
-		char mainpid[48];
-		close(ready[1]);
-		/* At once, so systemd knows the sender of everything that follows. */
-		snprintf(mainpid, sizeof mainpid, "MAINPID=%ld", (long)pid);
-		notify_send(&st->notify, mainpid);
-		foreground_wait(cfg, ready[0]);
-	}
-	close(ready[0]);
-	setsid();
-	if (chdir("/") != 0)
-		return -1;
-	devnull = open("/dev/null", O_RDWR);
-	if (devnull >= 0) {
-		dup2(devnull, STDIN_FILENO);
-		dup2(devnull, STDOUT_FILENO);
-		dup2(devnull, STDERR_FILENO);
-		if (devnull > STDERR_FILENO)
-			close(devnull);
-	}
-	close_foreign_descriptors(st->listener, ready[1]);
-	return ready[1];
-}
-
-static void tell_foreground(int *ready_fd, const char *error_line)
-{
-	if (*ready_fd < 0)
-		return;
-	if (error_line)
-		write_all(*ready_fd, error_line, strlen(error_line));
-	else
-		write_all(*ready_fd, "", 1);
-	close(*ready_fd);
-	*ready_fd = -1;
-}
-
-static void log_startup_notes(const struct config *cfg)
-{
-	if (!cfg->port_given)
-		logmsg(LOG_INFO, "no monitor port given, monitoring disabled");
-	else if (cfg->monitor_port == 0)
-		logmsg(LOG_INFO, "port set to 0, monitoring disabled");
-	if (cfg->poll_adjusted)
-		logmsg(LOG_INFO, "poll time is greater than lifetime, dropping poll time to %ld", cfg->poll);
-	if (cfg->first_poll_adjusted)
-		logmsg(LOG_INFO, "first poll time is greater than lifetime, dropping first poll time to %ld",
-		       cfg->first_poll);
-	if (cfg->short_poll && cfg->monitor_port)
-		logmsg(LOG_INFO, "short poll time: adjusting net timeouts to %ld", cfg->net_timeout_ms);
-}
-
-static void make_paths_absolute(struct config *cfg)
-{
-	char **paths[] = { &cfg->pidfile, &cfg->statusfile, &cfg->ssh_exec };
-	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-		char **slot = paths[i];
-		char *abs = absolute_path(*slot);
-		free(*slot);
-		*slot = abs;
-	}
-	if (cfg->logfile && strcmp(cfg->logfile, "-") != 0) {
-		char *abs = absolute_path(cfg->logfile);
-		free(cfg->logfile);
-		cfg->logfile = abs;
-	}
-}
-
-/* What --check needs from a status file. */
-struct status_snapshot {
-	char state[32], monitor[32];
-	long long pid, last_probe_ok, poll, first_poll, net_timeout_ms;
-};
-
-/* Set *out if this line's key is the one wanted. */
-static void take_number(const char *key, const char *wanted, const char *value, long long *out)
-{
-	if (strcmp(key, wanted) == 0)
-		*out = decimal_or_minus1(value);
-}
-
-static void read_status_line(struct status_snapshot *snap, char *line)
-{
-	char *value = strchr(line, '=');
-
-	if (value == NULL)
-		return;
-	*value++ = '\0';
-	value[strcspn(value, "\n")] = '\0';
-	if (strcmp(line, "state") == 0)
-		snprintf(snap->state, sizeof snap->state, "%s", value);
-	else if (strcmp(line, "monitor") == 0)
-		snprintf(snap->monitor, sizeof snap->monitor, "%s", value);
-	take_number(line, "pid", value, &snap->pid);
-	take_number(line, "last_probe_ok", value, &snap->last_probe_ok);
-	take_number(line, "poll", value, &snap->poll);
-	take_number(line, "first_poll", value, &snap->first_poll);
-	take_number(line, "net_timeout_ms", value, &snap->net_timeout_ms);
-}
-
-static long long clamp(long long value, long long min, long long max)
-{
-	return value < min ? min : value > max ? max : value;
-}
-
-/*
- * How old the last good probe may be: 2 x max(POLL, FIRST_POLL) + 4T s.
- * The file's values are clamped to the ranges autossh writes, so no
- * product can overflow whatever the file says.
- */
-static long long probe_age_limit(const struct status_snapshot *snap)
-{
-	long long poll = clamp(snap->poll, 0, INT_MAX_L);
-	long long first_poll = clamp(snap->first_poll, 0, INT_MAX_L);
-	long long net_timeout_ms = clamp(snap->net_timeout_ms, 0, 3600000);
-
-	return 2 * (poll > first_poll ? poll : first_poll) + (4 * net_timeout_ms + 999) / 1000;
-}
-
-/* A pid from the file names one process: never 0, a group or -1 (kill's other meanings). */
-static int status_pid_alive(long long pid)
-{
-	if (pid <= 0 || pid > INT_MAX_L || (long long)(pid_t)pid != pid)
-		return 0;
-	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
-}
-
-/* autossh --check STATUSFILE (autossh(1) SYSTEMD AND CONTAINERS). */
-static int run_check(const char *progname, const char *path)
-{
-	struct status_snapshot snap = { "", "0", 0, 0, 0, 0, 0 };
-	char line[256];
-	FILE *f;
-
-	if (path == NULL) {
-		fprintf(stderr, "%s: --check: option requires a status file\n", progname);
-		return 1;
-	}
-	f = fopen(path, "re");
-	if (f == NULL) {
-		printf("unhealthy: cannot read %s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	while (fgets(line, sizeof line, f))
-		read_status_line(&snap, line);
-	(void)fclose(f);
-	if (!status_pid_alive(snap.pid)) {
-		printf("unhealthy: autossh (pid %lld) is not running\n", snap.pid);
-		return 1;
-	}
-	if (strcmp(snap.state, "connected") != 0) {
-		printf("unhealthy: state is %s\n", snap.state[0] ? snap.state : "unknown");
-		return 1;
-	}
-	if (strcmp(snap.monitor, "0") == 0) {
-		printf("healthy: connected\n");
-		return 0;
-	}
-	long long age = (long long)time(NULL) - snap.last_probe_ok;
-	long long limit = probe_age_limit(&snap);
-	if (snap.last_probe_ok <= 0 || age > limit) {
-		printf("unhealthy: last good probe %lld s ago (limit %lld s)\n", snap.last_probe_ok > 0 ? age : -1,
-		       limit);
-		return 1;
-	}
-	printf("healthy: connected, last good probe %lld s ago\n", age);
-	return 0;
-}
-
-static void set_cloexec(int fd, const int *keep)
-{
-	(void)keep;
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
-}
-
-/* ssh inherits only 0, 1 and 2: whatever else we inherited is close-on-exec. */
-static void close_inherited_on_exec(void)
-{
-	each_descriptor_above_2(set_cloexec, NULL);
-}
-
-/*
- * A closed 0, 1 or 2 is opened on /dev/null before anything else, so no
- * socket or file of ours lands there (where -f would put /dev/null over it,
- * or ssh would inherit it).
- */
-static void open_missing_stdio(void)
-{
-	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
-		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
-			continue;
-		int null = open("/dev/null", O_RDWR | O_NOCTTY);
-		if (null >= 0 && null != fd) {
-			dup2(null, fd);
-			close(null);
-		}
-	}
-}
-
-static const char *real_getenv(const char *name)
-{
-	return getenv(name);
-}
-
-static void fail_setup(const char *line, int *ready_fd)
-{
-	report_error(line);
-	tell_foreground(ready_fd, line);
-	exit(1);
 }
 
 /* Everything before the fork: environment, paths, log, monitor ports, watchdog. */
@@ -5556,7 +5601,7 @@ static void become_supervisor(struct config *cfg, struct state *st, int *ready_f
 
 int main(int argc, char **argv)
 {
-	static struct config cfg;
+	struct config cfg;
 	struct state st;
 	char err[ERRLEN], pidline[32];
 	int ready_fd = -1;
