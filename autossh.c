@@ -5601,7 +5601,7 @@ static void become_supervisor(struct config *cfg, struct state *st, int *ready_f
 
 int main(int argc, char **argv)
 {
-	struct config cfg;
+	static struct config cfg;  /* static: what it holds stays reachable on every exit() path */
 	struct state st;
 	char err[ERRLEN], pidline[32];
 	int ready_fd = -1;
