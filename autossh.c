@@ -3269,6 +3269,7 @@ static int diag_socket_open(void)
 static int tcp_look(int fd, unsigned *seq, const struct tcp_socket *s, struct tcp_reading *r)
 {
 	(void)fd;
+	(void)seq;
 	(void)s;
 	memset(r, 0, sizeof *r);
 	return -1;
