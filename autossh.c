@@ -3346,6 +3346,19 @@ struct state {
 	time_t last_probe_ok;           /* wall time of the last passed probe (status file) */
 };
 
+/* Nothing running, no descriptor open yet. */
+static void state_init(struct state *st, const struct config *cfg)
+{
+	memset(st, 0, sizeof *st);
+	st->cfg = cfg;
+	st->listener = st->self_pipe = -1;
+	st->stderr_fd = st->ready_fd = -1;
+	st->probe.conn_fd = st->probe.reply_fd = -1;
+	st->route_fd = st->diag_fd = st->notify.fd = -1;
+	st->notify.socket = cfg->notify_socket;
+	strcpy(st->last_exit, "none");
+}
+
 static int monitoring(const struct state *st)
 {
 	return st->cfg->monitor_port != 0;
@@ -5565,13 +5578,7 @@ static void prepare(struct config *cfg, struct state *st, int *ready_fd)
 		format_invalid(err, sizeof err, cfg->progname, "AUTOSSH_LOGFILE", cfg->logfile, why);
 		fail_setup(err, ready_fd);
 	}
-	memset(st, 0, sizeof *st);
-	st->cfg = cfg;
-	st->stderr_fd = st->ready_fd = -1;
-	st->probe.conn_fd = st->probe.reply_fd = -1;
-	st->route_fd = st->diag_fd = st->notify.fd = -1;
-	st->notify.socket = cfg->notify_socket;
-	strcpy(st->last_exit, "none");
+	state_init(st, cfg);
 	if (setup_monitor(cfg, &st->listener, err, sizeof err) != 0)
 		fail_setup(err, ready_fd);
 	if (cfg->watchdog_usec > 0 &&
