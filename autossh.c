@@ -3,6 +3,15 @@
  * dies or stops carrying data.  A clean-room reimplementation of autossh
  * 1.4g.  The user documentation is the man page autossh.1; comments cite
  * its sections by name, as in "autossh(1) RESTARTS".
+ *
+ * Sections, in order: util (helpers several sections use), config (command
+ * line and environment), log, policy (pure decisions), monitor (probes),
+ * child (spawning and reaping ssh), notify (sd_notify), netwatch (route
+ * socket, ssh's sockets), evidence (was it a stall of ours?), loop (the
+ * state and the one poll()), daemon (-f), check (--check), doctor
+ * (--doctor), main (signals and the ladder).  Mutable file-scope state is
+ * only the signal handler's pipe end, the logger, the random generator and
+ * one netlink buffer; the rest is the loop's struct state.
  */
 
 #include <sys/types.h>
