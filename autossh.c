@@ -1,7 +1,17 @@
 /*
  * autossh: start ssh, watch it and the connection, restart it when it
  * dies or stops carrying data.  A clean-room reimplementation of autossh
- * 1.4g; the behaviour contract is SPEC.md, the user documentation autossh.1.
+ * 1.4g.  The user documentation is the man page autossh.1; comments cite
+ * its sections by name, as in "autossh(1) RESTARTS".
+ *
+ * Sections, in order: util (helpers several sections use), config (command
+ * line and environment), log, policy (pure decisions), monitor (probes),
+ * child (spawning and reaping ssh), notify (sd_notify), netwatch (route
+ * socket, ssh's sockets), evidence (was it a stall of ours?), loop (the
+ * state and the one poll()), daemon (-f), check (--check), doctor
+ * (--doctor), main (signals and the ladder).  Mutable file-scope state is
+ * only the signal handler's pipe end, the logger, the random generator and
+ * one netlink buffer; the rest is the loop's struct state.
  */
 
 #include <sys/types.h>
@@ -55,52 +65,12 @@
 
 extern char **environ;
 
-/* ------------------------------------------------------------------ config */
+/* -------------------------------------------------------------------- util */
+
+/* Helpers used by several sections: memory, numbers, clocks, descriptors, files, randomness. */
 
 enum { MAX_MESSAGE = 64, MAX_NAME = 64, ERRLEN = 512 };
 static const long INT_MAX_L = 2147483647L;
-
-struct config {
-	const char *progname;
-	int background;                 /* -f */
-	int monitor_port;               /* 0: monitoring off */
-	int echo_port;                  /* 0: loop mode */
-	int port_given;                 /* -M or AUTOSSH_PORT seen */
-	int port_from_env;
-	const char *monitor_addr;       /* loopback literal */
-	int monitor_addr_set;
-	int debug;
-	int loglevel;
-	long poll, first_poll, gatetime, maxstart, maxlifetime;
-	long net_timeout_ms;            /* T */
-	int net_timeout_fixed;          /* AUTOSSH_NET_TIMEOUT given */
-	long jitter, connect_timeout;
-	int netwatch, tcp_evidence;     /* AUTOSSH_NETWATCH, AUTOSSH_TCP_EVIDENCE */
-	char message[MAX_MESSAGE + 1];
-	const char *ssh_path;           /* AUTOSSH_PATH as given */
-	char *ssh_exec;                 /* resolved executable */
-	char *pidfile, *logfile, *statusfile;
-	const char *notify_socket;
-	long long watchdog_usec;
-	const char *watchdog_pid;
-	const char *journal_stream;
-	char **ssh_argv;                /* NULL-terminated, argv[0] = ssh_path */
-	int ssh_argc;
-	char **ssh_envp;                /* environment minus systemd's variables */
-	int poll_adjusted, first_poll_adjusted, short_poll;
-	int destination_at;             /* index of the destination in ssh_argv, -1 if unexamined */
-	int user_forwards;              /* -L, -R or -D among the user's words */
-	const char *identity_args[16];  /* the user's -i values */
-	int n_identity_args;
-	int doctor, doctor_connect;     /* --doctor [--connect] */
-};
-
-enum parse_result { PARSE_RUN, PARSE_VERSION, PARSE_HELP, PARSE_CHECK, PARSE_DOCTOR, PARSE_ERROR, PARSE_USAGE };
-
-typedef const char *(*env_lookup)(const char *name);
-
-/* Letters of ssh's own grammar that take a value (current OpenSSH). */
-static const char ssh_value_letters[] = "BbcDEeFIiJLlmOoPpQRSWw";
 
 static char *xstrdup(const char *s)
 {
@@ -173,6 +143,298 @@ static long long decimal_or_minus1(const char *text)
 	return errno != 0 || *end != '\0' ? -1 : value;
 }
 
+/* Quote a user's value for a one-line message: control bytes as \n, \r, \xHH. */
+static const char *printable(const char *value, char *buf, size_t len)
+{
+	size_t k = 0;
+	for (const unsigned char *c = (const unsigned char *)value; *c && k + 5 < len; c++) {
+		if (*c == '\n' || *c == '\r') {
+			buf[k++] = '\\';
+			buf[k++] = *c == '\n' ? 'n' : 'r';
+		} else if (*c < 0x20 || *c == 0x7f) {
+			k += (size_t)snprintf(buf + k, len - k, "\\x%02x", *c);
+		} else {
+			buf[k++] = (char)*c;
+		}
+	}
+	buf[k] = '\0';
+	return buf;
+}
+
+/* Look a name up in PATH; an empty PATH entry means the current directory. */
+static char *resolve_executable(const char *name, const char *path_env)
+{
+	struct stat st;
+
+	if (strchr(name, '/')) {
+		if (stat(name, &st) == 0 && S_ISREG(st.st_mode) && access(name, X_OK) == 0)
+			return xstrdup(name);
+		return NULL;
+	}
+	const char *dirs = path_env ? path_env : "/usr/local/bin:/usr/bin:/bin";
+	while (1) {
+		const char *colon = strchr(dirs, ':');
+		size_t dlen = colon ? (size_t)(colon - dirs) : strlen(dirs);
+		char *candidate = xcalloc(dlen + strlen(name) + 3, 1);
+		if (dlen == 0)
+			strcpy(candidate, "./");
+		else {
+			memcpy(candidate, dirs, dlen);
+			candidate[dlen] = '/';
+		}
+		strcat(candidate, name);
+		if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode) && access(candidate, X_OK) == 0)
+			return candidate;
+		free(candidate);
+		if (!colon)
+			return NULL;
+		dirs = colon + 1;
+	}
+}
+
+static long long timespec_ms(const struct timespec *ts)
+{
+	return (long long)ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
+}
+
+/*
+ * The one clock every deadline uses: CLOCK_BOOTTIME where it exists (a
+ * deadline missed in a suspend fires on resume), else CLOCK_MONOTONIC.
+ */
+static long long monotime_ms(void)
+{
+	struct timespec ts;
+#ifdef CLOCK_BOOTTIME
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
+		return timespec_ms(&ts);
+#endif
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return timespec_ms(&ts);
+}
+
+struct clocks {
+	long long mono_ms, boot_ms;     /* boot time counts a suspend, monotonic time does not */
+};
+
+/* Both clocks at once: their difference growing is a suspend. */
+static void read_clocks(struct clocks *c)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	c->mono_ms = timespec_ms(&ts);
+	c->boot_ms = c->mono_ms;
+#ifdef CLOCK_BOOTTIME
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
+		c->boot_ms = timespec_ms(&ts);
+#endif
+}
+
+/* O_NONBLOCK on: nothing in the supervisor may block. */
+static int set_nonblocking(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+	return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+/* pipe() with both ends close-on-exec (pipe2 is not in POSIX.1-2008). */
+static int cloexec_pipe(int fds[2])
+{
+	if (pipe(fds) != 0)
+		return -1;
+	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
+/* All of buf, through EINTR and short writes; gives up silently on an error. */
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;  /* a failed write never stops supervision */
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Random letters for a temporary name: from /dev/urandom, else time and pid mixed. */
+static void random_letters(char *buf, size_t n)
+{
+	static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	unsigned char bytes[32];
+	struct timespec ts;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	ssize_t got = fd >= 0 ? read(fd, bytes, sizeof bytes) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t mix = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ULL ^ (uint64_t)ts.tv_sec ^ (uint64_t)getpid() << 40;
+	for (size_t i = 0; i < n && i < sizeof bytes; i++) {
+		mix = mix * 6364136223846793005ULL + 1442695040888963407ULL;
+		unsigned v = (got > (ssize_t)i ? bytes[i] : 0) ^ (unsigned)(mix >> 56);
+		buf[i] = letters[v % (sizeof letters - 1)];
+	}
+	buf[n < sizeof bytes ? n : sizeof bytes] = '\0';
+}
+
+/*
+ * Create <path>.<12 random letters> exclusively, never through a symlink,
+ * 0644 & ~umask: nobody can plant the name beforehand.  *tmp gets the
+ * name (free it); -1 with errno if no name could be created.
+ */
+static int create_temp_beside(const char *path, char **tmp)
+{
+	size_t len = strlen(path) + 16;
+	int fd = -1;
+
+	*tmp = xcalloc(len, 1);
+	for (int i = 0; i < 20 && fd < 0; i++) {
+		char suffix[13];
+		random_letters(suffix, 12);
+		snprintf(*tmp, len, "%s.%s", path, suffix);
+		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		int saved = errno;
+		free(*tmp);
+		*tmp = NULL;
+		errno = saved;
+	}
+	return fd;
+}
+
+/*
+ * Can a file be created beside path?  Probes with a temporary file of an
+ * unpredictable name, removed at once: a start and --doctor use the same
+ * probe, so they fail on the same paths.
+ */
+static int probe_writable(const char *path, char *why, size_t why_len)
+{
+	struct stat st;
+	char *tmp;
+	int fd;
+
+	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(why, why_len, "%s", strerror(EISDIR));
+		return -1;
+	}
+	fd = create_temp_beside(path, &tmp);
+	if (fd < 0) {
+		snprintf(why, why_len, "%s", strerror(errno));
+		return -1;
+	}
+	close(fd);
+	unlink(tmp);
+	free(tmp);
+	return 0;
+}
+
+/* Write a temporary file beside path, then rename it over path: readers never see half a file. */
+static int write_file_atomically(const char *path, const char *content)
+{
+	char *tmp;
+	int saved = 0;
+	int fd = create_temp_beside(path, &tmp);
+
+	if (fd < 0)
+		return -1;
+	size_t want = strlen(content);
+	ssize_t n = write(fd, content, want);
+	if (n != (ssize_t)want)
+		saved = n < 0 ? errno : EIO;
+	if (close(fd) != 0 && saved == 0)
+		saved = errno;
+	if (saved == 0 && rename(tmp, path) != 0)
+		saved = errno;
+	if (saved != 0)
+		unlink(tmp);
+	free(tmp);
+	errno = saved;
+	return saved == 0 ? 0 : -1;
+}
+
+/* A small generator for the probe number and jitter: xorshift64*. */
+static uint64_t rng_state = 88172645463325252ULL;
+
+static void rng_seed(uint64_t seed)
+{
+	rng_state ^= seed * 0x9E3779B97F4A7C15ULL;
+	if (rng_state == 0)
+		rng_state = 88172645463325252ULL;
+}
+
+static uint64_t rng_next(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 2685821657736338717ULL;
+}
+
+/* 0..2147483647, as random(3) gives. */
+static long rng_probe_number(void)
+{
+	return (long)(rng_next() >> 33);
+}
+
+static double rng_unit(void)
+{
+	return (double)(rng_next() >> 11) / 9007199254740991.0;
+}
+
+
+/* ------------------------------------------------------------------ config */
+
+struct config {
+	const char *progname;           /* argv[0]'s base name, printable */
+	char progname_buf[MAX_NAME * 4 + 8];
+	int background;                 /* -f */
+	int monitor_port;               /* 0: monitoring off */
+	int echo_port;                  /* 0: loop mode */
+	int port_given;                 /* -M or AUTOSSH_PORT seen */
+	int port_from_env;
+	const char *monitor_addr;       /* loopback literal */
+	int monitor_addr_set;
+	int debug;
+	int loglevel;
+	long poll, first_poll, gatetime, maxstart, maxlifetime;
+	long net_timeout_ms;            /* T */
+	int net_timeout_fixed;          /* AUTOSSH_NET_TIMEOUT given */
+	long jitter, connect_timeout;
+	int netwatch, tcp_evidence;     /* AUTOSSH_NETWATCH, AUTOSSH_TCP_EVIDENCE */
+	char message[MAX_MESSAGE + 1];
+	const char *ssh_path;           /* AUTOSSH_PATH as given */
+	char *ssh_exec;                 /* resolved executable */
+	char *pidfile, *logfile, *statusfile;
+	const char *notify_socket;
+	long long watchdog_usec;
+	const char *watchdog_pid;
+	const char *journal_stream;
+	char **ssh_argv;                /* NULL-terminated, argv[0] = ssh_path */
+	int ssh_argc;
+	char **ssh_envp;                /* environment minus systemd's variables */
+	int poll_adjusted, first_poll_adjusted, short_poll;
+	int destination_at;             /* index of the destination in ssh_argv, -1 if unexamined */
+	int user_forwards;              /* -L, -R or -D among the user's words */
+	const char *identity_args[16];  /* the user's -i values */
+	int n_identity_args;
+	int doctor, doctor_connect;     /* --doctor [--connect] */
+};
+
+enum parse_result { PARSE_RUN, PARSE_VERSION, PARSE_HELP, PARSE_CHECK, PARSE_DOCTOR, PARSE_ERROR, PARSE_USAGE };
+
+typedef const char *(*env_lookup)(const char *name);
+
+/* Letters of ssh's own grammar that take a value (current OpenSSH). */
+static const char ssh_value_letters[] = "BbcDEeFIiJLlmOoPpQRSWw";
+
 /* Parse "P" or "P:E" into ports; on error fill reason and return -1. */
 static int parse_monitor_spec(const char *text, int *port, int *echo_port, const char **reason)
 {
@@ -237,7 +499,7 @@ static int is_option_group(const char *word)
 }
 
 /*
- * Read one option group (SPEC §2.1): remove autossh's letters, keep ssh's.
+ * Read one option group (autossh(1) ARGUMENTS FOR SSH): remove autossh's letters, keep ssh's.
  * Returns how many extra words (0 or 1) the group consumed as a value.
  */
 static int scan_group(char **argv, int i, int argc, struct config *cfg, struct arg_scan *scan,
@@ -299,7 +561,7 @@ static int scan_group(char **argv, int i, int argc, struct config *cfg, struct a
 	return consumed;
 }
 
-/* Split the command line into ssh's words and autossh's options (SPEC §2.1). */
+/* Split the command line into ssh's words and autossh's options (autossh(1) ARGUMENTS FOR SSH). */
 static void scan_arguments(int argc, char **argv, int first, struct config *cfg, struct arg_scan *scan,
 			   char **out, int *out_n)
 {
@@ -355,7 +617,7 @@ static void forward_addr(const struct config *cfg, char *buf, size_t len)
 	snprintf(buf, len, is_v6 ? "[%s]" : "%s", cfg->monitor_addr);
 }
 
-/* The -L/-R words that monitoring adds to ssh's command line (SPEC §2.3, §10.2). */
+/* The -L/-R words that monitoring adds to ssh's command line (autossh(1) MONITORING). */
 static int monitor_forwards(const struct config *cfg, char words[4][160])
 {
 	char a[64];
@@ -417,135 +679,17 @@ static void build_ssh_argv(struct config *cfg, char **words, int n_words, int in
 	cfg->ssh_argc = k;
 }
 
-/* Look a name up in PATH; an empty PATH entry means the current directory. */
-static char *resolve_executable(const char *name, const char *path_env)
+/* resolve_executable, or NULL and why not, in the words every error message uses. */
+static char *find_executable(const char *name, const char *path_env, const char **why)
 {
-	struct stat st;
+	char *found = resolve_executable(name, path_env);
 
-	if (strchr(name, '/')) {
-		if (stat(name, &st) == 0 && S_ISREG(st.st_mode) && access(name, X_OK) == 0)
-			return xstrdup(name);
-		return NULL;
-	}
-	const char *dirs = path_env ? path_env : "/usr/local/bin:/usr/bin:/bin";
-	while (1) {
-		const char *colon = strchr(dirs, ':');
-		size_t dlen = colon ? (size_t)(colon - dirs) : strlen(dirs);
-		char *candidate = xcalloc(dlen + strlen(name) + 3, 1);
-		if (dlen == 0)
-			strcpy(candidate, "./");
-		else {
-			memcpy(candidate, dirs, dlen);
-			candidate[dlen] = '/';
-		}
-		strcat(candidate, name);
-		if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode) && access(candidate, X_OK) == 0)
-			return candidate;
-		free(candidate);
-		if (!colon)
-			return NULL;
-		dirs = colon + 1;
-	}
+	if (found == NULL)
+		*why = strchr(name, '/') ? "not an executable file" : "not found in PATH";
+	return found;
 }
 
-/* Random letters for a temporary name: from /dev/urandom, else time and pid mixed. */
-static void random_letters(char *buf, size_t n)
-{
-	static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-	unsigned char bytes[32];
-	struct timespec ts;
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	ssize_t got = fd >= 0 ? read(fd, bytes, sizeof bytes) : -1;
-
-	if (fd >= 0)
-		close(fd);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	uint64_t mix = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ULL ^ (uint64_t)ts.tv_sec ^ (uint64_t)getpid() << 40;
-	for (size_t i = 0; i < n && i < sizeof bytes; i++) {
-		mix = mix * 6364136223846793005ULL + 1442695040888963407ULL;
-		unsigned v = (got > (ssize_t)i ? bytes[i] : 0) ^ (unsigned)(mix >> 56);
-		buf[i] = letters[v % (sizeof letters - 1)];
-	}
-	buf[n < sizeof bytes ? n : sizeof bytes] = '\0';
-}
-
-/*
- * Create <path>.<12 random letters> exclusively, never through a symlink,
- * 0644 & ~umask: nobody can plant the name beforehand.  *tmp gets the
- * name (free it); -1 with errno if no name could be created.
- */
-static int create_temp_beside(const char *path, char **tmp)
-{
-	size_t len = strlen(path) + 16;
-	int fd = -1;
-
-	*tmp = xcalloc(len, 1);
-	for (int i = 0; i < 20 && fd < 0; i++) {
-		char suffix[13];
-		random_letters(suffix, 12);
-		snprintf(*tmp, len, "%s.%s", path, suffix);
-		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
-	if (fd < 0) {
-		int saved = errno;
-		free(*tmp);
-		*tmp = NULL;
-		errno = saved;
-	}
-	return fd;
-}
-
-/* Can a file be created beside path?  Probes with a temporary file it removes. */
-static int probe_writable(const char *path, char *why, size_t why_len)
-{
-	struct stat st;
-	char *tmp;
-	int fd;
-
-	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		snprintf(why, why_len, "%s", strerror(EISDIR));
-		return -1;
-	}
-	fd = create_temp_beside(path, &tmp);
-	if (fd < 0) {
-		snprintf(why, why_len, "%s", strerror(errno));
-		return -1;
-	}
-	close(fd);
-	unlink(tmp);
-	free(tmp);
-	return 0;
-}
-
-/*
- * The same verdict as probe_writable for the usual faults, creating nothing:
- * --doctor writes no file.  It cannot see a file system that refuses new
- * files in a directory the caller may write (/proc, for root).
- */
-static int check_writable(const char *path, char *why, size_t why_len)
-{
-	struct stat st;
-	const char *slash = strrchr(path, '/');
-	size_t dir_len = slash == NULL ? 1 : slash == path ? 1 : (size_t)(slash - path);
-	char *dir = xcalloc(dir_len + 1, 1);
-	int err = 0;
-
-	memcpy(dir, slash == NULL ? "." : path, dir_len);
-	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		err = EISDIR;
-	else if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
-		err = ENOTDIR;
-	else if (access(dir, W_OK | X_OK) != 0)
-		err = errno;  /* also a missing directory */
-	free(dir);
-	if (err != 0)
-		snprintf(why, why_len, "%s", strerror(err));
-	return err != 0 ? -1 : 0;
-}
-
-/* Make a relative path absolute against the current directory (SPEC §6.1, D10). */
+/* Make a relative path absolute against the current directory: -f changes it to / (autossh(1) FILES). */
 static char *absolute_path(const char *path)
 {
 	char cwd[PATH_MAX];
@@ -555,24 +699,6 @@ static char *absolute_path(const char *path)
 	char *joined = xcalloc(strlen(cwd) + strlen(path) + 2, 1);
 	sprintf(joined, "%s/%s", cwd, path);
 	return joined;
-}
-
-/* Quote a user's value for a one-line message: control bytes as \n, \r, \xHH. */
-static const char *printable(const char *value, char *buf, size_t len)
-{
-	size_t k = 0;
-	for (const unsigned char *c = (const unsigned char *)value; *c && k + 5 < len; c++) {
-		if (*c == '\n' || *c == '\r') {
-			buf[k++] = '\\';
-			buf[k++] = *c == '\n' ? 'n' : 'r';
-		} else if (*c < 0x20 || *c == 0x7f) {
-			k += (size_t)snprintf(buf + k, len - k, "\\x%02x", *c);
-		} else {
-			buf[k++] = (char)*c;
-		}
-	}
-	buf[k] = '\0';
-	return buf;
 }
 
 /* The one form of a bad-value message: `progname: NAME: invalid value "value" (why)`. */
@@ -589,7 +715,6 @@ struct env_ctx {
 	const char *progname;
 	char *err;
 	size_t err_len;
-	int create_nothing;             /* --doctor: check files without creating any */
 };
 
 /* Value of a variable, NULL if unset or empty. */
@@ -625,14 +750,13 @@ static int env_path_var(struct env_ctx *ctx, const char *name, char **out, int p
 
 	if (v == NULL)
 		return 0;
-	if (probe && (ctx->create_nothing ? check_writable(v, why, sizeof why)
-					  : probe_writable(v, why, sizeof why)) != 0)
+	if (probe && probe_writable(v, why, sizeof why) != 0)
 		return env_invalid(ctx, name, v, why);
 	*out = xstrdup(v);
 	return 1;
 }
 
-/* The timing variables, in SPEC §3's table order. */
+/* The timing variables, in the order autossh(1) ENVIRONMENT lists them. */
 static int parse_env_times(struct env_ctx *ctx, struct config *cfg)
 {
 	long n;
@@ -660,7 +784,7 @@ static int parse_env_port(struct env_ctx *ctx, struct config *cfg)
 		return 0;
 	if (parse_monitor_spec(v, &port, &echo, &reason) != 0)
 		return env_invalid(ctx, "AUTOSSH_PORT", v, reason);
-	if (!cfg->port_given) {  /* -M wins (SPEC §9 D8) */
+	if (!cfg->port_given) {  /* -M wins over AUTOSSH_PORT */
 		cfg->monitor_port = port;
 		cfg->echo_port = echo;
 		cfg->port_given = cfg->port_from_env = 1;
@@ -670,16 +794,15 @@ static int parse_env_port(struct env_ctx *ctx, struct config *cfg)
 
 static int parse_env_core(struct env_ctx *ctx, struct config *cfg)
 {
-	const char *v;
+	const char *v, *why;
 	long n;
 	int r;
 
 	if ((v = env_value(ctx, "AUTOSSH_PATH")) != NULL) {
 		cfg->ssh_path = v;
-		cfg->ssh_exec = resolve_executable(v, ctx->lookup("PATH"));
+		cfg->ssh_exec = find_executable(v, ctx->lookup("PATH"), &why);
 		if (cfg->ssh_exec == NULL)
-			return env_invalid(ctx, "AUTOSSH_PATH", v,
-					   strchr(v, '/') ? "not an executable file" : "not found in PATH");
+			return env_invalid(ctx, "AUTOSSH_PATH", v, why);
 	}
 	if (ctx->lookup("AUTOSSH_DEBUG") != NULL)
 		cfg->debug = 1;
@@ -765,7 +888,7 @@ static int parse_env_extensions(struct env_ctx *ctx, struct config *cfg)
 	return 0;
 }
 
-/* Values derived from others once everything is read (SPEC §4.4, §5.7). */
+/* Values derived from others once everything is read (autossh(1) SCHEDULE AND TIMEOUTS). */
 static void derive_config(struct config *cfg)
 {
 	if (cfg->background)
@@ -813,11 +936,10 @@ static char **filtered_environment(char **env)
 
 static void config_defaults(struct config *cfg, const char *argv0)
 {
-	static char progname[MAX_NAME * 4 + 8];
-
 	/* Shown in every message and log line: keep it to one line. */
 	memset(cfg, 0, sizeof *cfg);
-	cfg->progname = printable(base_name(argv0 && *argv0 ? argv0 : "autossh"), progname, sizeof progname);
+	cfg->progname = printable(base_name(argv0 && *argv0 ? argv0 : "autossh"), cfg->progname_buf,
+				  sizeof cfg->progname_buf);
 	cfg->monitor_addr = "127.0.0.1";
 	cfg->loglevel = LOG_INFO;
 	cfg->poll = 600;
@@ -848,13 +970,57 @@ static void config_free(struct config *cfg)
  * --doctor [--connect] first: the same parser and checks as a start follow,
  * so the two never disagree.  Returns the index of the first ssh word.
  */
-static int doctor_words(int argc, char **argv, struct config *cfg, struct env_ctx *ctx)
+static int doctor_words(int argc, char **argv, struct config *cfg)
 {
 	if (argc < 2 || strcmp(argv[1], "--doctor") != 0)
 		return 1;
-	cfg->doctor = ctx->create_nothing = 1;
+	cfg->doctor = 1;
 	cfg->doctor_connect = argc >= 3 && strcmp(argv[2], "--connect") == 0;
 	return cfg->doctor_connect ? 3 : 2;
+}
+
+static void free_words(char **words, int n_words)
+{
+	for (int i = 0; i < n_words; i++)
+		free(words[i]);
+	free(words);
+}
+
+/* After the scan: -M's value, the destination, the environment, ssh's executable; then ssh's argv. */
+static enum parse_result check_and_build(struct config *cfg, struct env_ctx *ctx, const struct arg_scan *scan,
+					 char **words, int n_words)
+{
+	if (scan->monitor_missing) {
+		snprintf(ctx->err, ctx->err_len, "%s: -M: option requires a port", cfg->progname);
+		return PARSE_ERROR;
+	}
+	if (scan->monitor_text) {
+		const char *reason;
+		if (parse_monitor_spec(scan->monitor_text, &cfg->monitor_port, &cfg->echo_port, &reason) != 0) {
+			char shown[256];
+			snprintf(ctx->err, ctx->err_len, "%s: -M \"%s\": %s", cfg->progname,
+				 printable(scan->monitor_text, shown, sizeof shown), reason);
+			return PARSE_ERROR;
+		}
+		cfg->port_given = 1;
+	}
+	if (!scan->destination_seen) {
+		snprintf(ctx->err, ctx->err_len, "%s: no destination host given", cfg->progname);
+		return PARSE_USAGE;
+	}
+	if (parse_env_core(ctx, cfg) != 0 || parse_env_extensions(ctx, cfg) != 0)
+		return PARSE_ERROR;
+	if (cfg->ssh_exec == NULL) {
+		const char *why;
+		cfg->ssh_exec = find_executable(cfg->ssh_path, ctx->lookup("PATH"), &why);
+		if (cfg->ssh_exec == NULL) {
+			snprintf(ctx->err, ctx->err_len, "%s: %s: %s", cfg->progname, cfg->ssh_path, why);
+			return PARSE_ERROR;
+		}
+	}
+	derive_config(cfg);
+	build_ssh_argv(cfg, words, n_words, cfg->port_from_env ? 0 : scan->monitor_insert, scan->destination_at);
+	return cfg->doctor ? PARSE_DOCTOR : PARSE_RUN;
 }
 
 /*
@@ -866,7 +1032,8 @@ static enum parse_result parse_config(int argc, char **argv, env_lookup lookup, 
 				      char *err, size_t err_len)
 {
 	struct arg_scan scan;
-	struct env_ctx ctx = { lookup, NULL, err, err_len, 0 };
+	struct env_ctx ctx = { lookup, NULL, err, err_len };
+	enum parse_result result;
 	char **words;
 	int n_words = 0;
 
@@ -879,48 +1046,13 @@ static enum parse_result parse_config(int argc, char **argv, env_lookup lookup, 
 		return PARSE_CHECK;
 	memset(&scan, 0, sizeof scan);
 	words = xcalloc((size_t)argc + 1, sizeof(char *));
-	scan_arguments(argc, argv, doctor_words(argc, argv, cfg, &ctx), cfg, &scan, words, &n_words);
-	if (scan.version) {
-		for (int i = 0; i < n_words; i++)
-			free(words[i]);
-		free(words);
-		return PARSE_VERSION;
-	}
-	cfg->ssh_argv = words;  /* owned until build_ssh_argv replaces it */
-	words[n_words] = NULL;
-	if (scan.monitor_missing) {
-		snprintf(err, err_len, "%s: -M: option requires a port", cfg->progname);
-		return PARSE_ERROR;
-	}
-	if (scan.monitor_text) {
-		const char *reason;
-		if (parse_monitor_spec(scan.monitor_text, &cfg->monitor_port, &cfg->echo_port, &reason) != 0) {
-			char shown[256];
-			snprintf(err, err_len, "%s: -M \"%s\": %s", cfg->progname,
-				 printable(scan.monitor_text, shown, sizeof shown), reason);
-			return PARSE_ERROR;
-		}
-		cfg->port_given = 1;
-	}
-	if (!scan.destination_seen) {
-		snprintf(err, err_len, "%s: no destination host given", cfg->progname);
-		return PARSE_USAGE;
-	}
-	if (parse_env_core(&ctx, cfg) != 0 || parse_env_extensions(&ctx, cfg) != 0)
-		return PARSE_ERROR;
-	if (cfg->ssh_exec == NULL) {
-		cfg->ssh_exec = resolve_executable(cfg->ssh_path, lookup("PATH"));
-		if (cfg->ssh_exec == NULL) {
-			snprintf(err, err_len, "%s: %s: %s", cfg->progname, cfg->ssh_path,
-				 strchr(cfg->ssh_path, '/') ? "not an executable file" : "not found in PATH");
-			return PARSE_ERROR;
-		}
-	}
-	derive_config(cfg);
-	cfg->ssh_argv = NULL;
-	build_ssh_argv(cfg, words, n_words, cfg->port_from_env ? 0 : scan.monitor_insert, scan.destination_at);
-	free(words);
-	return cfg->doctor ? PARSE_DOCTOR : PARSE_RUN;
+	scan_arguments(argc, argv, doctor_words(argc, argv, cfg), cfg, &scan, words, &n_words);
+	result = scan.version ? PARSE_VERSION : check_and_build(cfg, &ctx, &scan, words, n_words);
+	if (result == PARSE_RUN || result == PARSE_DOCTOR)
+		free(words);  /* its strings now belong to cfg->ssh_argv */
+	else
+		free_words(words, n_words);
+	return result;
 }
 
 static void print_usage(FILE *to, const char *progname)
@@ -959,42 +1091,27 @@ static void print_usage(FILE *to, const char *progname)
 		progname, progname, progname);
 }
 
-/*
- * Call fn for each open descriptor above 2, listing them where the system
- * can (the listing's own descriptor is skipped), else trying each number.
- */
-static void each_descriptor_above_2(void (*fn)(int fd, const int *keep), const int *keep)
+static const char *real_getenv(const char *name)
 {
-	static const char *const fd_dirs[] = { "/proc/self/fd", "/dev/fd" };
-	struct rlimit rl;
+	return getenv(name);
+}
 
-	for (size_t i = 0; i < sizeof fd_dirs / sizeof fd_dirs[0]; i++) {
-		DIR *dir = opendir(fd_dirs[i]);
-		struct dirent *entry;
-		if (dir == NULL)
-			continue;
-		while ((entry = readdir(dir)) != NULL) {
-			long long fd = decimal_or_minus1(entry->d_name);
-			if (fd > STDERR_FILENO && fd <= INT_MAX && fd != dirfd(dir))
-				fn((int)fd, keep);
-		}
-		closedir(dir);
-		return;
+static void make_paths_absolute(struct config *cfg)
+{
+	char **paths[] = { &cfg->pidfile, &cfg->statusfile, &cfg->ssh_exec };
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		char **slot = paths[i];
+		char *abs = absolute_path(*slot);
+		free(*slot);
+		*slot = abs;
 	}
-	int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
-	for (int fd = STDERR_FILENO + 1; fd < max; fd++)
-		if (fcntl(fd, F_GETFD) >= 0)
-			fn(fd, keep);
+	if (cfg->logfile && strcmp(cfg->logfile, "-") != 0) {
+		char *abs = absolute_path(cfg->logfile);
+		free(cfg->logfile);
+		cfg->logfile = abs;
+	}
 }
 
-/* keep: descriptors to leave open, ended by -1. */
-static void close_unless_kept(int fd, const int *keep)
-{
-	for (; *keep >= 0; keep++)
-		if (*keep == fd)
-			return;
-	close(fd);
-}
 
 /* --------------------------------------------------------------------- log */
 
@@ -1110,19 +1227,6 @@ static void log_reopen(void)
 	fcntl(logger.fd, F_SETFD, FD_CLOEXEC);
 }
 
-static void write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;  /* a failed write never stops supervision */
-		buf += n;
-		len -= (size_t)n;
-	}
-}
-
 /*
  * One attempt to write a whole line, never waiting: 0 if it went out.  A
  * descriptor that is still blocking (no private reopen) is polled first.
@@ -1201,7 +1305,7 @@ static void log_line(int level, const char *message)
 		logger.dropped++;
 }
 
-/* Format once, then send the same text to the sink (DESIGN rule 7). */
+/* Format once, then send the same text to the sink: one line, never interleaved. */
 static void logmsg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logmsg(int level, const char *fmt, ...)
 {
@@ -1240,6 +1344,22 @@ static void report_error(const char *line)
 	}
 }
 
+static void log_startup_notes(const struct config *cfg)
+{
+	if (!cfg->port_given)
+		logmsg(LOG_INFO, "no monitor port given, monitoring disabled");
+	else if (cfg->monitor_port == 0)
+		logmsg(LOG_INFO, "port set to 0, monitoring disabled");
+	if (cfg->poll_adjusted)
+		logmsg(LOG_INFO, "poll time is greater than lifetime, dropping poll time to %ld", cfg->poll);
+	if (cfg->first_poll_adjusted)
+		logmsg(LOG_INFO, "first poll time is greater than lifetime, dropping first poll time to %ld",
+		       cfg->first_poll);
+	if (cfg->short_poll && cfg->monitor_port)
+		logmsg(LOG_INFO, "short poll time: adjusting net timeouts to %ld", cfg->net_timeout_ms);
+}
+
+
 /* ------------------------------------------------------------------ policy */
 
 enum exit_action { ACTION_RESTART, ACTION_EXIT };
@@ -1251,7 +1371,7 @@ struct exit_decision {
 	char message[160];
 };
 
-/* What to do when ssh exits on its own (SPEC §5.2, rows in order). */
+/* What to do when ssh exits on its own (autossh(1) RESTARTS, rows in order). */
 static struct exit_decision decide_on_exit(int wait_status, int first, int gate_on, long long lived_ms,
 					   long gatetime, const char *progname)
 {
@@ -1294,7 +1414,7 @@ static int looks_handed_off(int wait_status, long long lived_ms, int user_forwar
 	       lived_ms < HANDED_OFF_MS;
 }
 
-/* A start this soon after the previous one counts as a quick retry (SPEC §5.4). */
+/* A start this soon after the previous one counts as a quick retry (autossh(1) RESTARTS). */
 static long min_uptime_seconds(long poll)
 {
 	return poll / 10 > 10 ? poll / 10 : 10;
@@ -1329,36 +1449,7 @@ static long long jittered_ms(long seconds, long jitter_percent, long poll, doubl
 	return ms > cap ? cap : ms;
 }
 
-/* A small generator for the probe number and jitter: xorshift64*. */
-static uint64_t rng_state = 88172645463325252ULL;
-
-static void rng_seed(uint64_t seed)
-{
-	rng_state ^= seed * 0x9E3779B97F4A7C15ULL;
-	if (rng_state == 0)
-		rng_state = 88172645463325252ULL;
-}
-
-static uint64_t rng_next(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 2685821657736338717ULL;
-}
-
-/* 0..2147483647, as random(3) gives. */
-static long rng_probe_number(void)
-{
-	return (long)(rng_next() >> 33);
-}
-
-static double rng_unit(void)
-{
-	return (double)(rng_next() >> 11) / 9007199254740991.0;
-}
-
-/* The probe line (SPEC §4.1); returns its length. */
+/* The probe line (autossh(1) MONITORING); returns its length. */
 static size_t probe_message(char *buf, size_t len, const char *node, const char *prog, long pid, long random,
 			    const char *message)
 {
@@ -1371,7 +1462,9 @@ static int probe_reply_matches(const char *expected, size_t expected_len, const 
 	return expected_len == reply_len && memcmp(expected, reply, expected_len) == 0;
 }
 
-/* First-attempt timeout from recent round trips (SPEC §10.3). */
+enum { ADAPTIVE_FACTOR = 8, ADAPTIVE_MIN_MS = 1000 };  /* first attempt: 8 x the longest round trip, >= 1 s */
+
+/* First-attempt timeout from recent round trips (autossh(1) SCHEDULE AND TIMEOUTS). */
 static long adaptive_timeout_ms(long net_timeout_ms, const long *rtts, int n_rtts)
 {
 	long longest = 0;
@@ -1380,22 +1473,12 @@ static long adaptive_timeout_ms(long net_timeout_ms, const long *rtts, int n_rtt
 	for (int i = 0; i < n_rtts; i++)
 		if (rtts[i] > longest)
 			longest = rtts[i];
-	long adaptive = longest * 8 < 1000 ? 1000 : longest * 8;
+	long adaptive = longest * ADAPTIVE_FACTOR < ADAPTIVE_MIN_MS ? ADAPTIVE_MIN_MS : longest * ADAPTIVE_FACTOR;
 	return adaptive < net_timeout_ms ? adaptive : net_timeout_ms;
 }
 
-/* ----------------------------------------------------------------- monitor */
 
-static long long monotime_ms(void)
-{
-	struct timespec ts;
-#ifdef CLOCK_BOOTTIME
-	if (clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
-		return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-#endif
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* ----------------------------------------------------------------- monitor */
 
 static socklen_t monitor_sockaddr(const struct config *cfg, int port, struct sockaddr_storage *ss)
 {
@@ -1411,12 +1494,6 @@ static socklen_t monitor_sockaddr(const struct config *cfg, int port, struct soc
 	v4->sin_port = htons((uint16_t)port);
 	inet_pton(AF_INET, cfg->monitor_addr, &v4->sin_addr);
 	return sizeof *v4;
-}
-
-static int set_nonblocking(int fd)
-{
-	int flags = fcntl(fd, F_GETFL);
-	return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
 /* A non-blocking, close-on-exec TCP socket for addr:port. */
@@ -1470,7 +1547,7 @@ enum { RTT_HISTORY = 8 };
 struct probe {
 	enum probe_phase phase;
 	int attempt;                    /* 1 or 2 */
-	int early;                      /* failures only debug-logged (SPEC §10) */
+	int early;                      /* failures only debug-logged */
 	int extended;                   /* a local stall made this attempt wait until T */
 	int conn_fd;                    /* our connection into ssh's -L port */
 	int reply_fd;                   /* where the reply arrives */
@@ -1485,6 +1562,8 @@ struct probe {
 	long rtt_ms;                    /* of the last pass */
 	long rtts[RTT_HISTORY];
 	int n_rtts, next_rtt;
+	char node[MAX_NAME + 1];        /* uname's node name, read at the first probe */
+	long pid;                       /* our pid then (after any -f fork) */
 };
 
 static void probe_close(struct probe *p)
@@ -1596,22 +1675,19 @@ static enum probe_result probe_attempt(const struct config *cfg, struct probe *p
 static enum probe_result probe_start(const struct config *cfg, struct probe *p, int early, long long now)
 {
 	/* Read once: probes come after any -f fork and run for months. */
-	static char node[MAX_NAME + 1];
-	static long pid;
-
-	if (node[0] == '\0') {
+	if (p->node[0] == '\0') {
 		struct utsname un;
-		snprintf(node, sizeof node, "%s", uname(&un) == 0 ? un.nodename : "unknown");
-		pid = (long)getpid();
+		snprintf(p->node, sizeof p->node, "%s", uname(&un) == 0 ? un.nodename : "unknown");
+		p->pid = (long)getpid();
 	}
 	p->early = early;
-	p->message_len = probe_message(p->message, sizeof p->message, node, cfg->progname, pid,
+	p->message_len = probe_message(p->message, sizeof p->message, p->node, cfg->progname, p->pid,
 				       rng_probe_number(), cfg->message);
 	p->attempt = 1;
 	return probe_attempt(cfg, p, now);
 }
 
-/* A late, wrong or cut-off reply or a socket error: one more try (SPEC §4.4). */
+/* A late, wrong or cut-off reply or a socket error: one more try (autossh(1) SCHEDULE AND TIMEOUTS). */
 static enum probe_result probe_retry(const struct config *cfg, struct probe *p, long long now, const char *why)
 {
 	logmsg(LOG_DEBUG, "probe attempt %d failed: %s", p->attempt, why);
@@ -1739,7 +1815,7 @@ static void drop_stray_connection(int listener)
 		close(fd);
 }
 
-/* Open the listener and check the monitor port (SPEC §4.2, D13). */
+/* Open the listener and check the monitor port (autossh(1) MONITORING). */
 static int setup_monitor(const struct config *cfg, int *listener, char *err, size_t err_len)
 {
 	*listener = -1;
@@ -1760,6 +1836,7 @@ static int setup_monitor(const struct config *cfg, int *listener, char *err, siz
 	}
 	return 0;
 }
+
 
 /* ------------------------------------------------------------------- child */
 
@@ -1799,19 +1876,17 @@ static void child_default_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* Start ssh: no shell, default signal handling, nothing blocked (SPEC §5.1). */
+/* Start ssh: no shell, default signal handling, nothing blocked: ssh must behave as if started by hand. */
 static pid_t spawn_ssh(const struct config *cfg, int stderr_fd, int *exec_errno)
 {
 	int report[2];
 	pid_t parent = getpid(), pid;
 
 	*exec_errno = 0;
-	if (pipe(report) != 0) {
+	if (cloexec_pipe(report) != 0) {
 		*exec_errno = errno;
 		return -1;
 	}
-	fcntl(report[0], F_SETFD, FD_CLOEXEC);
-	fcntl(report[1], F_SETFD, FD_CLOEXEC);
 	pid = fork_signals_blocked();
 	if (pid == 0) {
 		/* Only async-signal-safe calls from here to exec. */
@@ -1866,31 +1941,8 @@ static int reap_children(pid_t ssh_pid, int *ssh_status)
 	return found;
 }
 
+
 /* ------------------------------------------------------------------ notify */
-
-/* Write a temporary file beside path, then rename it over path (DESIGN rule 9). */
-static int write_file_atomically(const char *path, const char *content)
-{
-	char *tmp;
-	int saved = 0;
-	int fd = create_temp_beside(path, &tmp);
-
-	if (fd < 0)
-		return -1;
-	size_t want = strlen(content);
-	ssize_t n = write(fd, content, want);
-	if (n != (ssize_t)want)
-		saved = n < 0 ? errno : EIO;
-	if (close(fd) != 0 && saved == 0)
-		saved = errno;
-	if (saved == 0 && rename(tmp, path) != 0)
-		saved = errno;
-	if (saved != 0)
-		unlink(tmp);
-	free(tmp);
-	errno = saved;
-	return saved == 0 ? 0 : -1;
-}
 
 /* Remove path only if it still says what we wrote there. */
 static void remove_if_ours(const char *path, const char *expected_start)
@@ -1913,13 +1965,19 @@ static void remove_if_ours(const char *path, const char *expected_start)
 		unlink(path);
 }
 
+/* Where sd_notify datagrams go: NOTIFY_SOCKET, and our socket once opened (-1 before). */
+struct notifier {
+	const char *socket;
+	int fd;
+};
+
 /*
  * One sd_notify datagram; other forms of the address and errors are ignored.
  * Non-blocking: a stalled service manager drops a datagram, never stops us.
  */
-static void notify_send(const char *notify_socket, const char *text)
+static void notify_send(struct notifier *n, const char *text)
 {
-	static int fd = -1;
+	const char *notify_socket = n->socket;
 	struct sockaddr_un addr;
 	size_t path_len;
 
@@ -1928,21 +1986,22 @@ static void notify_send(const char *notify_socket, const char *text)
 	path_len = strlen(notify_socket);
 	if (path_len >= sizeof addr.sun_path)
 		return;
-	if (fd < 0) {
-		fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-		if (fd < 0)
+	if (n->fd < 0) {
+		n->fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+		if (n->fd < 0)
 			return;
-		fcntl(fd, F_SETFD, FD_CLOEXEC);
-		set_nonblocking(fd);
+		fcntl(n->fd, F_SETFD, FD_CLOEXEC);
+		set_nonblocking(n->fd);
 	}
 	memset(&addr, 0, sizeof addr);
 	addr.sun_family = AF_UNIX;
 	memcpy(addr.sun_path, notify_socket, path_len);
 	if (addr.sun_path[0] == '@')
 		addr.sun_path[0] = '\0';
-	sendto(fd, text, strlen(text), MSG_NOSIGNAL, (struct sockaddr *)&addr,
+	sendto(n->fd, text, strlen(text), MSG_NOSIGNAL, (struct sockaddr *)&addr,
 	       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + path_len));
 }
+
 
 /* ---------------------------------------------------------------- netwatch */
 
@@ -2053,7 +2112,7 @@ static int forwards_listening(const struct ssh_sockets *s, const int *wanted, in
 }
 
 enum net_kind { NET_NONE, NET_LINK_UP, NET_LINK_DOWN, NET_ADDR_ADDED, NET_ADDR_REMOVED, NET_ROUTE_CHANGED };
-enum net_effect { NET_IGNORE, NET_CHEAP, NET_SUSPECT };
+enum net_effect { NET_IGNORE, NET_CHEAP, NET_SUSPICIOUS };
 
 /* One message of the route socket, reduced to what the decisions need. */
 struct net_event {
@@ -2257,14 +2316,14 @@ static enum net_effect net_event_effect(const struct net_event *ev, const struct
 	case NET_LINK_UP:
 		return NET_CHEAP;
 	case NET_LINK_DOWN:
-		return NET_SUSPECT;
+		return NET_SUSPICIOUS;
 	case NET_ADDR_ADDED:
 		/* Not usable yet, or still valid (a deprecated IPv6 address is not removed). */
 		return ev->tentative || ev->deprecated ? NET_IGNORE : NET_CHEAP;
 	case NET_ADDR_REMOVED:
 		if (conn->family && !same_address(ev->family, ev->addr, conn->family, conn->local))
 			return NET_CHEAP;
-		return NET_SUSPECT;
+		return NET_SUSPICIOUS;
 	case NET_ROUTE_CHANGED:
 		if (ev->prefix_len == 0 || (conn->family && route_covers(ev, conn->family, conn->remote)))
 			return NET_CHEAP;
@@ -2290,7 +2349,7 @@ static int coalesce_change(struct net_coalesce *c, enum net_effect effect, const
 		c->cheap_due = c->last_cheap_at + NET_REPEAT_MS;
 	}
 	/* The condition must hold NET_HOLD_MS after the last suspect change; a storm delays it a little. */
-	if (effect == NET_SUSPECT) {
+	if (effect == NET_SUSPICIOUS) {
 		if (c->hold_until == 0) {
 			c->hold_since = now;
 			snprintf(c->hold_what, sizeof c->hold_what, "%s", what);
@@ -2547,14 +2606,13 @@ static int netlink_ask(int fd, int type, int ifindex, struct address_search *s)
 {
 	struct {
 		struct nlmsghdr h;
-		struct ifinfomsg i;     /* only its family is read for an address dump */
+		struct ifinfomsg i;     /* family left 0 (unspecified): every family */
 	} req;
 
 	memset(&req, 0, sizeof req);
 	req.h.nlmsg_len = sizeof req;
 	req.h.nlmsg_type = (unsigned short)type;
 	req.h.nlmsg_flags = (unsigned short)(NLM_F_REQUEST | (ifindex ? NLM_F_ACK : NLM_F_DUMP));
-	req.i.ifi_family = AF_UNSPEC;
 	req.i.ifi_index = ifindex;
 	if (send(fd, &req, sizeof req, 0) < 0)
 		return -1;
@@ -2683,8 +2741,7 @@ static void read_tcp_table(long pid, const char *table, struct tcp_socket *owned
 	char path[64], line[512];
 	struct tcp_socket s;
 	FILE *f;
-
-	static char buf[16384];  /* a few reads for a whole table, not dozens */
+	char buf[16384];  /* a few reads for a whole table, not dozens */
 
 	snprintf(path, sizeof path, "/proc/%ld/net/%s", pid, table);
 	if ((f = fopen(path, "re")) == NULL)
@@ -2763,6 +2820,7 @@ static void find_ssh_sockets(long ssh_pid, struct ssh_sockets *out)
 
 #endif
 
+
 /* ---------------------------------------------------------------- evidence */
 
 /*
@@ -2786,10 +2844,6 @@ enum stall_verdict {
 	STALL_SSH_STOPPED,
 	STALL_SSH_STARVED,
 	STALL_SSH_BUSY
-};
-
-struct clocks {
-	long long mono_ms, boot_ms;     /* boot time counts a suspend, monotonic time does not */
 };
 
 struct ssh_reading {
@@ -2860,19 +2914,6 @@ static const char *stall_verdict_name(enum stall_verdict v)
 	static const char *const names[] = { "clean", "host suspended", "autossh late", "ssh stopped",
 					     "ssh starved of CPU", "ssh busy with other data" };
 	return names[v];
-}
-
-static void read_clocks(struct clocks *c)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	c->mono_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	c->boot_ms = c->mono_ms;
-#ifdef CLOCK_BOOTTIME
-	if (clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
-		c->boot_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-#endif
 }
 
 /* How much longer boot time ran than monotonic time: the time asleep. */
@@ -3057,6 +3098,12 @@ static void evidence_end(struct evidence *ev, size_t message_len, struct window_
  */
 
 enum { TCP_LOOK_MS = 2000, TCP_LOOK_RETRANS_MS = 250, TCP_DEAD_RTOS = 3, TCP_DEAD_MS = 3000 };
+enum {
+	SSH_NEW_MS = 10000,             /* ssh this young may still be connecting: look often */
+	READINESS_LOOK_MS = 1000,       /* readiness still pending once ssh is no longer new */
+	SSH_SETTLED_MS = 60000,         /* no connection found by now: look rarely */
+	FIND_RARELY_MS = 30000
+};
 
 struct tcp_reading {
 	int valid;
@@ -3125,16 +3172,16 @@ static long next_look_ms(enum tcp_verdict verdict, int readiness_pending, long l
 	if (verdict == TCP_RETRANSMITTING)
 		return TCP_LOOK_RETRANS_MS;
 	if (readiness_pending)
-		return since_start_ms < 10000 ? TCP_LOOK_RETRANS_MS : 1000;
+		return since_start_ms < SSH_NEW_MS ? TCP_LOOK_RETRANS_MS : READINESS_LOOK_MS;
 	return TCP_LOOK_MS;
 }
 
 /* No connection found (yet): soon while ssh is new, then ever more rarely. */
 static long find_retry_ms(long long since_start_ms)
 {
-	if (since_start_ms < 10000)
+	if (since_start_ms < SSH_NEW_MS)
 		return 2L * TCP_LOOK_RETRANS_MS;
-	return since_start_ms < 60000 ? TCP_LOOK_MS : 30000;
+	return since_start_ms < SSH_SETTLED_MS ? TCP_LOOK_MS : FIND_RARELY_MS;
 }
 
 #ifdef __linux__
@@ -3180,9 +3227,8 @@ static int parse_diag_reply(const struct nlmsghdr *h, size_t len, unsigned seq, 
 }
 
 /* One exact 4-tuple lookup: 1 read, 0 the socket is gone, -1 no answer. */
-static int tcp_look(int fd, const struct tcp_socket *s, struct tcp_reading *r)
+static int tcp_look(int fd, unsigned *seq, const struct tcp_socket *s, struct tcp_reading *r)
 {
-	static unsigned seq;
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	struct {
 		struct nlmsghdr h;
@@ -3195,7 +3241,7 @@ static int tcp_look(int fd, const struct tcp_socket *s, struct tcp_reading *r)
 	msg.h.nlmsg_len = sizeof msg;
 	msg.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	msg.h.nlmsg_flags = NLM_F_REQUEST;
-	msg.h.nlmsg_seq = ++seq;
+	msg.h.nlmsg_seq = ++*seq;
 	msg.req.sdiag_family = (unsigned char)s->family;
 	msg.req.sdiag_protocol = IPPROTO_TCP;
 	msg.req.idiag_ext = 1 << (INET_DIAG_INFO - 1);
@@ -3214,7 +3260,7 @@ static int tcp_look(int fd, const struct tcp_socket *s, struct tcp_reading *r)
 		while (n < 0 && errno == EINTR);
 		if (n <= 0)
 			return -1;
-		int got = parse_diag_reply(&netlink_buf.h, (size_t)n, seq, r);
+		int got = parse_diag_reply(&netlink_buf.h, (size_t)n, *seq, r);
 		if (got >= 0)
 			return got;
 	}
@@ -3229,9 +3275,10 @@ static int diag_socket_open(void)
 	return -1;
 }
 
-static int tcp_look(int fd, const struct tcp_socket *s, struct tcp_reading *r)
+static int tcp_look(int fd, unsigned *seq, const struct tcp_socket *s, struct tcp_reading *r)
 {
 	(void)fd;
+	(void)seq;
 	(void)s;
 	memset(r, 0, sizeof *r);
 	return -1;
@@ -3239,54 +3286,87 @@ static int tcp_look(int fd, const struct tcp_socket *s, struct tcp_reading *r)
 
 #endif
 
-/* --------------------------------------------------------------------- loop */
+
+/* -------------------------------------------------------------------- loop */
+
+/* The loop's own timing (autossh(1) SCHEDULE AND TIMEOUTS, SIGNALS). */
+enum {
+	KILL_GRACE_MS = 2000,           /* stopping ssh: SIGTERM, then SIGKILL this much later */
+	FIRST_EARLY_PROBE_MS = 1000,    /* after a start, the first early probe */
+	EARLY_PROBE_EVERY_MS = 2000,    /* then early probes this far apart until ssh is proven */
+	UNMONITORED_PROVEN_MS = 2000    /* -M 0: ssh up this long is proven */
+};
 
 enum ssh_phase { PHASE_RUNNING, PHASE_STOPPING, PHASE_BACKOFF, PHASE_DONE };
 enum after_stop { AFTER_RESTART_NOW, AFTER_RESTART_BACKOFF, AFTER_EXIT };
 
+/* Everything the loop knows; owned by run_loop, changed only in the loop. */
 struct state {
 	const struct config *cfg;
 	enum ssh_phase phase;
-	enum after_stop after_stop;
+	enum after_stop after_stop;     /* STOPPING: what follows ssh's exit */
 	pid_t ssh_pid;                  /* 0 when none */
 	int ssh_exited;                 /* reaped this wake-up, not yet acted on */
-	int ssh_wait_status;
-	long long ssh_started_at, previous_start_at;
-	int starts, tries;
-	int proven, ever_ready;
+	int ssh_wait_status;            /* waitpid's status of the reaped ssh */
+	long long ssh_started_at;       /* monotonic ms of the last start */
+	int starts;                     /* ssh starts so far (AUTOSSH_MAXSTART counts these) */
+	int tries;                      /* quick restarts in a row: the backoff's count */
+	int proven;                     /* this ssh passed a probe (or -M 0's time or TCP rule) */
+	int ever_ready;                 /* READY=1 sent: once per run, at the first proven ssh */
 	long long kill_at;              /* STOPPING: when to send SIGKILL, 0 once sent */
-	long long backoff_until;
-	long long lifetime_deadline;    /* 0: forever */
-	long long next_probe_at, next_early_at, connect_deadline, proven_at;
-	long long next_watchdog_at;
-	long long watchdog_interval_ms;
-	int exit_status, exit_signal;
-	int listener, self_pipe;
+	long long backoff_until;        /* BACKOFF: when to start ssh again */
+	long long lifetime_deadline;    /* AUTOSSH_MAXLIFETIME's end; 0: forever */
+	long long next_probe_at;        /* next regular probe; 0 without monitoring */
+	long long next_early_at;        /* next early probe while ssh is unproven; 0: none due */
+	long long connect_deadline;     /* AUTOSSH_CONNECT_TIMEOUT: unproven by then = restart */
+	long long proven_at;            /* -M 0: when ssh counts as proven; 0: not pending */
+	long long next_watchdog_at;     /* next WATCHDOG=1; 0 without a watchdog */
+	long long watchdog_interval_ms; /* half of WATCHDOG_USEC; 0: no watchdog for us */
+	int exit_status, exit_signal;   /* DONE: how autossh ends (signal: die by it) */
+	int listener;                   /* loop mode's monitor listener, -1 if none */
+	int self_pipe;                  /* read end: the signal handler writes signal numbers */
 	int ready_fd;                   /* -f: the foreground waits on this */
 	const char *pidline;            /* what the pidfile holds */
-	int pidfile_written;
+	int pidfile_written;            /* ours to remove at exit */
 	int stderr_fd;                  /* read end of ssh's stderr (-f) */
-	char stderr_line[513];
+	char stderr_line[513];          /* a partial line of ssh's stderr, cut at 512 bytes */
 	size_t stderr_len;
-	int explained_stale_forward;
-	struct probe probe;
-	struct evidence evidence;
-	long long probe_started_at, probe_passed_at;
+	int explained_stale_forward;    /* the hint about a held server port given for this ssh */
+	struct probe probe;             /* the probe in flight, and recent round trips */
+	struct evidence evidence;       /* the current probe window's stall evidence */
+	long long probe_started_at;     /* for "ACKs since the probe started" */
+	long long probe_passed_at;      /* the last pass: a recent one stands in for a TCP look */
+	struct notifier notify;         /* sd_notify: socket path and our datagram socket */
 	/* network watch and TCP evidence (autossh(1) NETWORK CHANGES, TCP EVIDENCE) */
-	int route_fd, diag_fd;
+	int route_fd, diag_fd;          /* route socket and inet_diag socket, -1 if none */
+	unsigned diag_seq;              /* the last inet_diag request's number */
 	int tcp_looks;                  /* ssh's connection is looked at (Linux, on) */
 	char watch[200];                /* the status file's "watch" */
-	struct net_coalesce net;
+	struct net_coalesce net;        /* network changes waiting to be acted on */
 	int net_start_pending;          /* the network changed while this ssh was still new */
 	struct ssh_sockets sockets;     /* valid while sockets_of == ssh_pid */
-	pid_t sockets_of;
+	pid_t sockets_of;               /* the ssh whose sockets were found; 0: look again */
 	struct tcp_reading reading;     /* the previous look */
-	long long next_look_at;
-	int forward_ports[MAX_FORWARDS], n_forward_ports;
-	char last_exit[32];
-	const char *reported_state;
-	time_t state_since, last_probe_ok;
+	long long next_look_at;         /* next inet_diag look; 0: none */
+	int forward_ports[MAX_FORWARDS], n_forward_ports;  /* the user's -L ports: their listeners prove ssh ready */
+	char last_exit[32];             /* the status file's "last_exit" */
+	const char *reported_state;     /* the state last logged and sent: report only changes */
+	time_t state_since;             /* wall time it was entered (status file) */
+	time_t last_probe_ok;           /* wall time of the last passed probe (status file) */
 };
+
+/* Nothing running, no descriptor open yet. */
+static void state_init(struct state *st, const struct config *cfg)
+{
+	memset(st, 0, sizeof *st);
+	st->cfg = cfg;
+	st->listener = st->self_pipe = -1;
+	st->stderr_fd = st->ready_fd = -1;
+	st->probe.conn_fd = st->probe.reply_fd = -1;
+	st->route_fd = st->diag_fd = st->notify.fd = -1;
+	st->notify.socket = cfg->notify_socket;
+	strcpy(st->last_exit, "none");
+}
 
 static int monitoring(const struct state *st)
 {
@@ -3340,7 +3420,7 @@ static void report_state(struct state *st, int probe_done)
 		logmsg(LOG_DEBUG, "state %s", name);
 		snprintf(status, sizeof status, "STATUS=%s; %d restart%s", name, st->starts > 0 ? st->starts - 1 : 0,
 			 st->starts == 2 ? "" : "s");
-		notify_send(st->cfg->notify_socket, status);
+		notify_send(&st->notify, status);
 	} else if (!probe_done) {
 		return;
 	}
@@ -3371,7 +3451,7 @@ static void close_ssh_stderr(struct state *st)
 	st->stderr_len = 0;
 }
 
-/* With -f, ssh's stderr comes through a pipe to the log (SPEC §10.6). */
+/* With -f, ssh's stderr comes through a pipe to the log (autossh(1) LOGGING). */
 static int open_ssh_stderr(struct state *st, int *write_end)
 {
 	int fds[2];
@@ -3379,10 +3459,8 @@ static int open_ssh_stderr(struct state *st, int *write_end)
 	*write_end = -1;
 	if (!st->cfg->background)
 		return 0;
-	if (pipe(fds) != 0)
+	if (cloexec_pipe(fds) != 0)
 		return -1;
-	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
 	set_nonblocking(fds[0]);
 	st->stderr_fd = fds[0];
 	*write_end = fds[1];
@@ -3415,6 +3493,11 @@ static int write_pidfile_once(struct state *st)
 	return -1;
 }
 
+/*
+ * Start ssh and arm its deadlines (first probe, early probes, connect
+ * timeout, -M 0's proven time, TCP looks); the pidfile and -f's foreground
+ * wait for this first successful start.
+ */
 static void start_ssh(struct state *st, long long now)
 {
 	const struct config *cfg = st->cfg;
@@ -3447,7 +3530,7 @@ static void start_ssh(struct state *st, long long now)
 		evidence_open_ssh(&st->evidence, st->ssh_pid);
 	st->phase = PHASE_RUNNING;
 	st->ssh_exited = 0;
-	st->ssh_started_at = st->previous_start_at = now;
+	st->ssh_started_at = now;
 	st->proven = 0;
 	probe_forget_rtts(&st->probe);  /* round trips of another connection say nothing */
 	st->next_probe_at = monitoring(st) ? now + cfg->first_poll * 1000LL : 0;
@@ -3455,9 +3538,9 @@ static void start_ssh(struct state *st, long long now)
 	 * Early probes prove a new ssh within seconds and give the adaptive
 	 * timeout its first round trips before the first regular probe.
 	 */
-	st->next_early_at = monitoring(st) ? now + 1000 : 0;
+	st->next_early_at = monitoring(st) ? now + FIRST_EARLY_PROBE_MS : 0;
 	st->connect_deadline = cfg->connect_timeout ? now + cfg->connect_timeout * 1000LL : 0;
-	st->proven_at = monitoring(st) ? 0 : now + 2000;
+	st->proven_at = monitoring(st) ? 0 : now + UNMONITORED_PROVEN_MS;
 	st->sockets_of = 0;
 	st->probe_passed_at = 0;
 	st->net_start_pending = 0;
@@ -3468,17 +3551,17 @@ static void start_ssh(struct state *st, long long now)
 		stop_ssh(st, AFTER_EXIT, now);
 		return;
 	}
-	/* With -f the foreground exits 0 once the first ssh runs and the pidfile names us (SPEC §6.1). */
+	/* With -f the foreground exits 0 once the first ssh runs and the pidfile names us. */
 	tell_foreground(&st->ready_fd, NULL);
 }
 
-/* Restart through the backoff (SPEC §5.4). */
+/* Restart through the backoff (autossh(1) RESTARTS). */
 static void request_restart(struct state *st, long long now)
 {
 	const struct config *cfg = st->cfg;
 	long grace;
 
-	st->tries = next_tries(st->tries, now - st->previous_start_at, cfg->poll);
+	st->tries = next_tries(st->tries, now - st->ssh_started_at, cfg->poll);
 	if (maxstart_reached(st))
 		return;
 	grace = grace_seconds(st->tries, cfg->poll);
@@ -3497,15 +3580,35 @@ static void request_restart(struct state *st, long long now)
 	report_state(st, 0);
 }
 
+/* Signal ssh unless there is none or it has exited (reaped but not yet acted on). */
+static void signal_ssh(const struct state *st, int sig)
+{
+	if (st->ssh_pid > 0 && !st->ssh_exited)
+		kill(st->ssh_pid, sig);
+}
+
 static void stop_ssh(struct state *st, enum after_stop after, long long now)
 {
 	probe_close(&st->probe);
 	st->after_stop = after;
 	st->phase = PHASE_STOPPING;
-	st->kill_at = now + 2000;
-	if (!st->ssh_exited && st->ssh_pid > 0)
-		kill(st->ssh_pid, SIGTERM);
+	st->kill_at = now + KILL_GRACE_MS;
+	signal_ssh(st, SIGTERM);
 	report_state(st, 0);
+}
+
+/* Exit with status (and die by signal_number if not 0) once ssh is gone: stop it first if it runs. */
+static void begin_exit(struct state *st, int status, int signal_number, long long now)
+{
+	st->lifetime_deadline = 0;  /* exiting already */
+	st->exit_status = status;
+	st->exit_signal = signal_number;
+	if (st->phase == PHASE_RUNNING)
+		stop_ssh(st, AFTER_EXIT, now);
+	else if (st->phase == PHASE_STOPPING)
+		st->after_stop = AFTER_EXIT;
+	else
+		finish(st, status, signal_number);
 }
 
 static void after_ssh_stopped(struct state *st, long long now)
@@ -3571,6 +3674,10 @@ static void record_exit(struct state *st, int wait_status)
 		snprintf(st->last_exit, sizeof st->last_exit, "status %d", WEXITSTATUS(wait_status));
 }
 
+/*
+ * ssh was reaped: after a stop we asked for, do what the stop was for;
+ * otherwise its exit decides (autossh(1) RESTARTS): exit or restart.
+ */
 static void on_ssh_exit(struct state *st, long long now)
 {
 	const struct config *cfg = st->cfg;
@@ -3605,25 +3712,20 @@ static void on_exit_signal(struct state *st, int sig, long long now)
 {
 	/* Already exiting (a signal or MAXLIFETIME): a second request kills ssh at once. */
 	if (st->phase == PHASE_STOPPING && st->after_stop == AFTER_EXIT) {
-		if (st->ssh_pid > 0 && !st->ssh_exited)
-			kill(st->ssh_pid, SIGKILL);
+		signal_ssh(st, SIGKILL);
 		st->kill_at = 0;
 		return;
 	}
 	logmsg(LOG_INFO, "received signal to exit (%d)", sig);
-	st->lifetime_deadline = 0;  /* exiting already */
-	st->exit_status = 128 + sig;
-	st->exit_signal = sig;
-	if (st->phase == PHASE_RUNNING)
-		stop_ssh(st, AFTER_EXIT, now);
-	else if (st->phase == PHASE_STOPPING)
-		st->after_stop = AFTER_EXIT;
-	else
-		finish(st, 128 + sig, sig);
+	begin_exit(st, 128 + sig, sig, now);
 }
 
 static void probe_now(struct state *st, long long now);
 
+/*
+ * A signal the handler recorded, acted on here in the loop (autossh(1)
+ * SIGNALS): exit, restart now, reopen the log and probe, or probe.
+ */
 static void on_signal(struct state *st, int sig, long long now)
 {
 	switch (sig) {
@@ -3633,7 +3735,7 @@ static void on_signal(struct state *st, int sig, long long now)
 		on_exit_signal(st, sig, now);
 		break;
 	case SIGUSR1:
-		/* An ssh that exited meanwhile is judged by how it exited (SPEC §5.2). */
+		/* An ssh that exited meanwhile is judged by how it exited (autossh(1) RESTARTS). */
 		if (st->phase == PHASE_RUNNING && !st->ssh_exited) {
 			logmsg(LOG_INFO, "signalled to kill and restart ssh");
 			stop_ssh(st, AFTER_RESTART_NOW, now);
@@ -3672,7 +3774,7 @@ static void mark_proven(struct state *st)
 	logmsg(LOG_DEBUG, "ssh proven");
 	if (!st->ever_ready) {
 		st->ever_ready = 1;
-		notify_send(st->cfg->notify_socket, "READY=1");
+		notify_send(&st->notify, "READY=1");
 	}
 }
 
@@ -3680,7 +3782,7 @@ static void explain_failed_probe(struct state *st, long long now);
 
 /*
  * Reap a pending SIGCHLD now: an ssh that already exited is judged by how it
- * exited (SPEC §5.2), not by a verdict that its exit caused.  1 if it had.
+ * exited (autossh(1) RESTARTS), not by a verdict that its exit caused.  1 if it had.
  */
 static int ssh_exit_judged(struct state *st, long long now)
 {
@@ -3692,6 +3794,11 @@ static int ssh_exit_judged(struct state *st, long long now)
 	return 1;
 }
 
+/*
+ * A probe's outcome: a pass proves ssh; a failed regular probe restarts it
+ * (unless ssh already exited: its exit is judged instead), a failed early
+ * one only schedules the next early probe.
+ */
 static void probe_finished(struct state *st, enum probe_result result, long long now)
 {
 	const struct config *cfg = st->cfg;
@@ -3709,7 +3816,7 @@ static void probe_finished(struct state *st, enum probe_result result, long long
 	if (!early)
 		st->next_probe_at = now + cfg->poll * 1000LL;
 	else if (!st->proven)
-		st->next_early_at = now + 2000 < st->next_probe_at ? now + 2000 : 0;
+		st->next_early_at = now + EARLY_PROBE_EVERY_MS < st->next_probe_at ? now + EARLY_PROBE_EVERY_MS : 0;
 	if (result == PROBE_FAILED && early) {
 		logmsg(LOG_DEBUG, "early probe failed; ssh not proven yet");
 	} else if (result == PROBE_FAILED) {
@@ -3785,8 +3892,8 @@ static void watch_probe(struct state *st, long long now)
 }
 
 /*
- * SIGHUP/SIGALRM: probe at once if monitoring and none in flight (SPEC
- * §10.4); an early one while ssh is not proven, so a HUP sent while ssh is
+ * SIGHUP/SIGALRM: probe at once if monitoring and none in flight
+ * (autossh(1) SIGNALS); an early one while ssh is not proven, so a HUP sent while ssh is
  * still connecting restarts nothing.
  */
 static void probe_now(struct state *st, long long now)
@@ -3922,8 +4029,8 @@ static int connection_ready(const struct state *st, const struct tcp_reading *r,
 
 	if (state != TCPS_ESTABLISHED || !forwards_listening(&st->sockets, st->forward_ports, st->n_forward_ports))
 		return 0;
-	/* Without -L ports the connection alone proves little: keep the 2 s rule too. */
-	return st->n_forward_ports > 0 || since_start >= 2000;
+	/* Without -L ports the connection alone proves little: keep -M 0's time rule too. */
+	return st->n_forward_ports > 0 || since_start >= UNMONITORED_PROVEN_MS;
 }
 
 static void connection_stalled(struct state *st, const struct tcp_reading *r, long long now)
@@ -3993,7 +4100,7 @@ static void look_at_connection(struct state *st, long long now)
 		return;
 	}
 	if (st->diag_fd >= 0) {
-		int got = tcp_look(st->diag_fd, &st->sockets.conn, &r);
+		int got = tcp_look(st->diag_fd, &st->diag_seq, &st->sockets.conn, &r);
 		if (got == 0) {  /* gone: find it again */
 			st->sockets_of = 0;
 			memset(&st->reading, 0, sizeof st->reading);
@@ -4020,7 +4127,7 @@ static void explain_failed_probe(struct state *st, long long now)
 	memset(&r, 0, sizeof r);
 	if (st->diag_fd < 0 || known_connection(st)->family == 0)
 		return;
-	int got = tcp_look(st->diag_fd, &st->sockets.conn, &r);
+	int got = tcp_look(st->diag_fd, &st->diag_seq, &st->sockets.conn, &r);
 	logmsg(LOG_DEBUG, "after the failed probe: look %d, state %d, last ACK %u ms ago, probe %lld ms ago", got,
 	       r.state, r.last_ack_recv_ms, now - st->probe_started_at);
 	if (got == 1 && acks_since(&r, now - st->probe_started_at)) {
@@ -4063,19 +4170,11 @@ static void open_watchers(struct state *st)
 static void fire_lifetime(struct state *st, long long now)
 {
 	logmsg(LOG_INFO, "exceeded maximum time to live, shutting down");
-	st->lifetime_deadline = 0;
-	st->exit_status = 0;
-	st->exit_signal = 0;
-	if (st->phase == PHASE_RUNNING)
-		stop_ssh(st, AFTER_EXIT, now);
-	else if (st->phase == PHASE_STOPPING)
-		st->after_stop = AFTER_EXIT;
-	else
-		finish(st, 0, 0);
+	begin_exit(st, 0, 0, now);
 }
 
 /* Deadlines of a running ssh: proven, connect deadline, probe timeout, next probe. */
-/* -M 0: ssh up 2 s proves it, unless its connection is seen: then the evidence decides. */
+/* -M 0: ssh up UNMONITORED_PROVEN_MS proves it, unless its connection is seen: then the evidence decides. */
 static void fire_proven_timer(struct state *st, long long now)
 {
 	if (!st->proven_at || now < st->proven_at)
@@ -4123,15 +4222,14 @@ static void fire_running_deadlines(struct state *st, long long now)
 	}
 }
 
-/* Fire whatever deadline has come (DESIGN: the last step of each wake-up). */
+/* Fire whatever deadline has come (the last step of each wake-up). */
 static void fire_deadlines(struct state *st, long long now)
 {
 	if (st->lifetime_deadline && now >= st->lifetime_deadline)
 		fire_lifetime(st, now);
 	if (st->phase == PHASE_STOPPING && st->kill_at && now >= st->kill_at) {
-		logmsg(LOG_WARNING, "ssh did not exit 2 s after SIGTERM; sending SIGKILL");
-		if (st->ssh_pid > 0 && !st->ssh_exited)
-			kill(st->ssh_pid, SIGKILL);
+		logmsg(LOG_WARNING, "ssh did not exit %d s after SIGTERM; sending SIGKILL", KILL_GRACE_MS / 1000);
+		signal_ssh(st, SIGKILL);
 		st->kill_at = 0;
 	}
 	if (st->phase == PHASE_BACKOFF && now >= st->backoff_until)
@@ -4147,6 +4245,10 @@ static void consider(long long *nearest, long long deadline)
 		*nearest = deadline;
 }
 
+/*
+ * poll()'s timeout: the nearest deadline that counts in this phase, -1 if
+ * none.  A deadline already past gives 0, so it fires on this wake-up.
+ */
 static int poll_timeout(const struct state *st, long long now)
 {
 	long long nearest = 0;
@@ -4180,7 +4282,7 @@ static int poll_timeout(const struct state *st, long long now)
 static void send_watchdog(struct state *st, long long now)
 {
 	if (st->next_watchdog_at && now >= st->next_watchdog_at) {
-		notify_send(st->cfg->notify_socket, "WATCHDOG=1");
+		notify_send(&st->notify, "WATCHDOG=1");
 		st->next_watchdog_at = now + st->watchdog_interval_ms;
 	}
 }
@@ -4201,6 +4303,13 @@ static int drain_self_pipe(int fd, unsigned char *sigs, int max)
 
 enum { FD_SELF, FD_LISTEN, FD_CONN, FD_REPLY, FD_STDERR, FD_ROUTE, N_FDS };
 
+/*
+ * One wake-up, in an order that loses no event: drain the self-pipe and reap
+ * on SIGCHLD first (so no exit waits for another wake-up), then act on the
+ * signals (an exit request beats an ssh exit of the same moment), then on
+ * ssh's exit, its stderr, the probe's sockets, the network, and last the
+ * deadlines, which see every state change this wake-up made.
+ */
 static void handle_wakeup(struct state *st, struct pollfd *fds, long long now)
 {
 	unsigned char sigs[64];
@@ -4275,6 +4384,11 @@ static int after_wakeup(struct state *st, long long waited_for, long long woke)
 	return 1;
 }
 
+/*
+ * The supervisor: start ssh, then sleep in the one poll() until a descriptor
+ * or the nearest deadline wakes us, until the state is DONE; never leave ssh
+ * behind, whatever ended the loop.
+ */
 static void run_loop(struct state *st)
 {
 	struct pollfd fds[N_FDS];
@@ -4313,7 +4427,7 @@ static void run_loop(struct state *st)
 	}
 	/* Never leave ssh behind, whatever ended the loop. */
 	if (st->ssh_pid > 0 && !st->ssh_exited) {
-		kill(st->ssh_pid, SIGKILL);
+		signal_ssh(st, SIGKILL);
 		waitpid(st->ssh_pid, NULL, 0);
 	}
 	probe_close(&st->probe);
@@ -4325,6 +4439,288 @@ static void run_loop(struct state *st)
 		close(st->diag_fd);
 	st->route_fd = st->diag_fd = -1;
 }
+
+
+/* ------------------------------------------------------------------ daemon */
+
+/* -f and descriptor hygiene: the fork, the ready pipe, std descriptors, inherited ones. */
+
+/*
+ * Call fn for each open descriptor above 2, listing them where the system
+ * can (the listing's own descriptor is skipped), else trying each number.
+ */
+static void each_descriptor_above_2(void (*fn)(int fd, const int *keep), const int *keep)
+{
+	static const char *const fd_dirs[] = { "/proc/self/fd", "/dev/fd" };
+	struct rlimit rl;
+
+	for (size_t i = 0; i < sizeof fd_dirs / sizeof fd_dirs[0]; i++) {
+		DIR *dir = opendir(fd_dirs[i]);
+		struct dirent *entry;
+		if (dir == NULL)
+			continue;
+		while ((entry = readdir(dir)) != NULL) {
+			long long fd = decimal_or_minus1(entry->d_name);
+			if (fd > STDERR_FILENO && fd <= INT_MAX && fd != dirfd(dir))
+				fn((int)fd, keep);
+		}
+		closedir(dir);
+		return;
+	}
+	int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+	for (int fd = STDERR_FILENO + 1; fd < max; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			fn(fd, keep);
+}
+
+/* keep: descriptors to leave open, ended by -1. */
+static void close_unless_kept(int fd, const int *keep)
+{
+	for (; *keep >= 0; keep++)
+		if (*keep == fd)
+			return;
+	close(fd);
+}
+
+/* each_descriptor_above_2's action for close_inherited_on_exec (keep is unused). */
+static void set_cloexec(int fd, const int *keep)
+{
+	(void)keep;
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+/* ssh inherits only 0, 1 and 2: whatever else we inherited is close-on-exec. */
+static void close_inherited_on_exec(void)
+{
+	each_descriptor_above_2(set_cloexec, NULL);
+}
+
+/*
+ * A closed 0, 1 or 2 is opened on /dev/null before anything else, so no
+ * socket or file of ours lands there (where -f would put /dev/null over it,
+ * or ssh would inherit it).
+ */
+static void open_missing_stdio(void)
+{
+	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int null = open("/dev/null", O_RDWR | O_NOCTTY);
+		if (null >= 0 && null != fd) {
+			dup2(null, fd);
+			close(null);
+		}
+	}
+}
+
+/* The foreground half of -f: wait for the background's word, then leave. */
+static void foreground_wait(const struct config *cfg, int ready_read)
+{
+	char buf[ERRLEN];
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < sizeof buf - 1 && (n = read(ready_read, buf + got, sizeof buf - 1 - got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	if (got > 0 && buf[0] == '\0')
+		exit(0);
+	if (got == 0)
+		fprintf(stderr, "%s: background process ended before it was ready\n", cfg->progname);
+	else
+		fprintf(stderr, "%s\n", buf);
+	exit(1);
+}
+
+/*
+ * The background keeps only its own descriptors above 2 (listener, log,
+ * ready pipe): an inherited one, such as the write end of a pipe a caller
+ * reads until EOF, would hold that caller (`x=$(autossh -f ...)`).
+ */
+static void close_foreign_descriptors(int listener, int ready_write)
+{
+	int keep[] = { listener, ready_write, logger.fd, logger.copy_fd, -1 };
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof keep / sizeof keep[0] - 1; i++)
+		if (keep[i] >= 0)
+			keep[n++] = keep[i];
+	keep[n] = -1;
+	closelog();  /* syslog's socket, if open, is reopened on the next line */
+	each_descriptor_above_2(close_unless_kept, keep);
+	if (logger.sink == SINK_SYSLOG)
+		openlog(logger.progname, LOG_PID, LOG_USER);
+}
+
+/* Fork for -f; returns in the background with the ready pipe. */
+static int go_background(const struct config *cfg, struct state *st)
+{
+	int ready[2], devnull;
+	pid_t pid;
+
+	if (cloexec_pipe(ready) != 0)
+		return -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0) {
+		char mainpid[48];
+		close(ready[1]);
+		/* At once, so systemd knows the sender of everything that follows. */
+		snprintf(mainpid, sizeof mainpid, "MAINPID=%ld", (long)pid);
+		notify_send(&st->notify, mainpid);
+		foreground_wait(cfg, ready[0]);
+	}
+	close(ready[0]);
+	setsid();
+	if (chdir("/") != 0)
+		return -1;
+	devnull = open("/dev/null", O_RDWR);
+	if (devnull >= 0) {
+		dup2(devnull, STDIN_FILENO);
+		dup2(devnull, STDOUT_FILENO);
+		dup2(devnull, STDERR_FILENO);
+		if (devnull > STDERR_FILENO)
+			close(devnull);
+	}
+	close_foreign_descriptors(st->listener, ready[1]);
+	return ready[1];
+}
+
+/* -f: tell the waiting foreground, once: ready (it exits 0) or the error line (it prints it, exits 1). */
+static void tell_foreground(int *ready_fd, const char *error_line)
+{
+	if (*ready_fd < 0)
+		return;
+	if (error_line)
+		write_all(*ready_fd, error_line, strlen(error_line));
+	else
+		write_all(*ready_fd, "", 1);
+	close(*ready_fd);
+	*ready_fd = -1;
+}
+
+/* A start that cannot go on: the error to stderr and log, and to a waiting foreground; exit 1. */
+static void fail_setup(const char *line, int *ready_fd)
+{
+	report_error(line);
+	tell_foreground(ready_fd, line);
+	exit(1);
+}
+
+
+/* ------------------------------------------------------------------- check */
+
+/* --check STATUSFILE: a read-only health check of a running autossh. */
+
+/* What --check needs from a status file. */
+struct status_snapshot {
+	char state[32], monitor[32];
+	long long pid, last_probe_ok, poll, first_poll, net_timeout_ms;
+};
+
+/* Set *out if this line's key is the one wanted. */
+static void take_number(const char *key, const char *wanted, const char *value, long long *out)
+{
+	if (strcmp(key, wanted) == 0)
+		*out = decimal_or_minus1(value);
+}
+
+/* One "key value" line of the status file into snap. */
+static void read_status_line(struct status_snapshot *snap, char *line)
+{
+	char *value = strchr(line, '=');
+
+	if (value == NULL)
+		return;
+	*value++ = '\0';
+	value[strcspn(value, "\n")] = '\0';
+	if (strcmp(line, "state") == 0)
+		snprintf(snap->state, sizeof snap->state, "%s", value);
+	else if (strcmp(line, "monitor") == 0)
+		snprintf(snap->monitor, sizeof snap->monitor, "%s", value);
+	take_number(line, "pid", value, &snap->pid);
+	take_number(line, "last_probe_ok", value, &snap->last_probe_ok);
+	take_number(line, "poll", value, &snap->poll);
+	take_number(line, "first_poll", value, &snap->first_poll);
+	take_number(line, "net_timeout_ms", value, &snap->net_timeout_ms);
+}
+
+static long long clamp(long long value, long long min, long long max)
+{
+	return value < min ? min : value > max ? max : value;
+}
+
+/*
+ * How old the last good probe may be: 2 x max(POLL, FIRST_POLL) + 4T s.
+ * The file's values are clamped to the ranges autossh writes, so no
+ * product can overflow whatever the file says.
+ */
+static long long probe_age_limit(const struct status_snapshot *snap)
+{
+	long long poll = clamp(snap->poll, 0, INT_MAX_L);
+	long long first_poll = clamp(snap->first_poll, 0, INT_MAX_L);
+	long long net_timeout_ms = clamp(snap->net_timeout_ms, 0, 3600000);
+
+	return 2 * (poll > first_poll ? poll : first_poll) + (4 * net_timeout_ms + 999) / 1000;
+}
+
+/* A pid from the file names one process: never 0, a group or -1 (kill's other meanings). */
+static int status_pid_alive(long long pid)
+{
+	if (pid <= 0 || pid > INT_MAX_L || (long long)(pid_t)pid != pid)
+		return 0;
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/* autossh --check STATUSFILE (autossh(1) SYSTEMD AND CONTAINERS). */
+static int run_check(const char *progname, const char *path)
+{
+	struct status_snapshot snap = { "", "0", 0, 0, 0, 0, 0 };
+	char line[256];
+	FILE *f;
+
+	if (path == NULL) {
+		fprintf(stderr, "%s: --check: option requires a status file\n", progname);
+		return 1;
+	}
+	f = fopen(path, "re");
+	if (f == NULL) {
+		printf("unhealthy: cannot read %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	while (fgets(line, sizeof line, f))
+		read_status_line(&snap, line);
+	(void)fclose(f);
+	if (!status_pid_alive(snap.pid)) {
+		printf("unhealthy: autossh (pid %lld) is not running\n", snap.pid);
+		return 1;
+	}
+	if (strcmp(snap.state, "connected") != 0) {
+		printf("unhealthy: state is %s\n", snap.state[0] ? snap.state : "unknown");
+		return 1;
+	}
+	if (strcmp(snap.monitor, "0") == 0) {
+		printf("healthy: connected\n");
+		return 0;
+	}
+	long long age = (long long)time(NULL) - snap.last_probe_ok;
+	long long limit = probe_age_limit(&snap);
+	if (snap.last_probe_ok <= 0 || age > limit) {
+		printf("unhealthy: last good probe %lld s ago (limit %lld s)\n", snap.last_probe_ok > 0 ? age : -1,
+		       limit);
+		return 1;
+	}
+	printf("healthy: connected, last good probe %lld s ago\n", age);
+	return 0;
+}
+
 
 /* ------------------------------------------------------------------ doctor */
 
@@ -4382,15 +4778,6 @@ static void verdict(struct doctor *d, enum verdict v, const char *check, const c
 	printf("%-4s %s: %s\n", tags[v], check, text);
 	d->warnings += v == V_WARN;
 	d->failures += v == V_FAIL;
-}
-
-static int cloexec_pipe(int fds[2])
-{
-	if (pipe(fds) != 0)
-		return -1;
-	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-	return 0;
 }
 
 /* Keep stdout whole (up to the buffer) and the tail of stderr. */
@@ -4725,7 +5112,7 @@ static void doctor_log_target(struct doctor *d)
 		return;
 	}
 	snprintf(why, sizeof why, "%s", strerror(errno));
-	if (errno == ENOENT && check_writable(path, why, sizeof why) == 0) {
+	if (errno == ENOENT && probe_writable(path, why, sizeof why) == 0) {
 		verdict(d, V_OK, "log", "%s will be created", path);
 		return;
 	}
@@ -4801,7 +5188,11 @@ static void doctor_destination(struct doctor *d)
 	}
 	memset(&hints, 0, sizeof hints);
 	g_value(d, "addressfamily", family, sizeof family);
-	hints.ai_family = strcmp(family, "inet") == 0 ? AF_INET : strcmp(family, "inet6") == 0 ? AF_INET6 : AF_UNSPEC;
+	/* zeroed hints leave the family unspecified unless ssh is told one */
+	if (strcmp(family, "inet") == 0)
+		hints.ai_family = AF_INET;
+	else if (strcmp(family, "inet6") == 0)
+		hints.ai_family = AF_INET6;
 	hints.ai_socktype = SOCK_STREAM;
 	rc = getaddrinfo(host, NULL, &hints, &found);
 	if (rc != 0) {
@@ -5125,10 +5516,14 @@ static int run_doctor(struct config *cfg)
 	return d.failures > 0 ? 1 : 0;
 }
 
+
 /* -------------------------------------------------------------------- main */
 
-static int self_pipe_write = -1;
+/* The signal handler and its self-pipe, then main: a ladder of named steps. */
 
+static int self_pipe_write = -1;  /* the only state the signal handler touches */
+
+/* The handler only records: one byte, the signal number, for the loop to act on. */
 static void on_signal_record(int sig)
 {
 	int saved = errno;
@@ -5137,6 +5532,7 @@ static void on_signal_record(int sig)
 	errno = saved;
 }
 
+/* The self-pipe (both ends non-blocking: a full pipe drops a byte, never blocks) and the handlers. */
 static int install_signals(int *read_end)
 {
 	static const int handled[] = { SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGHUP,
@@ -5144,12 +5540,10 @@ static int install_signals(int *read_end)
 	struct sigaction sa;
 	int fds[2];
 
-	if (pipe(fds) != 0)
+	if (cloexec_pipe(fds) != 0)
 		return -1;
-	for (int i = 0; i < 2; i++) {
-		fcntl(fds[i], F_SETFD, FD_CLOEXEC);
-		set_nonblocking(fds[i]);
-	}
+	set_nonblocking(fds[0]);
+	set_nonblocking(fds[1]);
 	*read_end = fds[0];
 	self_pipe_write = fds[1];
 	memset(&sa, 0, sizeof sa);
@@ -5161,7 +5555,7 @@ static int install_signals(int *read_end)
 	return 0;
 }
 
-/* Die by the signal that asked us to exit, so the parent sees it (SPEC §8, D6). */
+/* Die by the signal that asked us to exit, so the parent sees it (autossh(1) EXIT STATUS). */
 static void die_by_signal(int sig)
 {
 	struct sigaction dfl;
@@ -5181,274 +5575,6 @@ static void die_by_signal(int sig)
 	_exit(128 + sig);
 }
 
-/* The foreground half of -f: wait for the background's word, then leave. */
-static void foreground_wait(const struct config *cfg, int ready_read)
-{
-	char buf[ERRLEN];
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < sizeof buf - 1 && (n = read(ready_read, buf + got, sizeof buf - 1 - got)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	if (got > 0 && buf[0] == '\0')
-		exit(0);
-	if (got == 0)
-		fprintf(stderr, "%s: background process ended before it was ready\n", cfg->progname);
-	else
-		fprintf(stderr, "%s\n", buf);
-	exit(1);
-}
-
-/*
- * The background keeps only its own descriptors above 2 (listener, log,
- * ready pipe): an inherited one, such as the write end of a pipe a caller
- * reads until EOF, would hold that caller (`x=$(autossh -f ...)`).
- */
-static void close_foreign_descriptors(int listener, int ready_write)
-{
-	int keep[] = { listener, ready_write, logger.fd, logger.copy_fd, -1 };
-	int n = 0;
-
-	for (size_t i = 0; i < sizeof keep / sizeof keep[0] - 1; i++)
-		if (keep[i] >= 0)
-			keep[n++] = keep[i];
-	keep[n] = -1;
-	closelog();  /* syslog's socket, if open, is reopened on the next line */
-	each_descriptor_above_2(close_unless_kept, keep);
-	if (logger.sink == SINK_SYSLOG)
-		openlog(logger.progname, LOG_PID, LOG_USER);
-}
-
-/* Fork for -f (SPEC §6.1); returns in the background with the ready pipe. */
-static int go_background(const struct config *cfg, int listener)
-{
-	int ready[2], devnull;
-	pid_t pid;
-
-	if (pipe(ready) != 0)
-		return -1;
-	fcntl(ready[0], F_SETFD, FD_CLOEXEC);
-	fcntl(ready[1], F_SETFD, FD_CLOEXEC);
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid > 0) {
-		char mainpid[48];
-		close(ready[1]);
-		/* At once, so systemd knows the sender of everything that follows. */
-		snprintf(mainpid, sizeof mainpid, "MAINPID=%ld", (long)pid);
-		notify_send(cfg->notify_socket, mainpid);
-		foreground_wait(cfg, ready[0]);
-	}
-	close(ready[0]);
-	setsid();
-	if (chdir("/") != 0)
-		return -1;
-	devnull = open("/dev/null", O_RDWR);
-	if (devnull >= 0) {
-		dup2(devnull, STDIN_FILENO);
-		dup2(devnull, STDOUT_FILENO);
-		dup2(devnull, STDERR_FILENO);
-		if (devnull > STDERR_FILENO)
-			close(devnull);
-	}
-	close_foreign_descriptors(listener, ready[1]);
-	return ready[1];
-}
-
-static void tell_foreground(int *ready_fd, const char *error_line)
-{
-	if (*ready_fd < 0)
-		return;
-	if (error_line)
-		write_all(*ready_fd, error_line, strlen(error_line));
-	else
-		write_all(*ready_fd, "", 1);
-	close(*ready_fd);
-	*ready_fd = -1;
-}
-
-static void log_startup_notes(const struct config *cfg)
-{
-	if (!cfg->port_given)
-		logmsg(LOG_INFO, "no monitor port given, monitoring disabled");
-	else if (cfg->monitor_port == 0)
-		logmsg(LOG_INFO, "port set to 0, monitoring disabled");
-	if (cfg->poll_adjusted)
-		logmsg(LOG_INFO, "poll time is greater than lifetime, dropping poll time to %ld", cfg->poll);
-	if (cfg->first_poll_adjusted)
-		logmsg(LOG_INFO, "first poll time is greater than lifetime, dropping first poll time to %ld",
-		       cfg->first_poll);
-	if (cfg->short_poll && cfg->monitor_port)
-		logmsg(LOG_INFO, "short poll time: adjusting net timeouts to %ld", cfg->net_timeout_ms);
-}
-
-static void make_paths_absolute(struct config *cfg)
-{
-	char **paths[] = { &cfg->pidfile, &cfg->statusfile, &cfg->ssh_exec };
-	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-		char **slot = paths[i];
-		char *abs = absolute_path(*slot);
-		free(*slot);
-		*slot = abs;
-	}
-	if (cfg->logfile && strcmp(cfg->logfile, "-") != 0) {
-		char *abs = absolute_path(cfg->logfile);
-		free(cfg->logfile);
-		cfg->logfile = abs;
-	}
-}
-
-/* What --check needs from a status file. */
-struct status_snapshot {
-	char state[32], monitor[32];
-	long long pid, last_probe_ok, poll, first_poll, net_timeout_ms;
-};
-
-/* Set *out if this line's key is the one wanted. */
-static void take_number(const char *key, const char *wanted, const char *value, long long *out)
-{
-	if (strcmp(key, wanted) == 0)
-		*out = decimal_or_minus1(value);
-}
-
-static void read_status_line(struct status_snapshot *snap, char *line)
-{
-	char *value = strchr(line, '=');
-
-	if (value == NULL)
-		return;
-	*value++ = '\0';
-	value[strcspn(value, "\n")] = '\0';
-	if (strcmp(line, "state") == 0)
-		snprintf(snap->state, sizeof snap->state, "%s", value);
-	else if (strcmp(line, "monitor") == 0)
-		snprintf(snap->monitor, sizeof snap->monitor, "%s", value);
-	take_number(line, "pid", value, &snap->pid);
-	take_number(line, "last_probe_ok", value, &snap->last_probe_ok);
-	take_number(line, "poll", value, &snap->poll);
-	take_number(line, "first_poll", value, &snap->first_poll);
-	take_number(line, "net_timeout_ms", value, &snap->net_timeout_ms);
-}
-
-static long long clamp(long long value, long long min, long long max)
-{
-	return value < min ? min : value > max ? max : value;
-}
-
-/*
- * How old the last good probe may be: 2 x max(POLL, FIRST_POLL) + 4T s.
- * The file's values are clamped to the ranges autossh writes, so no
- * product can overflow whatever the file says.
- */
-static long long probe_age_limit(const struct status_snapshot *snap)
-{
-	long long poll = clamp(snap->poll, 0, INT_MAX_L);
-	long long first_poll = clamp(snap->first_poll, 0, INT_MAX_L);
-	long long net_timeout_ms = clamp(snap->net_timeout_ms, 0, 3600000);
-
-	return 2 * (poll > first_poll ? poll : first_poll) + (4 * net_timeout_ms + 999) / 1000;
-}
-
-/* A pid from the file names one process: never 0, a group or -1 (kill's other meanings). */
-static int status_pid_alive(long long pid)
-{
-	if (pid <= 0 || pid > INT_MAX_L || (long long)(pid_t)pid != pid)
-		return 0;
-	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
-}
-
-/* autossh --check STATUSFILE (SPEC §10.8). */
-static int run_check(const char *progname, const char *path)
-{
-	struct status_snapshot snap = { "", "0", 0, 0, 0, 0, 0 };
-	char line[256];
-	FILE *f;
-
-	if (path == NULL) {
-		fprintf(stderr, "%s: --check: option requires a status file\n", progname);
-		return 1;
-	}
-	f = fopen(path, "re");
-	if (f == NULL) {
-		printf("unhealthy: cannot read %s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	while (fgets(line, sizeof line, f))
-		read_status_line(&snap, line);
-	(void)fclose(f);
-	if (!status_pid_alive(snap.pid)) {
-		printf("unhealthy: autossh (pid %lld) is not running\n", snap.pid);
-		return 1;
-	}
-	if (strcmp(snap.state, "connected") != 0) {
-		printf("unhealthy: state is %s\n", snap.state[0] ? snap.state : "unknown");
-		return 1;
-	}
-	if (strcmp(snap.monitor, "0") == 0) {
-		printf("healthy: connected\n");
-		return 0;
-	}
-	long long age = (long long)time(NULL) - snap.last_probe_ok;
-	long long limit = probe_age_limit(&snap);
-	if (snap.last_probe_ok <= 0 || age > limit) {
-		printf("unhealthy: last good probe %lld s ago (limit %lld s)\n", snap.last_probe_ok > 0 ? age : -1,
-		       limit);
-		return 1;
-	}
-	printf("healthy: connected, last good probe %lld s ago\n", age);
-	return 0;
-}
-
-static void set_cloexec(int fd, const int *keep)
-{
-	(void)keep;
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
-}
-
-/* ssh inherits only 0, 1 and 2 (SPEC §5.1): whatever else we inherited is close-on-exec. */
-static void close_inherited_on_exec(void)
-{
-	each_descriptor_above_2(set_cloexec, NULL);
-}
-
-/*
- * A closed 0, 1 or 2 is opened on /dev/null before anything else, so no
- * socket or file of ours lands there (where -f would put /dev/null over it,
- * or ssh would inherit it).
- */
-static void open_missing_stdio(void)
-{
-	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
-		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
-			continue;
-		int null = open("/dev/null", O_RDWR | O_NOCTTY);
-		if (null >= 0 && null != fd) {
-			dup2(null, fd);
-			close(null);
-		}
-	}
-}
-
-static const char *real_getenv(const char *name)
-{
-	return getenv(name);
-}
-
-static void fail_setup(const char *line, int *ready_fd)
-{
-	report_error(line);
-	tell_foreground(ready_fd, line);
-	exit(1);
-}
-
 /* Everything before the fork: environment, paths, log, monitor ports, watchdog. */
 static void prepare(struct config *cfg, struct state *st, int *ready_fd)
 {
@@ -5461,12 +5587,7 @@ static void prepare(struct config *cfg, struct state *st, int *ready_fd)
 		format_invalid(err, sizeof err, cfg->progname, "AUTOSSH_LOGFILE", cfg->logfile, why);
 		fail_setup(err, ready_fd);
 	}
-	memset(st, 0, sizeof *st);
-	st->cfg = cfg;
-	st->stderr_fd = st->ready_fd = -1;
-	st->probe.conn_fd = st->probe.reply_fd = -1;
-	st->route_fd = st->diag_fd = -1;
-	strcpy(st->last_exit, "none");
+	state_init(st, cfg);
 	if (setup_monitor(cfg, &st->listener, err, sizeof err) != 0)
 		fail_setup(err, ready_fd);
 	if (cfg->watchdog_usec > 0 &&
@@ -5497,7 +5618,7 @@ static void become_supervisor(struct config *cfg, struct state *st, int *ready_f
 
 int main(int argc, char **argv)
 {
-	static struct config cfg;
+	static struct config cfg;  /* static: what it holds stays reachable on every exit() path */
 	struct state st;
 	char err[ERRLEN], pidline[32];
 	int ready_fd = -1;
@@ -5527,14 +5648,14 @@ int main(int argc, char **argv)
 		break;
 	}
 	prepare(&cfg, &st, &ready_fd);
-	if (cfg.background && (ready_fd = go_background(&cfg, st.listener)) < 0) {
+	if (cfg.background && (ready_fd = go_background(&cfg, &st)) < 0) {
 		snprintf(err, sizeof err, "%s: cannot go to the background: %s", cfg.progname, strerror(errno));
 		fail_setup(err, &ready_fd);
 	}
 	become_supervisor(&cfg, &st, &ready_fd, started, pidline, sizeof pidline);
 	run_loop(&st);
 	tell_foreground(&st.ready_fd, NULL);
-	notify_send(cfg.notify_socket, "STOPPING=1");
+	notify_send(&st.notify, "STOPPING=1");
 	if (st.pidfile_written)
 		remove_if_ours(cfg.pidfile, pidline);
 	if (cfg.statusfile)

@@ -27,7 +27,7 @@
 #   idle_vmrss_kb, idle_vmhwm_kb   /proc/PID/status after the idle run
 #   starts_in_60s         server refusing connections, AUTOSSH_GATETIME=0,
 #                         AUTOSSH_POLL=30: ssh starts within 60 s of the first
-#   schedule_follows_spec those start times match SPEC §5.4
+#   schedule_follows_spec those start times match autossh(1) RESTARTS
 #   stripped_size_bytes   a stripped copy of each binary
 #   stall_restarts_1500ms, stall_restarts_3000ms   both binaries side by
 #                         side, each with a monitored tunnel (AUTOSSH_POLL=10,
@@ -498,7 +498,7 @@ sched_stop() {
 
 # sched_check STAMPS: one line "offsets;count;verdict" for the start times
 # (ms after the first): count of starts within 60 s, and whether each gap is
-# SPEC §5.4's wait (ssh here dies at once, so `tries` is start number - 1):
+# the wait autossh(1) RESTARTS gives (ssh here dies at once, so `tries` is start number - 1):
 # at least the wait, at most 700 ms more.
 sched_check() {
 	awk -v poll="$SCHED_POLL" '
@@ -514,7 +514,7 @@ sched_check() {
 				if (wait > poll) wait = poll
 				gap = off - prev
 				if (bad == "" && (gap < wait * 1000 - 1 || gap > wait * 1000 + 700))
-					bad = sprintf("start %d came %d ms after start %d, SPEC says %d s", n, gap, n - 1, wait)
+					bad = sprintf("start %d came %d ms after start %d, the man page says %d s", n, gap, n - 1, wait)
 			}
 			prev = off
 		}
@@ -931,7 +931,7 @@ if want sched; then
 		who=ours
 		[ "$w" = ours ] || who=reference
 		note "schedule $who: ${res%%;*}"
-		note "schedule $who: $logged 'starting ssh' log lines in 61 s; follows SPEC §5.4: ${res##*;}"
+		note "schedule $who: $logged 'starting ssh' log lines in 61 s; follows autossh(1) RESTARTS: ${res##*;}"
 		count=${res#*;}
 		count=${count%%;*}
 		ok=${res##*;}
@@ -947,7 +947,7 @@ if want sched; then
 	expected=$(seq 1 40 | awk -v p="$SCHED_POLL" '{
 		t = $1 - 1 - 5; w = t > 0 ? int(p * t * t / 300) : 0; if (w > p) w = p
 		at += ($1 > 1) ? w * 1000 : 0; if (at < 60000) n++ } END { print n }')
-	note "SPEC §5.4 with AUTOSSH_POLL=$SCHED_POLL: $expected starts in 60 s" \
+	note "autossh(1) RESTARTS with AUTOSSH_POLL=$SCHED_POLL: $expected starts in 60 s" \
 		"(9 quick, then waits of 1 2 3 4 6 8 10 12 14 ... s)"
 	figure starts_in_60s starts
 	printf '%-22s %9s %9s %6s\n' schedule_follows_spec "$sched_o" "$sched_r" -

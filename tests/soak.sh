@@ -4,7 +4,7 @@
 #
 #   SOAK_CYCLES       cycles (default 1000)
 #   SOAK_KILL_EVERY   every Nth cycle SIGKILLs ssh (the ssh-exit path and
-#                     the §5.4 backoff count); the others send autossh
+#                     the backoff's count of quick restarts); the others send autossh
 #                     SIGUSR1 (the stop path: SIGTERM, reap, start now)
 #                     (default 50: 20 kills in 1000 cycles, so with POLL 1
 #                     the backoff never waits, see below)
@@ -15,7 +15,7 @@
 # ssh is tests/stub-ssh (runs until killed). AUTOSSH_GATETIME=0 and
 # AUTOSSH_POLL=1: without monitoring POLL only drives the backoff, and with
 # POLL 1 a start waits min(1, t*t/300) s, i.e. nothing until t = 18 (23
-# quick SIGKILL restarts); SIGUSR1 restarts never wait (SPEC §5.4, §5.6).
+# quick SIGKILL restarts); SIGUSR1 restarts never wait (autossh(1) RESTARTS, SIGNALS).
 #
 # After a warm-up (every cycle kind once) and at the end it prints the open
 # descriptor count, VmRSS and zombie children of autossh, and fails if

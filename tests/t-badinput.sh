@@ -1,6 +1,6 @@
 #!/bin/sh
-# t-badinput: bad command lines and environments (SPEC §2.1.8, §2.2, §3,
-# §4.2, §6, §10). Each case must give exactly one stderr line starting
+# t-badinput: bad command lines and environments (autossh(1) DESCRIPTION,
+# MONITORING, ENVIRONMENT, FILES). Each case must give exactly one stderr line starting
 # "autossh: " (the usage text may follow only "no destination host given"),
 # exit 1, never start ssh (tests/stub-ssh), print nothing on stdout and
 # change no existing file: a pidfile and a log file with known content (the
@@ -20,15 +20,14 @@
 # each run), AUTOSSH_GATETIME=0 and AUTOSSH_PIDFILE/AUTOSSH_LOGFILE naming
 # the existing files in @F@. Flag "log": the error comes after the log file
 # is open (setup, not validation), so the case logs to a fresh file that
-# may hold that error line and nothing else (SPEC §3 "and log if open").
+# may hold that error line and nothing else (autossh(1) ENVIRONMENT "and log if open").
 #
 # The same table runs a second time as `autossh --doctor ARGS`: the doctor
 # uses the start's parser and checks, so it must fail (exit 1) on every case,
 # with the start's message: the same stderr line for bad input, or that line
 # in a "FAIL check: ..." line for a setup failure. It may run only `ssh -G`
-# and must create no file at all (not even the log file). Flag "nodoctor":
-# the doctor, creating nothing, cannot see the fault (a file system that
-# refuses new files in a directory root may write, /proc).
+# and must leave no file behind (not even the log file): like a start, it
+# probes a directory with a temporary file it removes at once.
 set -eu
 # shellcheck source=tests/lib.sh disable=SC1091
 . tests/lib.sh
@@ -239,7 +238,7 @@ EOT
 }
 
 cat >"$T/cases" <<'EOF'
-# -- monitor port (SPEC §2.2)
+# -- monitor port (autossh(1) MONITORING)
 -M 65535 (loop needs P+1)            | autossh: -M "65535": monitor port out of range (1-65534)      | | -M 65535 host |
 -M 0xFFFF (hex 65535)                | autossh: -M "0xFFFF": monitor port out of range (1-65534)     | | -M 0xFFFF host |
 -M 0x10000 (hex 65536)               | autossh: -M "0x10000": monitor port out of range (1-65534)    | | -M 0x10000 host |
@@ -264,7 +263,7 @@ cat >"$T/cases" <<'EOF'
 -fM (value missing at the end)       | autossh: -M: option requires a port                           | | host -fM |
 no destination                       | autossh: no destination host given                            | | -M 0 -N -o ServerAliveInterval=5 |
 no arguments at all                  | autossh: no destination host given                            | | |
-# -- variables (SPEC §3): numbers
+# -- variables (autossh(1) ENVIRONMENT): numbers
 AUTOSSH_POLL=0                       | autossh: AUTOSSH_POLL: invalid value "0" (*)                  | AUTOSSH_POLL=0 | -M 0 host |
 AUTOSSH_POLL=2147483648              | autossh: AUTOSSH_POLL: invalid value "2147483648" (*)         | AUTOSSH_POLL=2147483648 | -M 0 host |
 AUTOSSH_POLL huge                    | autossh: AUTOSSH_POLL: invalid value "99999999999999999999999" (*) | AUTOSSH_POLL=99999999999999999999999 | -M 0 host |
@@ -295,15 +294,15 @@ no ssh in PATH (AUTOSSH_PATH unset)  | autossh: ssh: *                          
 AUTOSSH_PIDFILE in a missing dir     | autossh: AUTOSSH_PIDFILE: invalid value "@T@/missing/a.pid" (*) | AUTOSSH_PIDFILE=@T@/missing/a.pid | -M 0 host |
 AUTOSSH_PIDFILE is a directory       | autossh: AUTOSSH_PIDFILE: invalid value "@F@/adir" (*)        | AUTOSSH_PIDFILE=@F@/adir | -M 0 host |
 AUTOSSH_PIDFILE below a file         | autossh: AUTOSSH_PIDFILE: invalid value "@F@/target/a.pid" (*) | AUTOSSH_PIDFILE=@F@/target/a.pid | -M 0 host |
-AUTOSSH_PIDFILE unwritable (/proc)   | autossh: AUTOSSH_PIDFILE: invalid value "/proc/autossh-test.pid" (*) | AUTOSSH_PIDFILE=/proc/autossh-test.pid | -M 0 host | nodoctor
+AUTOSSH_PIDFILE unwritable (/proc)   | autossh: AUTOSSH_PIDFILE: invalid value "/proc/autossh-test.pid" (*) | AUTOSSH_PIDFILE=/proc/autossh-test.pid | -M 0 host |
 AUTOSSH_LOGFILE in a missing dir     | autossh: AUTOSSH_LOGFILE: invalid value "@T@/missing/log" (*) | AUTOSSH_LOGFILE=@T@/missing/log | -M 0 host |
 AUTOSSH_LOGFILE is a directory       | autossh: AUTOSSH_LOGFILE: invalid value "@F@/adir" (*)        | AUTOSSH_LOGFILE=@F@/adir | -M 0 host |
-AUTOSSH_LOGFILE unwritable (/proc)   | autossh: AUTOSSH_LOGFILE: invalid value "/proc/autossh-test.log" (*) | AUTOSSH_LOGFILE=/proc/autossh-test.log | -M 0 host | nodoctor
+AUTOSSH_LOGFILE unwritable (/proc)   | autossh: AUTOSSH_LOGFILE: invalid value "/proc/autossh-test.log" (*) | AUTOSSH_LOGFILE=/proc/autossh-test.log | -M 0 host |
 AUTOSSH_LOGFILE a symlink (O_NOFOLLOW) | autossh: AUTOSSH_LOGFILE: invalid value "@F@/link" (*)      | AUTOSSH_LOGFILE=@F@/link | -M 0 host |
 AUTOSSH_LOGFILE a dangling symlink   | autossh: AUTOSSH_LOGFILE: invalid value "@F@/dangling" (*)    | AUTOSSH_LOGFILE=@F@/dangling | -M 0 host |
 AUTOSSH_STATUSFILE in a missing dir  | autossh: AUTOSSH_STATUSFILE: invalid value "@T@/missing/st" (*) | AUTOSSH_STATUSFILE=@T@/missing/st | -M 0 host |
 AUTOSSH_STATUSFILE is a directory    | autossh: AUTOSSH_STATUSFILE: invalid value "@F@/adir" (*)     | AUTOSSH_STATUSFILE=@F@/adir | -M 0 host |
-# -- variables beyond 1.4g (SPEC §10)
+# -- variables beyond 1.4g (autossh(1) MONITORING)
 AUTOSSH_MONITOR_ADDR=10.0.0.1        | autossh: AUTOSSH_MONITOR_ADDR: invalid value "10.0.0.1" (*)   | AUTOSSH_MONITOR_ADDR=10.0.0.1 | -M 20000 host |
 AUTOSSH_MONITOR_ADDR=localhost       | autossh: AUTOSSH_MONITOR_ADDR: invalid value "localhost" (*)  | AUTOSSH_MONITOR_ADDR=localhost | -M 20000 host |
 AUTOSSH_MONITOR_ADDR=127.0.0.256     | autossh: AUTOSSH_MONITOR_ADDR: invalid value "127.0.0.256" (*) | AUTOSSH_MONITOR_ADDR=127.0.0.256 | -M 20000 host |
@@ -317,14 +316,14 @@ AUTOSSH_JITTER=-1                    | autossh: AUTOSSH_JITTER: invalid value "-
 AUTOSSH_CONNECT_TIMEOUT with -M 0    | autossh: AUTOSSH_CONNECT_TIMEOUT: invalid value "5" (needs a monitor port) | AUTOSSH_CONNECT_TIMEOUT=5 | -M 0 host |
 AUTOSSH_CONNECT_TIMEOUT without -M   | autossh: AUTOSSH_CONNECT_TIMEOUT: invalid value "5" (needs a monitor port) | AUTOSSH_CONNECT_TIMEOUT=5 | host |
 AUTOSSH_CONNECT_TIMEOUT=x            | autossh: AUTOSSH_CONNECT_TIMEOUT: invalid value "x" (*)       | AUTOSSH_CONNECT_TIMEOUT=x | -M 20000 host |
-# -- order: arguments first, then the table in order (SPEC §3)
+# -- order: arguments first, then the table in order (autossh(1) ENVIRONMENT)
 arguments before variables           | autossh: -M "x": invalid monitor port                         | AUTOSSH_POLL=x AUTOSSH_JITTER=99 | -M x host |
 POLL before JITTER                   | autossh: AUTOSSH_POLL: invalid value "x" (*)                  | AUTOSSH_JITTER=99 AUTOSSH_POLL=x | -M 0 host |
 PATH before PIDFILE                  | autossh: AUTOSSH_PATH: invalid value "@T@/nope" (*)           | AUTOSSH_PIDFILE=@T@/missing/p AUTOSSH_PATH=@T@/nope | -M 0 host |
 # -- -f: checks come before the fork; the error reaches stderr
 -f with AUTOSSH_JITTER=99            | autossh: AUTOSSH_JITTER: invalid value "99" (*)               | AUTOSSH_JITTER=99 | -f -M 0 host |
 -f with a symlinked log file         | autossh: AUTOSSH_LOGFILE: invalid value "@F@/link" (*)        | AUTOSSH_LOGFILE=@F@/link | -f -M 0 host |
-# -- setup failures (SPEC §4.2, D13): busy ports
+# -- setup failures (autossh(1) MONITORING): busy ports
 loop mode, P+1 busy                  | autossh: bind on 127.0.0.1:@B@: *                             | | -M @B1@ host | log
 loop mode, P busy                    | autossh: monitor port 127.0.0.1:@B@: *                        | | -M @B@ host | log
 echo mode, P busy                    | autossh: monitor port 127.0.0.1:@B@: *                        | | -M @B@:7 host | log
@@ -340,12 +339,6 @@ for MODE in start doctor; do
 		esac
 		ncases=$((ncases + 1))
 		c_flags=$(trim "${c_flags:-}")
-		case "$MODE $c_flags " in
-		*doctor*" nodoctor "*)
-			skip "doctor bad input: $c_name" "the doctor creates no file to find this fault"
-			continue
-			;;
-		esac
 		run_case "$c_name" "$(trim "$c_want")" "$c_vars" "$c_args" "$c_flags"
 	done <"$T/cases"
 done

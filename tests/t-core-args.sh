@@ -1,6 +1,6 @@
 #!/bin/sh
-# t-core-args: what ssh receives (SPEC §2.1, §2.3), what it inherits (§5.1),
-# and bad input (§2.1.8, §2.2, §3): one stderr line, exit 1, no ssh, no file
+# t-core-args: what ssh receives (autossh(1) ARGUMENTS FOR SSH, MONITORING), what it
+# inherits (only 0, 1, 2) and bad input (autossh(1) DESCRIPTION, ENVIRONMENT): one stderr line, exit 1, no ssh, no file
 # touched. Uses tests/stub-ssh; no sshd needed.
 set -eu
 # shellcheck source=tests/lib.sh disable=SC1091

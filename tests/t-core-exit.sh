@@ -1,6 +1,6 @@
 #!/bin/sh
-# t-core-exit: how ssh's exit decides autossh's fate (SPEC §5.2, §5.3) and
-# the limits (§5.7). Uses tests/stub-ssh; no sshd needed.
+# t-core-exit: how ssh's exit decides autossh's fate (autossh(1) RESTARTS) and
+# the limits (autossh(1) SCHEDULE AND TIMEOUTS). Uses tests/stub-ssh; no sshd needed.
 set -eu
 # shellcheck source=tests/lib.sh disable=SC1091
 . tests/lib.sh

@@ -1,6 +1,6 @@
 #!/bin/sh
-# t-core-signals: signals to autossh (SPEC §5.6), stopping ssh (§5.5) and
-# signals during the backoff wait (§5.4, §9 D3). Uses tests/stub-ssh.
+# t-core-signals: signals to autossh (autossh(1) SIGNALS), stopping ssh and
+# signals during the backoff wait (autossh(1) RESTARTS). Uses tests/stub-ssh.
 set -eu
 # shellcheck source=tests/lib.sh disable=SC1091
 . tests/lib.sh
@@ -115,7 +115,7 @@ fi
 
 # An ssh that exits 255 at once: starts 1-6 are quick (tries 0..5), start 7
 # waits min(POLL, POLL*1/300) s = 10 s with POLL 3000, start 8 waits 40 s
-# (SPEC §5.4). SIGHUP and SIGUSR1 during those waits must start ssh now.
+# (autossh(1) RESTARTS). SIGHUP and SIGUSR1 during those waits must start ssh now.
 bg_run AUTOSSH_PATH="$STUB" STUB_LOG="$T/backoff.stub" STUB_EXIT=255 \
 	AUTOSSH_LOGFILE="$T/backoff.log" AUTOSSH_DEBUG=1 AUTOSSH_POLL=3000 AUTOSSH_GATETIME=0 \
 	"$AUTOSSH" -M 0 host >"$T/backoff.out" 2>&1

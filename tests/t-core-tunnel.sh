@@ -1,7 +1,8 @@
 #!/bin/sh
 # t-core-tunnel: a real `-M 0` tunnel through a throwaway sshd: traffic
 # passes, and comes back after ssh is killed or the server drops the session
-# (SPEC §5.2); ssh exiting 0 ends autossh; -f (§6.1, §6.2); log format (§7).
+# (autossh(1) RESTARTS); ssh exiting 0 ends autossh; -f (autossh(1) FILES); log format
+# (autossh(1) LOGGING).
 set -eu
 # shellcheck source=tests/lib.sh disable=SC1091
 . tests/lib.sh

@@ -6,7 +6,7 @@
 # storm, autossh itself stopped or killed. After each fault the tunnel must
 # carry traffic again and autossh must have leaked nothing: no zombie
 # children, the same number of open descriptors (/proc/PID/fd).
-# SPEC §4.5, §5.2, §5.4, §5.5, §5.6, §6.3; DESIGN "every wait is bounded".
+# autossh(1) MONITORING, RESTARTS, SIGNALS, LOGGING; every wait is bounded.
 # Runs about 80 s.
 set -eu
 # shellcheck source=tests/lib.sh disable=SC1091
@@ -99,7 +99,7 @@ grace_list() {
 	sed -n 's/.*: sleeping for grace time \([0-9]*\) secs$/\1/p' "$1" | tr '\n' ' '
 }
 
-# SPEC §5.4 with POLL 30: the waits after the nine quick starts.
+# autossh(1) RESTARTS with POLL 30: the waits after the nine quick starts.
 GRACE_POLL30="1 2 3 4 6 8 10 12 14 16 19 22 25 28 30 30 30 30 30 30 "
 
 # grace_check GRACES: sets WHY unless the waits GRACES (grace_list) are a
@@ -107,7 +107,7 @@ GRACE_POLL30="1 2 3 4 6 8 10 12 14 16 19 22 25 28 30 30 30 30 30 30 "
 grace_check() {
 	case $GRACE_POLL30 in
 	"$1"*) ;;
-	*) WHY="grace waits '$1', want a prefix of '$GRACE_POLL30' (SPEC §5.4, POLL 30)" ;;
+	*) WHY="grace waits '$1', want a prefix of '$GRACE_POLL30' (autossh(1) RESTARTS, POLL 30)" ;;
 	esac
 }
 
@@ -242,7 +242,7 @@ report "$name" "$LOG"
 
 _port_free() { ! _listening "$1"; }
 
-name="faults: local forward port taken (ExitOnForwardFailure): backoff per SPEC §5.4, no busy loop, recovers"
+name="faults: local forward port taken (ExitOnForwardFailure): backoff per autossh(1) RESTARTS, no busy loop, recovers"
 WHY=
 LP=$(free_port)
 LOG=$T/taken.log
@@ -270,7 +270,7 @@ else
 	elif [ "$cpu" -ge "$TICKS" ]; then
 		WHY="autossh used $cpu ticks of CPU in the backoff window (>= 1 s): busy loop"
 	elif [ "$quick" != 9 ]; then
-		WHY="$quick starts before the first backoff wait, want 9 (SPEC §5.4, POLL 30)"
+		WHY="$quick starts before the first backoff wait, want 9 (autossh(1) RESTARTS, POLL 30)"
 	else
 		grace_check "$graces"
 	fi
@@ -429,7 +429,7 @@ report "$name"
 # ---------------------------------------------------------------- signals in every state
 
 # Running: echo-mode monitoring, so SIGHUP and SIGALRM show up as an
-# immediate probe (SPEC §5.6, §10.4); USR2 and PIPE are ignored.
+# immediate probe (autossh(1) SIGNALS); USR2 and PIPE are ignored.
 name="faults: SIGHUP SIGALRM SIGUSR2 SIGPIPE while running: same ssh, autossh alive; SIGUSR1 restarts"
 WHY=
 EP=$(free_port)
@@ -483,7 +483,7 @@ report "$name" "$LOG"
 
 # Backoff: fault-ssh fails runs 1-7 at once; POLL 3000 gives six quick
 # starts, then a 10 s wait (tries 6), then 40 s (tries 7). USR2, PIPE and
-# ALRM are ignored in the wait; HUP and USR1 start ssh now (SPEC §5.4, §5.6).
+# ALRM are ignored in the wait; HUP and USR1 start ssh now (autossh(1) RESTARTS, SIGNALS).
 name="faults: SIGUSR2 SIGPIPE SIGALRM ignored in the backoff wait; SIGHUP/SIGUSR1 start ssh now, tunnel works"
 WHY=
 LP=$(free_port)
@@ -563,7 +563,7 @@ report "$name" "$LOG"
 # ---------------------------------------------------------------- more faults
 
 # A storm of ignored signals (two senders, 3 s) while ssh is killed twice:
-# no signal may be lost to the flood, ssh's exits included (SPEC §5.6).
+# no signal may be lost to the flood, ssh's exits included (autossh(1) SIGNALS).
 storm() {
 	_sm_end=$(($(date +%s) + 3))
 	while [ "$(date +%s)" -lt "$_sm_end" ]; do
@@ -634,7 +634,7 @@ else
 fi
 report "$name" "$LOG"
 
-# autossh killed outright: ssh must not be orphaned (SPEC §5.6, §9 D5:
+# autossh killed outright: ssh must not be orphaned (autossh(1) SIGNALS:
 # parent-death signal on Linux).
 name="faults: autossh killed with SIGKILL: its ssh exits too (parent-death signal)"
 WHY=
@@ -654,7 +654,7 @@ report "$name" "$LOG"
 
 # A log path naming a FIFO nobody reads: whatever autossh makes of it
 # (refuse it, or log into it), it must not hang before starting ssh
-# (DESIGN: every wait is bounded).
+# (every wait is bounded).
 name="faults: AUTOSSH_LOGFILE is a FIFO without a reader: autossh does not hang"
 WHY=
 mkfifo "$T/fifo"

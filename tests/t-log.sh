@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/t-log.sh: where log lines go and which ones (SPEC §6.3, §7):
+# tests/t-log.sh: where log lines go and which ones (autossh(1) LOGGING):
 # /dev/stdout and /dev/stderr mean the inherited descriptors, the level
 # threshold of AUTOSSH_LOGLEVEL, and AUTOSSH_DEBUG's copy on stderr beside
 # syslog. Uses the stub ssh, which exits 0 at once, so each run is short.

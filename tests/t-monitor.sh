@@ -1,8 +1,8 @@
 #!/bin/sh
-# t-monitor: link monitoring (SPEC §4): what ssh receives (§2.3, §9 D8), the
-# monitor ports (§4.2, §9 D13), loop and echo probes against a real sshd in a
-# network namespace (§4.1-§4.4), failure detection (frozen server, black-holed
-# link) and signals while a probe is in flight (§4.4, §5.6).
+# t-monitor: link monitoring (autossh(1) MONITORING): what ssh receives, the
+# monitor ports, loop and echo probes against a real sshd in a
+# network namespace, failure detection (frozen server, black-holed
+# link) and signals while a probe is in flight (autossh(1) SIGNALS).
 set -eu
 # shellcheck source=tests/lib.sh disable=SC1091
 . tests/lib.sh
@@ -29,7 +29,7 @@ args_case "monitor args: AUTOSSH_PORT puts the forwards first" \
 
 p=$(free_port)
 q=$(free_port)
-args_case "monitor args: -M beats AUTOSSH_PORT (SPEC §9 D8)" \
+args_case "monitor args: -M beats AUTOSSH_PORT (autossh(1) DIFFERENCES FROM AUTOSSH 1.4G)" \
 	"$(quote_args -N -L "$p:127.0.0.1:$p" -R "$p:127.0.0.1:$((p + 1))" -o ControlMaster=no -o ControlPath=none testhost)" \
 	AUTOSSH_PORT="$q" -- -N -M "$p" testhost
 

@@ -1,14 +1,14 @@
 #!/bin/sh
 # t-security: what autossh exposes and what it may be tricked into.
-# - monitor sockets listen on a loopback address only (SPEC §4.2, §10.2);
+# - monitor sockets listen on a loopback address only (autossh(1) MONITORING);
 # - every descriptor autossh opens is close-on-exec: ssh inherits only 0, 1,
 #   2, also with -f, loop-mode monitoring, a log file, a status file, a
-#   pidfile and NOTIFY_SOCKET (SPEC §5.1, DESIGN "Style");
+#   pidfile and NOTIFY_SOCKET (autossh(1) DESCRIPTION);
 # - a symlink at the pidfile path is replaced, never written through; the
 #   log file is never opened through a symlink, at start or on SIGHUP
-#   (SPEC §6.2, §6.3, §9 D12);
+#   (autossh(1) FILES, LOGGING and DIFFERENCES FROM AUTOSSH 1.4G);
 # - pidfile, log file and status file are created 0644 & ~umask;
-# - ssh runs without a shell, its arguments exactly as given (SPEC §1).
+# - ssh runs without a shell, its arguments exactly as given (autossh(1) DESCRIPTION).
 # Uses tests/stub-ssh; no sshd needed.
 set -eu
 # shellcheck source=tests/lib.sh disable=SC1091
@@ -127,7 +127,7 @@ stop "$A"
 report "$name" "$T/coe.log" "$T/coe.fds"
 
 # The same with -f: ssh's stdin and stdout are /dev/null, stderr the pipe
-# to the log (SPEC §6.1, §10.6); nothing else.
+# to the log (autossh(1) FILES, LOGGING); nothing else.
 name="security: with -f ssh inherits only 0 1 2 (same setup, 2nd start)"
 WHY=
 P=$(free_port)
@@ -152,7 +152,7 @@ fi
 [ -z "$A" ] || stop "$A"
 report "$name" "$T/coef.log" "$T/coef.fds"
 
-# Log sinks that duplicate a standard descriptor (SPEC §6.3, §10.9).
+# Log sinks that duplicate a standard descriptor (autossh(1) LOGGING).
 for sink in - /dev/stdout /dev/stderr; do
 	name="security: AUTOSSH_LOGFILE=$sink: ssh inherits only 0 1 2"
 	WHY=
@@ -169,7 +169,7 @@ for sink in - /dev/stdout /dev/stderr; do
 	report "$name" "$T/sink.out"
 done
 
-# Descriptors autossh itself inherited without close-on-exec (SPEC §5.1).
+# Descriptors autossh itself inherited without close-on-exec (autossh(1) DESCRIPTION).
 name="security: descriptors autossh inherited (3, 7, 9) do not reach ssh"
 WHY=
 rm -f "$T/inh.stub"

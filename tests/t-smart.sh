@@ -1,5 +1,5 @@
 #!/bin/sh
-# t-smart: the smarter monitor (SPEC §10.2-§10.7): AUTOSSH_MONITOR_ADDR
+# t-smart: the smarter monitor (autossh(1) MONITORING): AUTOSSH_MONITOR_ADDR
 # (IPv6), backoff jitter, SIGHUP probing at once, ssh's stderr in the log with
 # -f and the stale -R port explanation, the adaptive probe timeout. Real sshd
 # in a network namespace where needed.
@@ -68,9 +68,9 @@ if [ -n "$why" ]; then not_ok "$name" "$why"; else ok "$name"; fi
 # ---------------------------------------------------------------- jitter
 
 # An ssh that exits 255 at once, POLL 10 (min_up 10 s): starts 1-11 are
-# quick, then the grace waits are 1, 1, 2, 2, 3 s (SPEC §5.4: POLL·t²/300 for
+# quick, then the grace waits are 1, 1, 2, 2, 3 s (autossh(1) RESTARTS: POLL·t²/300 for
 # t = 6..10). With AUTOSSH_JITTER=50 each wait must lie in [0.5, 1.5] × its
-# un-jittered value (§10.7). Four autosshs give 20 waits in ~15 s. A wait is
+# un-jittered value (AUTOSSH_JITTER in autossh(1) ENVIRONMENT). Four autosshs give 20 waits in ~15 s. A wait is
 # measured from one ssh's start to the next one's: never shorter than the
 # wait, longer by the restart overhead (allowed: the longest quick restart
 # seen + 200 ms).
@@ -142,7 +142,7 @@ else
 	case $verdict in
 	OK*)
 		if [ -n "$bad_seq" ]; then
-			not_ok "$name" "logged grace times [$bad_seq], want [1 1 2 2 3] (SPEC §5.4, POLL 10)"
+			not_ok "$name" "logged grace times [$bad_seq], want [1 1 2 2 3] (autossh(1) RESTARTS, POLL 10)"
 		else
 			ok "$name"
 		fi
@@ -349,8 +349,8 @@ fi
 # Echo mode against an echo that answers after a random 0-200 ms. Two
 # autosshs: POLL 1 (T = 500 ms), and POLL 1 with AUTOSSH_NET_TIMEOUT=15000,
 # where the adaptive first-attempt timeout (8 x the longest of the last 8
-# round trips, at least 1 s) is what counts (SPEC §10.3). SIGALRM after each
-# passed probe asks for the next at once (§10.4), so N probes take seconds,
+# round trips, at least 1 s) is what counts (autossh(1) SCHEDULE AND TIMEOUTS). SIGALRM after each
+# passed probe asks for the next at once (autossh(1) SIGNALS), so N probes take seconds,
 # not N x POLL. No probe may fail.
 probes=${SMART_PROBES:-120}
 name="adaptive timeout: $probes probes each against a 0-200 ms delaying echo, no 'port down'"

@@ -1,14 +1,14 @@
 #!/bin/sh
-# t-systemd: systemd and containers. The notify protocol (SPEC §10.1; a
-# socat datagram listener stands in for systemd), what ssh inherits (§5.1),
-# -f and MAINPID (§6.1), the status file (§10.5), --check (§10.8), logging
-# to stderr and the journal (§10.9) and contrib/autossh@.service (§11).
+# t-systemd: systemd and containers. The notify protocol (autossh(1) SYSTEMD AND CONTAINERS; a
+# socat datagram listener stands in for systemd), what ssh inherits,
+# -f and MAINPID, the status file (autossh(1) FILES), --check, logging
+# to stderr and the journal (autossh(1) LOGGING) and contrib/autossh@.service.
 set -eu
 # shellcheck source=tests/lib.sh disable=SC1091
 . tests/lib.sh
 lib_init systemd
 
-# Every key of SPEC §10.5, in the order the spec lists them.
+# Every key of autossh(1) FILES, in the order the man page lists them.
 STATUS_KEYS='state pid ssh_pid starts last_exit since last_probe_ok last_probe_rtt_ms monitor poll first_poll net_timeout_ms'
 
 # ---------------------------------------------------------------- notify listener
@@ -125,7 +125,7 @@ ms_since() { echo $(($(now_ms) - $1)); }
 
 # stop_notified NAME: SIGTERM autossh $A; sets why unless it exits within
 # 10 s and the datagrams on NAME are STATUS=starting first, READY=1 and
-# STATUS=connected next (SPEC fixes no order between the two), then
+# STATUS=connected next (no order is promised between the two), then
 # STATUS=stopping (optional) and STOPPING=1 last.
 stop_notified() {
 	stop_autossh "$A"
@@ -150,7 +150,7 @@ name="notify: echo mode sends STATUS=starting, READY=1 only once the tunnel carr
 P=$(free_port)
 E=$(free_port)
 notify_listen n1 "UNIX-RECV:$T/n1.sock"
-# FIRST_POLL is long, so only the early probes (SPEC §10) run: the echo
+# FIRST_POLL is long, so only the early probes (autossh(1) MONITORING) run: the echo
 # service is down, they fail without a restart, and READY must wait.
 bg_run NOTIFY_SOCKET="$T/n1.sock" AUTOSSH_POLL=2 AUTOSSH_FIRST_POLL=120 AUTOSSH_GATETIME=0 \
 	AUTOSSH_LOGFILE="$T/n1.log" AUTOSSH_DEBUG=1 \
@@ -416,7 +416,7 @@ status_is() {
 	done
 }
 
-# status_missing FILE: print the §10.5 keys FILE lacks.
+# status_missing FILE: print the status-file keys FILE lacks.
 status_missing() {
 	for _sm_k in $STATUS_KEYS; do
 		grep -q "^$_sm_k=" "$1" 2>/dev/null || printf ' %s' "$_sm_k"
@@ -616,7 +616,7 @@ else
 	if wait_for 20 check_is 1; then
 		state=$(status_get "$ST" state)
 		if [ "$state" = connected ]; then
-			# a stale probe time, not a state change: not what SPEC §10.8 wants here
+			# a stale probe time, not a state change: not what autossh(1) SYSTEMD AND CONTAINERS wants here
 			not_ok "$name" "exit 1 ('$CHECK_OUT') but state=connected"
 		else
 			ok "$name (after $(ms_since "$t0") ms: $CHECK_OUT)"

@@ -88,23 +88,30 @@ no_restart() {
 
 # ---------------------------------------------------------------- dead path
 
+# trickle_blackhole: once the tunnel just started carries an echo, a trickle
+# of traffic through it, then a blackhole on the client's path; sets WHY
+# unless stall_check finds the 'stalled' line and a new ssh.
+trickle_blackhole() {
+	if ! wait_for 20 echo_ok "$LP"; then
+		WHY="tunnel never came up"
+		return 0
+	fi
+	trickle_start "$LP"
+	if ! trickle_flows "$ECHO_LOG"; then
+		WHY="the trickle does not flow"
+		return 0
+	fi
+	old=$(ssh_pid)
+	blackhole_client
+	stall_check "$old"
+}
+
 blackhole_case() {
 	name="tcp: server-side blackhole with a trickle of traffic, -M 0, ServerAlive 60x3: 'stalled' line and new ssh within 20 s, traffic once lifted"
 	setup "$name" || return 0
 	WHY=
 	tunnel 0 "$SA60" "$EP" AUTOSSH_POLL=600
-	if ! wait_for 20 echo_ok "$LP"; then
-		WHY="tunnel never came up"
-	else
-		trickle_start "$LP"
-		if ! trickle_flows "$ECHO_LOG"; then
-			WHY="the trickle does not flow"
-		else
-			old=$(ssh_pid)
-			blackhole_client
-			stall_check "$old"
-		fi
-	fi
+	trickle_blackhole
 	report "$name" "$LOG"
 	stop_autossh "$A"
 }
@@ -244,18 +251,7 @@ jump_case() {
 		WHY="the inner sshd did not start"
 	else
 		HOST=inner tunnel 0 "$SA60" "$EP" AUTOSSH_POLL=600
-		if ! wait_for 20 echo_ok "$LP"; then
-			WHY="tunnel never came up"
-		else
-			trickle_start "$LP"
-			if ! trickle_flows "$ECHO_LOG"; then
-				WHY="the trickle does not flow"
-			else
-				old=$(ssh_pid)
-				blackhole_client
-				stall_check "$old"
-			fi
-		fi
+		trickle_blackhole
 	fi
 	report "$name" "$LOG" "$T/a.out"
 	stop_autossh "$A"

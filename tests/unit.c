@@ -1,7 +1,7 @@
 /*
  * tests/unit.c: table tests of autossh.c's pure sections (config, policy,
  * probe message).  autossh.c is included whole, its main renamed, so the
- * tests call the real functions; expected values come from SPEC.md, never
+ * tests call the real functions; expected values come from the man page's rules, never
  * from a copy of the logic.  Prints "ok NAME" or "not ok NAME: why" per case
  * and exits 1 if any failed.
  */
@@ -159,7 +159,7 @@ struct run_case {
 #define NS "-o", "ControlMaster=no", "-o", "ControlPath=none"
 
 static const struct run_case run_cases[] = {
-	/* SPEC §2.1 examples */
+	/* autossh(1) ARGUMENTS FOR SSH examples */
 	{ .name = "args-fN", .args = { "autossh", "-M", "0", "-fN", "host" },
 	  .want = { TRUE_PATH, "-N", NS, "host" }, .background = 1 },
 	{ .name = "args-vfM-next-word", .args = { "autossh", "-vfM", "20000", "host" },
@@ -212,7 +212,7 @@ static const struct run_case run_cases[] = {
 	  .want = { TRUE_PATH, "-N", "-T", "-L", "1:h:2", "-oA=b", NS, "u@h", "x", "y" } },
 	{ .name = "args-no-M-no-forwards", .args = { "autossh", "-N", "host" },
 	  .want = { TRUE_PATH, "-N", NS, "host" } },
-	/* SPEC §2.3 */
+	/* autossh(1) MONITORING */
 	{ .name = "forwards-spec-example", .args = { "autossh", "-p", "2", "-M", "20000", "h" },
 	  .want = { TRUE_PATH, "-p", "2", LOOP20000, NS, "h" }, .port = 20000 },
 	{ .name = "forwards-echo", .args = { "autossh", "-M", "20000:7", "-N", "host" },
@@ -243,7 +243,7 @@ static const struct run_case run_cases[] = {
 	  .want = { TRUE_PATH, NS, "host" } },
 	{ .name = "forwards-env-port-empty-unset", .args = { "autossh", "host" }, .env = { "AUTOSSH_PORT=" },
 	  .want = { TRUE_PATH, NS, "host" } },
-	/* SPEC §10.2 */
+	/* autossh(1) MONITORING */
 	{ .name = "forwards-monitor-addr-v4-loop", .args = { "autossh", "-M", "20000", "host" },
 	  .env = { "AUTOSSH_MONITOR_ADDR=127.0.0.2" },
 	  .want = { TRUE_PATH, "-L", "127.0.0.2:20000:127.0.0.2:20000", "-R", "20000:127.0.0.2:20001", NS, "host" },
@@ -311,7 +311,7 @@ static void test_run_cases(void)
 	}
 }
 
-/* SPEC §2.1.2: value letters take the next word (even "-f"); others are flags. */
+/* autossh(1) ARGUMENTS FOR SSH: value letters take the next word (even "-f"); others are flags. */
 static void test_letter_grammar(void)
 {
 	static const char value_letters[] = "BbcDEeFIiJLlmOoPpQRSWw";
@@ -367,7 +367,7 @@ static void test_letter_grammar(void)
 
 /*
  * want_err: the exact stderr line; one ending in "(*" is a prefix, the rest
- * of the line being free text closed by ")" (SPEC §3's <expected>).
+ * of the line being free text closed by ")" (autossh(1) ENVIRONMENT's <expected>).
  */
 struct err_case {
 	const char *name;
@@ -381,7 +381,7 @@ struct err_case {
 #define TOO_LONG S64 "x"
 
 static const struct err_case err_cases[] = {
-	/* SPEC §2.1.8 */
+	/* autossh(1) DESCRIPTION */
 	{ "err-M-needs-port", { "autossh", "-M" }, { NULL }, PARSE_ERROR, "autossh: -M: option requires a port" },
 	{ "err-M-needs-port-after-host", { "autossh", "host", "-M" }, { NULL }, PARSE_ERROR,
 	  "autossh: -M: option requires a port" },
@@ -394,7 +394,7 @@ static const struct err_case err_cases[] = {
 	{ "err-no-destination-value-eaten", { "autossh", "-M", "0", "-o", "host" }, { NULL }, PARSE_USAGE,
 	  "autossh: no destination host given" },
 	{ "err-progname-basename", { "/usr/local/bin/tunnel" }, { NULL }, PARSE_USAGE, "tunnel: no destination host given" },
-	/* SPEC §2.2, -M */
+	/* autossh(1) MONITORING, -M */
 	{ "err-M-letters", { "autossh", "-M", "x", "host" }, { NULL }, PARSE_ERROR, "autossh: -M \"x\": invalid monitor port" },
 	{ "err-M-empty", { "autossh", "-M", "", "host" }, { NULL }, PARSE_ERROR, "autossh: -M \"\": invalid monitor port" },
 	{ "err-M-takes-V", { "autossh", "-M", "-V", "host" }, { NULL }, PARSE_ERROR,
@@ -441,7 +441,7 @@ static const struct err_case err_cases[] = {
 	  "autossh: -M \"0:0\": echo port out of range (1-65535)" },
 	{ "err-M-last-value-checked", { "autossh", "-M", "20000", "-M", "x", "host" }, { NULL }, PARSE_ERROR,
 	  "autossh: -M \"x\": invalid monitor port" },
-	/* SPEC §2.2, AUTOSSH_PORT */
+	/* autossh(1) MONITORING, AUTOSSH_PORT */
 	{ "err-env-port-letters", { "autossh", "host" }, { "AUTOSSH_PORT=x" }, PARSE_ERROR,
 	  "autossh: AUTOSSH_PORT: invalid value \"x\" (invalid monitor port)" },
 	{ "err-env-port-65535", { "autossh", "host" }, { "AUTOSSH_PORT=65535" }, PARSE_ERROR,
@@ -454,7 +454,7 @@ static const struct err_case err_cases[] = {
 	  "autossh: AUTOSSH_PORT: invalid value \"20000:70000\" (echo port out of range (1-65535))" },
 	{ "err-env-port-checked-despite-M", { "autossh", "-M", "20000", "host" }, { "AUTOSSH_PORT=-1" }, PARSE_ERROR,
 	  "autossh: AUTOSSH_PORT: invalid value \"-1\" (invalid monitor port)" },
-	/* SPEC §3: each variable's range */
+	/* autossh(1) ENVIRONMENT: each variable's range */
 	{ "err-env-loglevel-8", { HOST_M0 }, { "AUTOSSH_LOGLEVEL=8" }, PARSE_ERROR,
 	  "autossh: AUTOSSH_LOGLEVEL: invalid value \"8\" (*" },
 	{ "err-env-loglevel-minus", { HOST_M0 }, { "AUTOSSH_LOGLEVEL=-1" }, PARSE_ERROR,
@@ -481,7 +481,7 @@ static const struct err_case err_cases[] = {
 	  "autossh: AUTOSSH_MAXSTART: invalid value \"-2\" (*" },
 	{ "err-env-message-65-bytes", { HOST_M0 }, { "AUTOSSH_MESSAGE=" TOO_LONG }, PARSE_ERROR,
 	  "autossh: AUTOSSH_MESSAGE: invalid value \"" TOO_LONG "\" (*" },
-	/* SPEC §3 and §7: the error is one line even when the value holds CR or LF */
+	/* autossh(1) ENVIRONMENT, LOGGING: the error is one line even when the value holds CR or LF */
 	{ "err-env-message-lf-one-line", { HOST_M0 }, { "AUTOSSH_MESSAGE=a\nb" }, PARSE_ERROR,
 	  "autossh: AUTOSSH_MESSAGE: invalid value \"a*" },
 	{ "err-env-message-cr-one-line", { HOST_M0 }, { "AUTOSSH_MESSAGE=a\r" }, PARSE_ERROR,
@@ -501,7 +501,7 @@ static const struct err_case err_cases[] = {
 	  PARSE_ERROR, "autossh: ssh: *" },
 	{ "err-env-pidfile-no-dir", { HOST_M0 }, { "AUTOSSH_PIDFILE=/nonexistent-autossh-unit/a.pid" }, PARSE_ERROR,
 	  "autossh: AUTOSSH_PIDFILE: invalid value \"/nonexistent-autossh-unit/a.pid\" (*" },
-	/* SPEC §10 variables */
+	/* autossh(1) MONITORING variables */
 	{ "err-env-monitor-addr-not-loopback", { HOST_M0 }, { "AUTOSSH_MONITOR_ADDR=10.0.0.1" }, PARSE_ERROR,
 	  "autossh: AUTOSSH_MONITOR_ADDR: invalid value \"10.0.0.1\" (*" },
 	{ "err-env-monitor-addr-name", { HOST_M0 }, { "AUTOSSH_MONITOR_ADDR=localhost" }, PARSE_ERROR,
@@ -524,7 +524,7 @@ static const struct err_case err_cases[] = {
 	  "autossh: AUTOSSH_CONNECT_TIMEOUT: invalid value \"5\" (needs a monitor port)" },
 	{ "err-env-connect-timeout-needs-port-none", { "autossh", "host" }, { "AUTOSSH_CONNECT_TIMEOUT=5" },
 	  PARSE_ERROR, "autossh: AUTOSSH_CONNECT_TIMEOUT: invalid value \"5\" (needs a monitor port)" },
-	/* SPEC §3: arguments are checked before variables */
+	/* autossh(1) ENVIRONMENT: arguments are checked before variables */
 	{ "order-M-error-before-env", { "autossh", "-M", "x", "host" }, { "AUTOSSH_POLL=0", "AUTOSSH_PATH=/nonexistent" },
 	  PARSE_ERROR, "autossh: -M \"x\": invalid monitor port" },
 	{ "order-M-missing-before-env", { "autossh", "host", "-M" }, { "AUTOSSH_LOGLEVEL=9" }, PARSE_ERROR,
@@ -549,7 +549,7 @@ static const struct err_case err_cases[] = {
 	{ "help-before-env-checks", { "autossh", "--help" }, { "AUTOSSH_POLL=0" }, PARSE_HELP, "" },
 	{ "check-first-argument", { "autossh", "--check", "/run/x.status" }, { NULL }, PARSE_CHECK, "" },
 	{ "check-no-file", { "autossh", "--check" }, { NULL }, PARSE_CHECK, "" },
-	/* SPEC §3: empty = unset, ranges' ends accepted */
+	/* autossh(1) ENVIRONMENT: empty = unset, ranges' ends accepted */
 	{ "env-empty-is-unset",
 	  { HOST_M0 },
 	  { "AUTOSSH_LOGLEVEL=", "AUTOSSH_POLL=", "AUTOSSH_FIRST_POLL=", "AUTOSSH_GATETIME=", "AUTOSSH_MAXSTART=",
@@ -621,7 +621,7 @@ static void test_err_cases(void)
 	}
 }
 
-/* SPEC §3: variables are validated in the table's order. */
+/* autossh(1) ENVIRONMENT: variables are validated in the table's order. */
 static void test_env_order(void)
 {
 	static const char *const bad[][2] = {
@@ -658,7 +658,7 @@ static void test_env_order(void)
 	}
 }
 
-/* Values parse_config stores (SPEC §3 defaults and accepted values). */
+/* Values parse_config stores (autossh(1) ENVIRONMENT defaults and accepted values). */
 static void test_env_values(void)
 {
 	struct config cfg;
@@ -996,7 +996,7 @@ static void test_backoff(void)
 	resultf("backoff-next-tries-long-uptime", next_tries(40, 86400000LL, 600) == 0, "got %d",
 		next_tries(40, 86400000LL, 600));
 
-	/* SPEC §5.4 schedules: wait before each start, driven by quick exits. */
+	/* autossh(1) RESTARTS schedules: wait before each start, driven by quick exits. */
 	static const long want600[] = { 0, 0, 0, 0, 0, 0, 2, 8, 18, 32, 50, 72, 98, 128, 162, 200, 242, 288,
 					338, 392, 450, 512, 578, 600, 600, 600 };
 	static const long want30[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 6, 8, 10, 12, 14, 16, 19, 22, 25,
@@ -2090,16 +2090,16 @@ static void test_net_event_effect(void)
 		enum net_effect want;
 	} cases[] = {
 		{ "matters-link-up", net_ev(NET_LINK_UP, 0, NULL, 0), &conn, NET_CHEAP },
-		{ "matters-link-down", net_ev(NET_LINK_DOWN, 0, NULL, 0), &conn, NET_SUSPECT },
+		{ "matters-link-down", net_ev(NET_LINK_DOWN, 0, NULL, 0), &conn, NET_SUSPICIOUS },
 		{ "matters-address-added", net_ev(NET_ADDR_ADDED, AF_INET, "10.0.0.9", 24), &conn, NET_CHEAP },
 		{ "matters-deprecated-is-not-removed", deprecated, &conn, NET_IGNORE },
 		{ "matters-tentative-not-yet", tentative, &conn, NET_IGNORE },
-		{ "matters-own-address-removed", net_ev(NET_ADDR_REMOVED, AF_INET, "10.0.0.5", 24), &conn, NET_SUSPECT },
+		{ "matters-own-address-removed", net_ev(NET_ADDR_REMOVED, AF_INET, "10.0.0.5", 24), &conn, NET_SUSPICIOUS },
 		{ "matters-own-address-removed-mapped", net_ev(NET_ADDR_REMOVED, AF_INET, "10.0.0.5", 24), &mapped,
-		  NET_SUSPECT },
+		  NET_SUSPICIOUS },
 		{ "matters-other-address-removed", net_ev(NET_ADDR_REMOVED, AF_INET, "10.0.0.6", 24), &conn, NET_CHEAP },
 		{ "matters-address-removed-conn-unknown", net_ev(NET_ADDR_REMOVED, AF_INET, "10.0.0.6", 24), &none,
-		  NET_SUSPECT },
+		  NET_SUSPICIOUS },
 		{ "matters-default-route", net_ev(NET_ROUTE_CHANGED, AF_INET, "0.0.0.0", 0), &conn, NET_CHEAP },
 		{ "matters-default-route-v6", net_ev(NET_ROUTE_CHANGED, AF_INET6, "::", 0), &none, NET_CHEAP },
 		{ "matters-route-to-server", net_ev(NET_ROUTE_CHANGED, AF_INET, "192.0.2.0", 24), &conn, NET_CHEAP },
@@ -2144,7 +2144,7 @@ static void test_coalesce(void)
 	/* Suspects: one hold, from the first; each later one pushes it back, within a limit. */
 	memset(&c, 0, sizeof c);
 	for (int i = 0; i < 5; i++) {
-		act = coalesce_change(&c, NET_SUSPECT, i ? "address 10.0.0.5 added" : "address 10.0.0.5 removed",
+		act = coalesce_change(&c, NET_SUSPICIOUS, i ? "address 10.0.0.5 added" : "address 10.0.0.5 removed",
 				      1000 + i * 100);
 		holds += (act & NET_DO_HOLD) != 0;
 	}
@@ -2152,7 +2152,7 @@ static void test_coalesce(void)
 		c.hold_until);
 	resultf("coalesce-suspect-also-cheap", c.last_cheap_at == 1000, "last cheap %lld", c.last_cheap_at);
 	for (int i = 0; i < 20; i++)
-		coalesce_change(&c, NET_SUSPECT, "link down", 1500 + i * 500);
+		coalesce_change(&c, NET_SUSPICIOUS, "link down", 1500 + i * 500);
 	resultf("coalesce-hold-storm-bounded", c.hold_until == 1000 + 4 * NET_HOLD_MS, "until %lld", c.hold_until);
 	resultf("coalesce-hold-what", strcmp(c.hold_what, "address 10.0.0.5 removed") == 0, "hold_what \"%s\"",
 		c.hold_what);

@@ -15,7 +15,7 @@
 # A run passes when valgrind reports no errors, nothing definitely,
 # indirectly or possibly lost, and at exit no descriptor open but 0, 1, 2,
 # ones inherited from the caller, the log file, the self-pipe, the monitor
-# listener and the notify socket. autossh dies by SIGTERM (SPEC §8), so
+# listener and the notify socket. autossh dies by SIGTERM (autossh(1) EXIT STATUS), so
 # valgrind's own exit status is 143, not --error-exitcode: the log decides.
 set -eu
 # shellcheck source=tests/lib.sh disable=SC1091
@@ -33,12 +33,20 @@ VG="valgrind --leak-check=full --track-fds=yes --error-exitcode=1 --trace-childr
 # and those whose allocation stack names one of the functions (default:
 # open_log_file log_reopen install_signals bind_monitor_port notify_send
 # go_background: the log, the self-pipe, the listener, the notify socket
-# and, in the -f foreground, the ready pipe).
+# and, in the -f foreground, the ready pipe; both pipes are made by
+# cloexec_pipe, called from install_signals and go_background). Each name
+# must still be a function of autossh.c, so the list follows the code.
 vg_check() {
 	_vc_log=$1
 	shift
 	[ $# -gt 0 ] || set -- open_log_file log_reopen install_signals bind_monitor_port notify_send \
 		go_background
+	for _vc_fn in "$@"; do
+		if ! grep -q "^static [^(]*[ *]$_vc_fn(" autossh.c; then
+			WHY="$_vc_fn, expected to open a descriptor, is not a function of autossh.c"
+			return 0
+		fi
+	done
 	if [ ! -s "$_vc_log" ]; then
 		WHY="no valgrind log"
 		return 0

@@ -50,7 +50,7 @@ static void check_failed(const char *what, int line)
 /* Abort (a crash for libFuzzer) naming the property that does not hold. */
 #define check(ok) ((ok) ? (void)0 : check_failed(#ok, __LINE__))
 
-/* What every accepted configuration must satisfy (SPEC §2, §3, §5.7). */
+/* What every accepted configuration must satisfy (autossh(1) ARGUMENTS FOR SSH, ENVIRONMENT and SCHEDULE AND TIMEOUTS). */
 static void check_config(const struct config *cfg, int argc)
 {
 	int n = 0;
@@ -175,7 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case PARSE_ERROR:
 	case PARSE_USAGE:
 		check(err[0] != '\0' && strlen(err) < sizeof err);
-		/* SPEC §7: one line (a CR or LF in argv[0] itself is not checked) */
+		/* autossh(1) LOGGING: one line (a CR or LF in argv[0] itself is not checked) */
 		check(strpbrk(err + strlen(cfg.progname), "\r\n") == NULL);
 		check(strncmp(err, cfg.progname, strlen(cfg.progname)) == 0);
 		break;
