@@ -2111,6 +2111,33 @@ static int forwards_listening(const struct ssh_sockets *s, const int *wanted, in
 	return 1;
 }
 
+/* Where the kernel would send a packet to the server from (view_path). */
+struct path_end {
+	int reachable;
+	unsigned char source[16];
+};
+
+struct path_view {
+	int looked;                     /* 0: not looked at (no route socket, not Linux) */
+	struct path_end ends[2];        /* the server; or IPv4 and IPv6 "anywhere" */
+};
+
+/*
+ * Did the path to the server change between two views?  Only then can a
+ * network change be why a start failed, or a reason to start before the
+ * backoff wait ends: churn elsewhere (a container's veth) changes nothing.
+ */
+static int path_changed(const struct path_view *before, const struct path_view *after)
+{
+	if (!before->looked || !after->looked)
+		return 0;
+	for (int i = 0; i < 2; i++)
+		if (before->ends[i].reachable != after->ends[i].reachable ||
+		    memcmp(before->ends[i].source, after->ends[i].source, sizeof before->ends[i].source) != 0)
+			return 1;
+	return 0;
+}
+
 enum net_kind { NET_NONE, NET_LINK_UP, NET_LINK_DOWN, NET_ADDR_ADDED, NET_ADDR_REMOVED, NET_ROUTE_CHANGED };
 enum net_effect { NET_IGNORE, NET_CHEAP, NET_SUSPICIOUS };
 
@@ -2622,30 +2649,80 @@ static int netlink_ask(int fd, int type, int ifindex, struct address_search *s)
 	return 0;
 }
 
+/* addr (4 or 16 bytes of family) and port as a socket address. */
+static socklen_t socket_address(int family, const unsigned char *addr, int port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	if (family == AF_INET) {
+		struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)port);
+		memcpy(&v4->sin_addr, addr, 4);
+		return sizeof *v4;
+	}
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+	v6->sin6_family = AF_INET6;
+	v6->sin6_port = htons((uint16_t)port);
+	memcpy(&v6->sin6_addr, addr, 16);
+	return sizeof *v6;
+}
+
 /* Can a socket be bound to conn's local address?  1 yes, 0 it is gone, -1 unknown. */
 static int address_bindable(const struct tcp_socket *conn)
 {
 	struct sockaddr_storage ss;
-	socklen_t len;
+	socklen_t len = socket_address(conn->family, conn->local, 0, &ss);
 	int fd, saved;
 
-	memset(&ss, 0, sizeof ss);
-	if (conn->family == AF_INET) {
-		struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
-		v4->sin_family = AF_INET;
-		memcpy(&v4->sin_addr, conn->local, 4);
-		len = sizeof *v4;
-	} else {
-		struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
-		v6->sin6_family = AF_INET6;
-		memcpy(&v6->sin6_addr, conn->local, 16);
-		len = sizeof *v6;
-	}
 	if ((fd = socket(conn->family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
 		return -1;
 	saved = bind(fd, (struct sockaddr *)&ss, len) == 0 ? 0 : errno;
 	close(fd);
 	return saved == 0 ? 1 : saved == EADDRNOTAVAIL ? 0 : -1;
+}
+
+/*
+ * The route the kernel would take to addr now, and the local address it
+ * would send from: a connected UDP socket asks the routing table, and no
+ * packet is sent.
+ */
+static void view_one_path(int family, const unsigned char *addr, int port, struct path_end *end)
+{
+	struct sockaddr_storage to, from;
+	socklen_t to_len = socket_address(family, addr, port, &to), from_len = sizeof from;
+	int fd;
+
+	memset(end, 0, sizeof *end);
+	if ((fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return;
+	if (connect(fd, (struct sockaddr *)&to, to_len) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&from, &from_len) == 0) {
+		end->reachable = 1;
+		memcpy(end->source, family == AF_INET ? (const void *)&((struct sockaddr_in *)&from)->sin_addr
+						      : (const void *)&((struct sockaddr_in6 *)&from)->sin6_addr,
+		       family == AF_INET ? 4 : 16);
+	}
+	close(fd);
+}
+
+/*
+ * The path to the server (its last known connection), or without one to
+ * anywhere: the documentation addresses 192.0.2.1 and 2001:db8::1
+ * (RFC 5737, RFC 3849) stand for what the default routes say.
+ */
+static void view_path(const struct tcp_socket *server, struct path_view *view)
+{
+	static const unsigned char doc_v4[4] = { 192, 0, 2, 1 };
+	static const unsigned char doc_v6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+
+	memset(view, 0, sizeof *view);
+	view->looked = 1;
+	if (server->family) {
+		view_one_path(server->family, server->remote, server->remote_port, &view->ends[0]);
+		return;
+	}
+	view_one_path(AF_INET, doc_v4, 9, &view->ends[0]);
+	view_one_path(AF_INET6, doc_v6, 9, &view->ends[1]);
 }
 
 /*
@@ -2816,6 +2893,12 @@ static void find_ssh_sockets(long ssh_pid, struct ssh_sockets *out)
 {
 	(void)ssh_pid;
 	memset(out, 0, sizeof *out);
+}
+
+static void view_path(const struct tcp_socket *server, struct path_view *view)
+{
+	(void)server;
+	memset(view, 0, sizeof *view);
 }
 
 #endif
@@ -3343,7 +3426,8 @@ struct state {
 	int tcp_looks;                  /* ssh's connection is looked at (Linux, on) */
 	char watch[200];                /* the status file's "watch" */
 	struct net_coalesce net;        /* network changes waiting to be acted on */
-	int net_start_pending;          /* the network changed while this ssh was still new */
+	struct tcp_socket server;       /* the last connection to the server found; family 0: none yet */
+	struct path_view path_at_start; /* the path to the server when this ssh started */
 	struct ssh_sockets sockets;     /* valid while sockets_of == ssh_pid */
 	pid_t sockets_of;               /* the ssh whose sockets were found; 0: look again */
 	struct tcp_reading reading;     /* the previous look */
@@ -3543,7 +3627,8 @@ static void start_ssh(struct state *st, long long now)
 	st->proven_at = monitoring(st) ? 0 : now + UNMONITORED_PROVEN_MS;
 	st->sockets_of = 0;
 	st->probe_passed_at = 0;
-	st->net_start_pending = 0;
+	if (st->route_fd >= 0)
+		view_path(&st->server, &st->path_at_start);
 	memset(&st->reading, 0, sizeof st->reading);
 	st->next_look_at = st->tcp_looks ? now + TCP_LOOK_RETRANS_MS : 0;
 	report_state(st, 1);
@@ -3553,6 +3638,17 @@ static void start_ssh(struct state *st, long long now)
 	}
 	/* With -f the foreground exits 0 once the first ssh runs and the pidfile names us. */
 	tell_foreground(&st->ready_fd, NULL);
+}
+
+/* Has the path to the server changed since the current or last ssh started? */
+static int path_moved_since_start(const struct state *st)
+{
+	struct path_view now;
+
+	if (st->route_fd < 0)
+		return 0;
+	view_path(&st->server, &now);
+	return path_changed(&st->path_at_start, &now);
 }
 
 /* Restart through the backoff (autossh(1) RESTARTS). */
@@ -3565,8 +3661,8 @@ static void request_restart(struct state *st, long long now)
 	if (maxstart_reached(st))
 		return;
 	grace = grace_seconds(st->tries, cfg->poll);
-	if (grace > 0 && st->net_start_pending) {
-		logmsg(LOG_INFO, "network changed: %s", st->net.what[0] ? st->net.what : "?");
+	if (grace > 0 && path_moved_since_start(st)) {
+		logmsg(LOG_INFO, "network changed: %s", st->net.what[0] ? st->net.what : "path to the server");
 		st->net.what[0] = '\0';
 		grace = 0;
 	}
@@ -3768,7 +3864,6 @@ static void mark_proven(struct state *st)
 	if (st->proven)
 		return;
 	st->proven = 1;
-	st->net_start_pending = 0;
 	st->next_early_at = 0;
 	st->connect_deadline = 0;
 	logmsg(LOG_DEBUG, "ssh proven");
@@ -3927,14 +4022,16 @@ enum net_action { NET_ACT_NONE, NET_ACT_START_NOW, NET_ACT_PROBE_NOW, NET_ACT_PR
 
 /*
  * The cheap action for a change that matters (autossh(1) NETWORK CHANGES):
- * start at once in a backoff wait; with monitoring, probe now (an early
- * probe while ssh is not proven).  A probe in flight is left to finish (a
- * resume restarts it: after_wakeup).
+ * start at once in a backoff wait if the path to the server changed since
+ * the last start (else the start would fail as the last one did); with
+ * monitoring, probe now (an early probe while ssh is not proven).  A probe
+ * in flight is left to finish (a resume restarts it: after_wakeup).
  */
-static enum net_action network_action(enum ssh_phase phase, int monitored, int proven, int probe_in_flight)
+static enum net_action network_action(enum ssh_phase phase, int monitored, int proven, int probe_in_flight,
+				      int path_moved)
 {
 	if (phase == PHASE_BACKOFF)
-		return NET_ACT_START_NOW;
+		return path_moved ? NET_ACT_START_NOW : NET_ACT_NONE;
 	if (phase != PHASE_RUNNING || !monitored || probe_in_flight)
 		return NET_ACT_NONE;
 	return proven ? NET_ACT_PROBE_NOW : NET_ACT_PROBE_EARLY;
@@ -3942,13 +4039,16 @@ static enum net_action network_action(enum ssh_phase phase, int monitored, int p
 
 static void take_cheap_action(struct state *st, long long now)
 {
-	enum net_action action = network_action(st->phase, monitoring(st), st->proven, st->probe.phase != PROBE_IDLE);
+	int moved = st->phase == PHASE_BACKOFF && path_moved_since_start(st);
+	enum net_action action =
+		network_action(st->phase, monitoring(st), st->proven, st->probe.phase != PROBE_IDLE, moved);
 
-	/* If this new ssh fails all the same, the next one starts without a wait. */
-	if (st->phase == PHASE_RUNNING && !st->proven)
-		st->net_start_pending = 1;
 	if (action == NET_ACT_NONE) {
-		if (!st->net_start_pending)
+		if (st->phase == PHASE_BACKOFF)
+			logmsg(LOG_DEBUG, "network changed (%s); the path to the server did not: the wait goes on",
+			       st->net.what);
+		/* A new ssh that fails all the same names this change if the path moved (request_restart). */
+		if (!(st->phase == PHASE_RUNNING && !st->proven))
 			st->net.what[0] = '\0';
 		return;
 	}
@@ -4055,6 +4155,7 @@ static int find_connection(struct state *st)
 	st->sockets_of = st->sockets.conn.family ? st->ssh_pid : 0;
 	if (st->sockets_of == 0)
 		return 0;
+	st->server = st->sockets.conn;
 	describe_address(st->sockets.conn.family, st->sockets.conn.local, local, sizeof local);
 	format_endpoint(&st->sockets.conn, where, sizeof where);
 	logmsg(LOG_DEBUG, "ssh's connection: %s:%d to %s (pid %ld, fd %d)", local, st->sockets.conn.local_port, where,

@@ -181,6 +181,49 @@ noop_case() {
 	stop_autossh "$A"
 }
 
+# ---------------------------------------------------------------- churn in a backoff wait
+
+# A server that refuses, and 12 s of changes that leave the path to it
+# alone (addresses on lo, a link of its own): each start fails as the last
+# did, so none may come before its backoff wait ends. POLL=30 allows 13
+# starts by then (9 quick ones, then waits of 1, 2, 3, 4 s).
+churn_case() {
+	name="netwatch: churn that leaves the path alone during backoff waits (refused server, 12 s): starts keep to the backoff schedule"
+	setup "$name" || return 0
+	WHY=
+	x=${SSHD_ADDR%.*}
+	x=${x##*.}
+	other=vch$x-$$
+	other=$(printf '%s' "$other" | cut -c1-15)
+	LOG=$T/a.log
+	bg_run AUTOSSH_LOGFILE="$LOG" AUTOSSH_DEBUG=1 AUTOSSH_GATETIME=0 AUTOSSH_POLL=30 \
+		"$AUTOSSH" -M 0 -N -F "$SSH_CFG" -o Port="$(free_port)" testhost >"$T/a.out" 2>&1
+	A=$BG_PID
+	if ! ip link add "$other" type veth peer name "${other}p"; then
+		WHY="cannot add a second veth pair"
+	elif ! printf '%s\n' "$other" >>"$T/.lib/links" || ! wait_log 10 "$LOG" 'sleeping for grace time'; then
+		WHY="no backoff wait within 10 s"
+	else
+		end=$(($(now_ms) + 12000))
+		i=0
+		while [ "$(now_ms)" -lt "$end" ]; do
+			i=$((i % 200 + 1))
+			printf 'addr add 127.78.%s.%s/32 dev lo\naddr del 127.78.%s.%s/32 dev lo\nlink set %s up\nlink set %s down\n' \
+				"$x" "$i" "$x" "$i" "$other" "$other" | ip -batch -
+			sleep 0.3
+		done
+		starts=$(grep -c 'starting ssh (count' "$LOG" || :)
+		if [ "$starts" -gt 14 ]; then
+			WHY="$starts starts in the first 12 s of backoff waits; the schedule allows 13"
+			grep -E 'starting ssh|sleeping|network changed|exited' "$LOG" >"$T/starts.log"
+		elif ! log_has "$LOG" 'the path to the server did not: the wait goes on'; then
+			WHY="no debug line saying a change was seen and the wait goes on"
+		fi
+	fi
+	report "$name" "$T/starts.log"
+	stop_autossh "$A"
+}
+
 # ---------------------------------------------------------------- turned off
 
 off_case() {
@@ -234,5 +277,6 @@ scenario swapE swap_case \
 	"$(free_port):$(free_port)" ""
 scenario link link_case
 scenario noop noop_case
+scenario churn churn_case
 scenario off off_case
 scenarios_wait

@@ -2158,27 +2158,52 @@ static void test_coalesce(void)
 		c.hold_what);
 }
 
+static void test_path_changed(void)
+{
+	struct path_view unseen, none, via_a, via_b, lost;
+
+	memset(&unseen, 0, sizeof unseen);
+	memset(&none, 0, sizeof none);
+	none.looked = 1;
+	via_a = none;
+	via_a.ends[0].reachable = 1;
+	memcpy(via_a.ends[0].source, "\x0a\x00\x00\x05", 4);
+	via_b = via_a;
+	via_b.ends[0].source[3] = 6;
+	lost = via_a;
+	lost.ends[0].reachable = 0;
+	resultf("path-same-unchanged", !path_changed(&via_a, &via_a), "changed");
+	resultf("path-new-source-changed", path_changed(&via_a, &via_b), "unchanged");
+	resultf("path-route-gone-changed", path_changed(&via_a, &lost), "unchanged");
+	resultf("path-route-back-changed", path_changed(&none, &via_a), "unchanged");
+	resultf("path-still-unreachable-unchanged", !path_changed(&none, &none), "changed");
+	resultf("path-not-looked-unchanged", !path_changed(&unseen, &via_a) && !path_changed(&via_a, &unseen),
+		"changed");
+}
+
 static void test_network_action(void)
 {
 	static const struct {
 		const char *name;
 		enum ssh_phase phase;
-		int monitored, proven, in_flight;
+		int monitored, proven, in_flight, path_moved;
 		enum net_action want;
 	} cases[] = {
-		{ "netact-backoff-start-now", PHASE_BACKOFF, 0, 0, 0, NET_ACT_START_NOW },
-		{ "netact-backoff-start-now-monitored", PHASE_BACKOFF, 1, 0, 0, NET_ACT_START_NOW },
-		{ "netact-M0-running-nothing", PHASE_RUNNING, 0, 1, 0, NET_ACT_NONE },
-		{ "netact-probe-now", PHASE_RUNNING, 1, 1, 0, NET_ACT_PROBE_NOW },
-		{ "netact-early-probe-unproven", PHASE_RUNNING, 1, 0, 0, NET_ACT_PROBE_EARLY },
-		{ "netact-probe-in-flight-left", PHASE_RUNNING, 1, 1, 1, NET_ACT_NONE },
-		{ "netact-early-probe-in-flight-left", PHASE_RUNNING, 1, 0, 1, NET_ACT_NONE },
-		{ "netact-stopping-nothing", PHASE_STOPPING, 1, 1, 0, NET_ACT_NONE },
-		{ "netact-done-nothing", PHASE_DONE, 1, 1, 0, NET_ACT_NONE },
+		{ "netact-backoff-start-now", PHASE_BACKOFF, 0, 0, 0, 1, NET_ACT_START_NOW },
+		{ "netact-backoff-start-now-monitored", PHASE_BACKOFF, 1, 0, 0, 1, NET_ACT_START_NOW },
+		{ "netact-backoff-path-same-wait-goes-on", PHASE_BACKOFF, 0, 0, 0, 0, NET_ACT_NONE },
+		{ "netact-backoff-path-same-monitored", PHASE_BACKOFF, 1, 0, 0, 0, NET_ACT_NONE },
+		{ "netact-M0-running-nothing", PHASE_RUNNING, 0, 1, 0, 1, NET_ACT_NONE },
+		{ "netact-probe-now", PHASE_RUNNING, 1, 1, 0, 0, NET_ACT_PROBE_NOW },
+		{ "netact-early-probe-unproven", PHASE_RUNNING, 1, 0, 0, 0, NET_ACT_PROBE_EARLY },
+		{ "netact-probe-in-flight-left", PHASE_RUNNING, 1, 1, 1, 1, NET_ACT_NONE },
+		{ "netact-early-probe-in-flight-left", PHASE_RUNNING, 1, 0, 1, 1, NET_ACT_NONE },
+		{ "netact-stopping-nothing", PHASE_STOPPING, 1, 1, 0, 1, NET_ACT_NONE },
+		{ "netact-done-nothing", PHASE_DONE, 1, 1, 0, 1, NET_ACT_NONE },
 	};
 	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
 		enum net_action got = network_action(cases[c].phase, cases[c].monitored, cases[c].proven,
-						     cases[c].in_flight);
+						     cases[c].in_flight, cases[c].path_moved);
 		resultf(cases[c].name, got == cases[c].want, "got %d, want %d", got, cases[c].want);
 	}
 }
@@ -2657,6 +2682,7 @@ int main(void)
 	test_net_event_effect();
 	test_coalesce();
 	test_network_action();
+	test_path_changed();
 	test_parse_route_message();
 	test_tcp_verdict();
 	test_parse_diag_reply();
