@@ -2331,6 +2331,14 @@ static int route_covers(const struct net_event *route, int family, const unsigne
 	return (route->addr[bytes] & mask) == (addr[bytes] & mask);
 }
 
+/* 169.254.0.0/16 or fe80::/10: an address for the link itself. */
+static int is_link_local(int family, const unsigned char *addr)
+{
+	if (family == AF_INET)
+		return addr[0] == 169 && addr[1] == 254;
+	return family == AF_INET6 && addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80;
+}
+
 /*
  * Does this change matter (autossh(1) NETWORK CHANGES)?  A cheap one asks
  * for a start or a probe now; a suspect one may have cut ssh's connection
@@ -2345,12 +2353,17 @@ static enum net_effect net_event_effect(const struct net_event *ev, const struct
 	case NET_LINK_DOWN:
 		return NET_SUSPICIOUS;
 	case NET_ADDR_ADDED:
-		/* Not usable yet, or still valid (a deprecated IPv6 address is not removed). */
-		return ev->tentative || ev->deprecated ? NET_IGNORE : NET_CHEAP;
+		/*
+		 * Not usable yet, still valid (a deprecated IPv6 address is not
+		 * removed), or link-local (every new link gets one; it reaches no server).
+		 */
+		return ev->tentative || ev->deprecated || is_link_local(ev->family, ev->addr) ? NET_IGNORE : NET_CHEAP;
 	case NET_ADDR_REMOVED:
-		if (conn->family && !same_address(ev->family, ev->addr, conn->family, conn->local))
-			return NET_CHEAP;
-		return NET_SUSPICIOUS;
+		if (conn->family && same_address(ev->family, ev->addr, conn->family, conn->local))
+			return NET_SUSPICIOUS;
+		if (is_link_local(ev->family, ev->addr))
+			return NET_IGNORE;
+		return conn->family ? NET_CHEAP : NET_SUSPICIOUS;
 	case NET_ROUTE_CHANGED:
 		if (ev->prefix_len == 0 || (conn->family && route_covers(ev, conn->family, conn->remote)))
 			return NET_CHEAP;
