@@ -4050,9 +4050,10 @@ static enum net_action network_action(enum ssh_phase phase, int monitored, int p
 	return proven ? NET_ACT_PROBE_NOW : NET_ACT_PROBE_EARLY;
 }
 
-static void take_cheap_action(struct state *st, long long now)
+/* resumed: after a suspend any path may be gone, changed or not: act as if it moved. */
+static void take_cheap_action(struct state *st, int resumed, long long now)
 {
-	int moved = st->phase == PHASE_BACKOFF && path_moved_since_start(st);
+	int moved = st->phase == PHASE_BACKOFF && (resumed || path_moved_since_start(st));
 	enum net_action action =
 		network_action(st->phase, monitoring(st), st->proven, st->probe.phase != PROBE_IDLE, moved);
 
@@ -4111,7 +4112,7 @@ static void fire_network_deadlines(struct state *st, long long now)
 {
 	/* Held back, unless the action taken meanwhile covered every change (nothing new to say). */
 	if (coalesce_due(&st->net, now) && st->net.what[0])
-		take_cheap_action(st, now);
+		take_cheap_action(st, 0, now);
 	if (st->net.hold_until && now >= st->net.hold_until)
 		check_held_change(st, now);
 }
@@ -4121,7 +4122,7 @@ static void watch_wakeup(struct state *st, int route_events, long long now)
 {
 	if (st->route_fd >= 0 && route_events &&
 	    (read_route_changes(st->route_fd, &st->net, known_connection(st), now) & NET_DO_CHEAP))
-		take_cheap_action(st, now);
+		take_cheap_action(st, 0, now);
 }
 
 /* A resume from suspend is a change that matters too; the TCP readings of before say nothing. */
@@ -4132,7 +4133,7 @@ static void network_resumed(struct state *st, long long slept_ms, long long now)
 		return;
 	snprintf(st->net.what, sizeof st->net.what, "resumed after %lld s asleep", slept_ms / 1000);
 	st->net.last_cheap_at = now;
-	take_cheap_action(st, now);
+	take_cheap_action(st, 1, now);
 }
 
 /* -M 0: ssh's connection is established and its -L listeners exist (autossh(1) TCP EVIDENCE). */
