@@ -3440,7 +3440,8 @@ struct state {
 	char watch[200];                /* the status file's "watch" */
 	struct net_coalesce net;        /* network changes waiting to be acted on */
 	struct tcp_socket server;       /* the last connection to the server found; family 0: none yet */
-	struct path_view path_at_start; /* the path to the server when this ssh started */
+	struct tcp_socket path_target;  /* what path_at_start looked at: the server then known, if any */
+	struct path_view path_at_start; /* the path to it when this ssh started */
 	struct ssh_sockets sockets;     /* valid while sockets_of == ssh_pid */
 	pid_t sockets_of;               /* the ssh whose sockets were found; 0: look again */
 	struct tcp_reading reading;     /* the previous look */
@@ -3640,8 +3641,10 @@ static void start_ssh(struct state *st, long long now)
 	st->proven_at = monitoring(st) ? 0 : now + UNMONITORED_PROVEN_MS;
 	st->sockets_of = 0;
 	st->probe_passed_at = 0;
-	if (st->route_fd >= 0)
-		view_path(&st->server, &st->path_at_start);
+	if (st->route_fd >= 0) {
+		st->path_target = st->server;
+		view_path(&st->path_target, &st->path_at_start);
+	}
 	memset(&st->reading, 0, sizeof st->reading);
 	st->next_look_at = st->tcp_looks ? now + TCP_LOOK_RETRANS_MS : 0;
 	report_state(st, 1);
@@ -3660,7 +3663,8 @@ static int path_moved_since_start(const struct state *st)
 
 	if (st->route_fd < 0)
 		return 0;
-	view_path(&st->server, &now);
+	/* The same target as at the start: a server found since then is compared from the next start on. */
+	view_path(&st->path_target, &now);
 	return path_changed(&st->path_at_start, &now);
 }
 
