@@ -1401,6 +1401,25 @@ static struct exit_decision decide_on_exit(int wait_status, int first, int gate_
 	return d;
 }
 
+/*
+ * Why an ssh failed, from its own words (autossh(1) CAUSES): each cause gets
+ * its own answer.  CAUSE_NONE while the tunnel is healthy.
+ */
+enum ssh_cause {
+	CAUSE_NONE, CAUSE_NETWORK, CAUSE_BUSY, CAUSE_AUTH, CAUSE_HOSTKEY, CAUSE_CONFIG,
+	CAUSE_REMOTE_FORWARD, CAUSE_LOCAL_FORWARD, CAUSE_UNKNOWN, N_CAUSES
+};
+
+/* The cause's name in the status file, STATUS=, --check and --list (a fixed list). */
+static const char *cause_name(enum ssh_cause cause)
+{
+	static const char *const names[N_CAUSES] = {
+		"", "network", "busy", "auth", "hostkey", "config",
+		"remote-forward", "local-forward", "unknown"
+	};
+	return (unsigned)cause < N_CAUSES ? names[cause] : "unknown";
+}
+
 enum { HANDED_OFF_MS = 10000 };
 
 /*
@@ -3448,6 +3467,8 @@ struct state {
 	long long next_look_at;         /* next inet_diag look; 0: none */
 	int forward_ports[MAX_FORWARDS], n_forward_ports;  /* the user's -L ports: their listeners prove ssh ready */
 	char last_exit[32];             /* the status file's "last_exit" */
+	enum ssh_cause cause;           /* why the last start failed; CAUSE_NONE when healthy */
+	char cause_line[256];           /* ssh's line that told the cause */
 	const char *reported_state;     /* the state last logged and sent: report only changes */
 	time_t state_since;             /* wall time it was entered (status file) */
 	time_t last_probe_ok;           /* wall time of the last passed probe (status file) */
@@ -3499,10 +3520,11 @@ static void write_status_file(const struct state *st)
 	snprintf(content, sizeof content,
 		 "state=%s\npid=%ld\nssh_pid=%ld\nstarts=%d\nlast_exit=%s\nsince=%lld\n"
 		 "last_probe_ok=%lld\nlast_probe_rtt_ms=%ld\nmonitor=%s\npoll=%ld\nfirst_poll=%ld\n"
-		 "net_timeout_ms=%ld\nwatch=%s\n",
+		 "net_timeout_ms=%ld\nwatch=%s\nreason=%s%s%s\n",
 		 state_name(st), (long)getpid(), (long)(st->ssh_exited ? 0 : st->ssh_pid), st->starts,
 		 st->last_exit, (long long)st->state_since, (long long)st->last_probe_ok, st->probe.rtt_ms,
-		 monitor, cfg->poll, cfg->first_poll, cfg->net_timeout_ms, st->watch);
+		 monitor, cfg->poll, cfg->first_poll, cfg->net_timeout_ms, st->watch, cause_name(st->cause),
+		 st->cause == CAUSE_NONE ? "" : ": ", st->cause == CAUSE_NONE ? "" : st->cause_line);
 	write_file_atomically(cfg->statusfile, content);
 }
 
