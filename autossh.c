@@ -3427,6 +3427,7 @@ struct state {
 	int starts;                     /* ssh starts so far (AUTOSSH_MAXSTART counts these) */
 	int tries;                      /* quick restarts in a row: the backoff's count */
 	int proven;                     /* this ssh passed a probe (or -M 0's time or TCP rule) */
+	int authenticated;              /* this ssh got past authentication (at the latest: proven) */
 	int ever_ready;                 /* READY=1 sent: once per run, at the first proven ssh */
 	long long kill_at;              /* STOPPING: when to send SIGKILL, 0 once sent */
 	long long backoff_until;        /* BACKOFF: when to start ssh again */
@@ -3651,7 +3652,7 @@ static void start_ssh(struct state *st, long long now)
 	st->phase = PHASE_RUNNING;
 	st->ssh_exited = 0;
 	st->ssh_started_at = now;
-	st->proven = 0;
+	st->proven = st->authenticated = 0;
 	probe_forget_rtts(&st->probe);  /* round trips of another connection say nothing */
 	st->next_probe_at = monitoring(st) ? now + cfg->first_poll * 1000LL : 0;
 	/*
@@ -3902,7 +3903,7 @@ static void mark_proven(struct state *st)
 {
 	if (st->proven)
 		return;
-	st->proven = 1;
+	st->proven = st->authenticated = 1;
 	st->next_early_at = 0;
 	st->connect_deadline = 0;
 	logmsg(LOG_DEBUG, "ssh proven");
