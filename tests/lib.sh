@@ -13,7 +13,9 @@
 # something return non-zero and must be used as conditions (`if wait_for ...`).
 #
 # Functions (see the comment above each one):
-#   lib_init NAME            temp dir $T, cleanup trap, TOP, AUTOSSH, STUB, clean env
+#   lib_init NAME [own-netns]  temp dir $T, cleanup trap, TOP, AUTOSSH, STUB, clean env;
+#                            own-netns: as root, the script runs again in a network
+#                            namespace of its own (lo up), so the host's is left alone
 #                            (AUTOSSH=$TEST_AUTOSSH if set, else $TOP/autossh)
 #   track_pid PID            kill PID (and its descendants) at cleanup
 #   free_port                print a free TCP port P on 127.0.0.1 (P+1 free too)
@@ -50,8 +52,10 @@
 #                            SIGINT/SIGQUIT at default (sh would ignore them); sets BG_PID
 #   wait_exit SECONDS PID    wait for our background child PID to exit; sets
 #                            EXIT_STATUS (128+n if killed by signal n); 1 on timeout
-#   scenario NAME CMD...     run CMD in a background subshell with its own
-#                            T=$T/NAME (bookkeeping shared), output to a file
+#   scenario NAME CMD...     run CMD in the background with its own T, output to a
+#                            file; as root the script runs again for it in a network
+#                            namespace of its own (lo up), else a subshell with
+#                            T=$T/NAME (bookkeeping shared)
 #   scenarios_wait           wait for every scenario, print their output in order
 #   client_addr              the root side's address on $VETH (10.231.X.1)
 #   swap_client_address      add 10.232.X.1 on $VETH (routes both ways), remove
@@ -70,9 +74,23 @@
 
 # ---------------------------------------------------------------- results
 
-ok() { printf 'ok %s\n' "$1"; }
-not_ok() { printf 'not ok %s: %s\n' "$1" "${2:-failed}"; }
-skip() { printf 'skip %s: %s\n' "$1" "${2:-skipped}"; }
+# A script run again for one scenario (LIB_SCENARIO) reports only that
+# scenario's results: its other top-level checks ran in the first run.
+LIB_QUIET=${LIB_SCENARIO:+1}
+ok() { [ -n "$LIB_QUIET" ] || printf 'ok %s\n' "$1"; }
+not_ok() { [ -n "$LIB_QUIET" ] || printf 'not ok %s: %s\n' "$1" "${2:-failed}"; }
+skip() { [ -n "$LIB_QUIET" ] || printf 'skip %s: %s\n' "$1" "${2:-skipped}"; }
+
+# _own_netns_usable: network tests may run in namespaces of their own (root,
+# unshare and ip present); the answer is found once per script.
+_own_netns_usable() {
+	if [ -z "${LIB_OWN_NETNS_OK:-}" ]; then
+		LIB_OWN_NETNS_OK=no
+		[ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 && command -v ip >/dev/null 2>&1 &&
+			unshare --net -- true 2>/dev/null && LIB_OWN_NETNS_OK=yes
+	fi
+	[ "$LIB_OWN_NETNS_OK" = yes ]
+}
 
 # report NAME [FILE...]: ok NAME if $WHY is empty, else not ok with $WHY
 # and the files as diagnostics.
@@ -302,6 +320,9 @@ track_pid() {
 lib_init() {
 	LIB_NAME=${1:-test}
 	LIB_CLEANED=
+	if [ "${2:-}" = own-netns ] && [ -z "${LIB_IN_OWN_NETNS:-}" ] && _own_netns_usable; then
+		LIB_IN_OWN_NETNS=1 exec unshare --net -- sh -c 'ip link set lo up && exec sh "$0"' "$0"
+	fi
 	case $0 in
 	*/*) _li_dir=${0%/*} ;;
 	*) _li_dir=. ;;
@@ -650,10 +671,25 @@ tunnel_ok() {
 # of the parent removes everything. Output goes to $T/NAME/.out.
 scenario() {
 	_sc_name=$1
+	if [ -n "${LIB_SCENARIO:-}" ]; then
+		# The script run again for one scenario: only that one, in the foreground.
+		[ "$_sc_name" = "$LIB_SCENARIO" ] || return 0
+		shift
+		LIB_QUIET=
+		"$@"
+		return 0
+	fi
 	mkdir -p "$T/$_sc_name"
 	ln -s ../.lib "$T/$_sc_name/.lib"
 	printf '%s\n' "$_sc_name" >>"$T/.lib/scenarios"
-	_scenario_body "$@" >"$T/$_sc_name/.out" 2>&1 &
+	if _own_netns_usable; then
+		# A network namespace of its own: no scenario sees another's
+		# addresses, links and routes, and the host's are left alone.
+		LIB_SCENARIO=$_sc_name LIB_IN_OWN_NETNS=1 unshare --net -- \
+			sh -c 'ip link set lo up && exec sh "$0"' "$0" >"$T/$_sc_name/.out" 2>&1 &
+	else
+		_scenario_body "$@" >"$T/$_sc_name/.out" 2>&1 &
+	fi
 	track_pid "$!"
 	printf '%s\n' "$!" >>"$T/.lib/scenario_pids"
 }

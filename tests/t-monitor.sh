@@ -6,7 +6,7 @@
 set -eu
 # shellcheck source=tests/lib.sh disable=SC1091
 . tests/lib.sh
-lib_init monitor
+lib_init monitor own-netns
 # shellcheck source=tests/monitor-lib.sh disable=SC1091
 . tests/monitor-lib.sh
 

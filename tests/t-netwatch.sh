@@ -78,8 +78,10 @@ swap_case() {
 			:
 		elif ! wait_for 20 _new_ssh_works "$old"; then
 			WHY="no new working ssh within 20 s of the address change"
-		elif ! log_has "$LOG" ": network changed \(address $esc removed\), restarting ssh$"; then
-			WHY="no 'network changed (address $(client_addr) removed), restarting ssh' line"
+		elif ! log_has "$LOG" ": (network changed \(address $esc removed\)|port down), restarting ssh$"; then
+			# Either line is true: the address went away, or the probe the
+			# change triggered found the old connection dead first.
+			WHY="no 'network changed (address $(client_addr) removed), restarting ssh' or 'port down, restarting ssh' line"
 		fi
 	fi
 	report "$_sw_name" "$LOG"

@@ -13,7 +13,7 @@
 set -eu
 # shellcheck source=tests/lib.sh disable=SC1091
 . tests/lib.sh
-lib_init stall
+lib_init stall own-netns
 # shellcheck source=tests/monitor-lib.sh disable=SC1091
 . tests/monitor-lib.sh
 
