@@ -1402,7 +1402,7 @@ static struct exit_decision decide_on_exit(int wait_status, int first, int gate_
 }
 
 /*
- * Why an ssh failed, from its own words (autossh(1) CAUSES): each cause gets
+ * Why an ssh failed, from its own words (autossh(1) RESTARTS): each cause gets
  * its own answer.  CAUSE_NONE while the tunnel is healthy.
  */
 enum ssh_cause {

@@ -92,6 +92,15 @@ _own_netns_usable() {
 	[ "$LIB_OWN_NETNS_OK" = yes ]
 }
 
+# _own_netns_run: run this script again (sh "$0") in a new network
+# namespace with lo up.
+_own_netns_run() {
+	LIB_IN_OWN_NETNS=1
+	export LIB_IN_OWN_NETNS
+	# shellcheck disable=SC2016 # "$0" is the inner shell's
+	unshare --net -- sh -c 'ip link set lo up && exec sh "$0"' "$0"
+}
+
 # report NAME [FILE...]: ok NAME if $WHY is empty, else not ok with $WHY
 # and the files as diagnostics.
 report() {
@@ -321,7 +330,8 @@ lib_init() {
 	LIB_NAME=${1:-test}
 	LIB_CLEANED=
 	if [ "${2:-}" = own-netns ] && [ -z "${LIB_IN_OWN_NETNS:-}" ] && _own_netns_usable; then
-		LIB_IN_OWN_NETNS=1 exec unshare --net -- sh -c 'ip link set lo up && exec sh "$0"' "$0"
+		_own_netns_run
+		exit $?
 	fi
 	case $0 in
 	*/*) _li_dir=${0%/*} ;;
@@ -685,8 +695,11 @@ scenario() {
 	if _own_netns_usable; then
 		# A network namespace of its own: no scenario sees another's
 		# addresses, links and routes, and the host's are left alone.
-		LIB_SCENARIO=$_sc_name LIB_IN_OWN_NETNS=1 unshare --net -- \
-			sh -c 'ip link set lo up && exec sh "$0"' "$0" >"$T/$_sc_name/.out" 2>&1 &
+		(
+			LIB_SCENARIO=$_sc_name
+			export LIB_SCENARIO
+			_own_netns_run
+		) >"$T/$_sc_name/.out" 2>&1 &
 	else
 		_scenario_body "$@" >"$T/$_sc_name/.out" 2>&1 &
 	fi
