@@ -132,7 +132,7 @@ report "$name" "$OUT" "$T/out/err"
 		-o ServerAliveInterval=0 testhost
 	doctor_case "doctor: connection sharing set by the user: warn" 0 '^warn connection sharing: ' \
 		-- $GOOD -o ControlMaster=auto -o "ControlPath=$T/cm-%C" -o ControlPersist=yes testhost
-	doctor_case "doctor: ForkAfterAuthentication set by the user: warn" 0 '^warn ForkAfterAuthentication: ' \
+	doctor_case "doctor: ForkAfterAuthentication set by the user: FAIL" 1 '^FAIL ForkAfterAuthentication: ' \
 		-- $GOOD -o ForkAfterAuthentication=yes testhost
 	doctor_case "doctor: sharing in ssh_config only: ok, autossh turns it off" 0 \
 		'^ok   connection sharing: off \(autossh adds' \
@@ -165,11 +165,11 @@ report "$name" "$OUT" "$T/out/err"
 		-- $GOOD -E "$T/ssh.log" testhost
 	doctor_case "doctor: HOME unset (as at boot): the key is still found" 0 \
 		"^ok   identity: $T/id_ed25519 exists and is private" -u HOME -- $GOOD testhost
-	doctor_case "doctor: --connect to the test sshd: ok with the time taken" 0 \
-		'^ok   connect: logged in to 127\.0\.0\.1 and ran true in [0-9]+\.[0-9][0-9] s$' \
+	doctor_case "doctor: --connect to the test sshd: ok with the time taken, no remote command" 0 \
+		'^ok   connect: logged in to 127\.0\.0\.1 in [0-9]+\.[0-9][0-9] s \(no remote command run; for the check: BatchMode=yes, -N, no forwards\)$' \
 		-- --connect $GOOD testhost
 	doctor_case "doctor: --connect to a closed port: FAIL with ssh's own error line" 1 \
-		"^FAIL connect: ssh exited with status 255: ssh: connect to host 127\\.0\\.0\\.1 port $closed: Connection refused" \
+		"^FAIL connect: ssh exited with status 255 before logging in: ssh: connect to host 127\\.0\\.0\\.1 port $closed: Connection refused" \
 		-- --connect $GOOD -p "$closed" testhost
 }
 
