@@ -613,8 +613,7 @@ static const char *ssh_file_option(const char *key, size_t key_len)
 {
 	static const char *const names[] = { "IdentityFile", "CertificateFile", "UserKnownHostsFile",
 					     "GlobalKnownHostsFile", "ControlPath", "IdentityAgent",
-					     "RevokedHostKeys", "PKCS11Provider", "SecurityKeyProvider",
-					     "XAuthLocation" };
+					     "RevokedHostKeys", "XAuthLocation" };
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strlen(names[i]) == key_len && strncasecmp(names[i], key, key_len) == 0)
 			return names[i];
@@ -5832,7 +5831,7 @@ static void doctor_relative_paths(struct doctor *d)
 {
 	static const char *const keys[] = { "IdentityFile", "CertificateFile", "UserKnownHostsFile",
 					    "GlobalKnownHostsFile", "ControlPath", "IdentityAgent", "RevokedHostKeys",
-					    "PKCS11Provider", "SecurityKeyProvider", "XAuthLocation" };
+					    "XAuthLocation" };
 	const struct config *cfg = d->cfg;
 	char line[600], key[32], value[PATH_MAX];
 	int n = 0;
