@@ -5100,13 +5100,14 @@ enum {
 	DOCTOR_KEYGEN_TIMEOUT_MS = 5000,
 	DOCTOR_CONNECT_TIMEOUT_S = 10,      /* when ssh has no ConnectTimeout */
 	DOCTOR_KILL_AFTER_MS = 5000,        /* beyond ConnectTimeout: login hung */
+	DOCTOR_REPLY_WAIT_MS = 3000,        /* after the login, for the server's answers to -R */
 	DOCTOR_OUTPUT_MAX = 65536
 };
 
 struct captured {
 	char out[DOCTOR_OUTPUT_MAX];
 	size_t out_len;
-	char err[4096];                     /* the tail of its stderr */
+	char err[16384];                    /* the tail of its stderr */
 	size_t err_len;
 	char last_err[512];                 /* its last stderr line, printable */
 	int status;                         /* wait status; -1 if it did not run */
@@ -5169,17 +5170,37 @@ static void keep_output(struct captured *c, int is_err, const char *buf, size_t 
 	c->err_len += n;
 }
 
-/* Read stdout and stderr until both end, the deadline passes or stop_at shows on stderr (then 1). */
-static int collect_output(struct captured *c, int out_fd, int err_fd, long long deadline, const char *stop_at)
+/*
+ * When to end a captured program early: once its stderr shows first, then
+ * count lines showing then (ssh's replies to -R), or wait_ms after first.
+ */
+struct stop_rule {
+	const char *first, *then;
+	int count;
+	long long wait_ms;
+};
+
+static int count_occurrences(const char *text, const char *what)
 {
-	int stopped = 0;
+	int n = 0;
+	for (const char *at = strstr(text, what); at; at = strstr(at + 1, what))
+		n++;
+	return n;
+}
+
+/* Read stdout and stderr until both end, the deadline passes, or the stop rule ends it (then 1). */
+static int collect_output(struct captured *c, int out_fd, int err_fd, long long deadline, const struct stop_rule *rule)
+{
+	int stopped = 0, first_seen = 0;
 
 	struct pollfd fds[2] = { { out_fd, POLLIN, 0 }, { err_fd, POLLIN, 0 } };
 
 	while (!stopped && (fds[0].fd >= 0 || fds[1].fd >= 0)) {
 		long long left = deadline - monotime_ms();
-		if (left <= 0 || (poll(fds, 2, left > INT_MAX ? INT_MAX : (int)left) < 0 && errno != EINTR))
+		if (left <= 0 || (poll(fds, 2, left > INT_MAX ? INT_MAX : (int)left) < 0 && errno != EINTR)) {
+			stopped = first_seen;  /* the wait after first is over */
 			break;
+		}
 		for (int i = 0; i < 2; i++) {
 			char buf[4096];
 			ssize_t n;
@@ -5189,7 +5210,12 @@ static int collect_output(struct captured *c, int out_fd, int err_fd, long long 
 			if (n > 0) {
 				keep_output(c, i, buf, (size_t)n);
 				c->err[c->err_len] = '\0';
-				stopped |= i == 1 && stop_at != NULL && strstr(c->err, stop_at) != NULL;
+				if (i == 1 && rule != NULL && !first_seen && strstr(c->err, rule->first) != NULL) {
+					first_seen = 1;
+					if (deadline > monotime_ms() + rule->wait_ms)
+						deadline = monotime_ms() + rule->wait_ms;
+				}
+				stopped |= first_seen && (rule->count == 0 || count_occurrences(c->err, rule->then) >= rule->count);
 			} else if (n == 0 || errno != EINTR) {
 				close(fds[i].fd);
 				fds[i].fd = -1;
@@ -5240,10 +5266,10 @@ static void exec_captured(const char *path, char *const *argv, char **envp, int 
 
 /*
  * Run a program without a shell, bounded in time; SIGKILL when the time is
- * up.  With stop_at, end it (SIGTERM) as soon as its stderr shows that text.
+ * up.  With a stop rule, end it (SIGTERM) as soon as the rule says.
  */
 static void run_captured_until(const char *path, char *const *argv, char **envp, long long timeout_ms,
-			       const char *stop_at, struct captured *c)
+			       const struct stop_rule *rule, struct captured *c)
 {
 	long long kill_at;
 	int out[2], err[2], report[2] = { -1, -1 };
@@ -5278,7 +5304,7 @@ static void run_captured_until(const char *path, char *const *argv, char **envp,
 		return;
 	}
 	c->run_errno = 0;
-	c->stopped = collect_output(c, out[0], err[0], started + timeout_ms, stop_at);
+	c->stopped = collect_output(c, out[0], err[0], started + timeout_ms, rule);
 	kill_at = started + timeout_ms;
 	if (c->stopped) {
 		c->took_ms = monotime_ms() - started;
@@ -6132,7 +6158,8 @@ static char *known_hosts_copy(struct doctor *d, char *dir, size_t dir_len, char 
 		if (expand_ssh_path(file, &names, path, sizeof path) != 0 ||
 		    (in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
 			continue;
-		append_listed(from, from_len, path);
+		if (strcmp(path, "/dev/null") != 0)
+			append_listed(from, from_len, path);
 		while ((n = read(in, buf, sizeof buf)) > 0)
 			(void)!write(out, buf, (size_t)n);
 		(void)!write(out, "\n", 1);
@@ -6179,16 +6206,43 @@ static void last_message_line(const struct captured *c, char *out, size_t len)
 	out[strcspn(out, "\r")] = '\0';
 }
 
+/* The one wording of a held server port, as the log says it (autossh(1) DOCTOR). */
+static void format_server_port_held(char *out, size_t len, long port)
+{
+	snprintf(out, len, "the server still holds port %ld, often for the previous session of this tunnel: "
+		 "set ClientAliveInterval in the server's sshd_config so that it frees a dead session's ports", port);
+}
+
+/* The server's answers to -R, after a login (n_remote asked for). */
+static void remote_ports_verdict(struct doctor *d, const struct captured *c, int n_remote)
+{
+	static const char failed[] = "remote port forwarding failed for listen port ";
+	const char *at = strstr(c->err, failed);
+	char line[384];
+	int accepted = count_occurrences(c->err, "remote forward success for");
+
+	if (at != NULL) {
+		format_server_port_held(line, sizeof line, strtol(at + sizeof failed - 1, NULL, 10));
+		verdict(d, V_FAIL, "server port", "%s", line);
+	} else if (accepted >= n_remote)
+		verdict(d, V_OK, "server port", "the server accepted every -R (%d)", n_remote);
+	else
+		verdict(d, V_WARN, "server port", "the server answered %d of %d -R within %d s", accepted, n_remote,
+			DOCTOR_REPLY_WAIT_MS / 1000);
+}
+
 /* The verdict on one --connect: ssh's own word that authentication succeeded. */
-static void connect_verdict(struct doctor *d, const struct captured *c, long bound_s, const char *changed)
+static void connect_verdict(struct doctor *d, const struct captured *c, long bound_s, const char *changed,
+			    int n_remote)
 {
 	char host[256], said[512];
+	int logged_in = strstr(c->err, "Authenticated to ") != NULL;
 
 	g_value(d, "hostname", host, sizeof host);
 	last_message_line(c, said, sizeof said);
 	if (c->status == -1)
 		verdict(d, V_FAIL, "connect", "cannot run %s: %s", d->cfg->ssh_exec, strerror(c->run_errno));
-	else if (c->stopped)
+	else if (logged_in)
 		verdict(d, V_OK, "connect", "logged in to %s in %lld.%02lld s (no remote command run; for the check: %s)",
 			host, c->took_ms / 1000, c->took_ms % 1000 / 10, changed);
 	else if (c->timed_out)
@@ -6201,17 +6255,39 @@ static void connect_verdict(struct doctor *d, const struct captured *c, long bou
 			d->encrypted_key && strstr(said, "Permission denied")
 				? "; key is encrypted: load it into ssh-agent, or use an unencrypted key for unattended tunnels"
 				: "");
+	if (logged_in && n_remote > 0)
+		remote_ports_verdict(d, c, n_remote);
+}
+
+/* How many -L and -D words ssh's command line holds (the user's and the monitor's). */
+static int local_forward_words(const struct config *cfg)
+{
+	int n = 0;
+
+	for (int i = 1; i < cfg->ssh_argc && is_option_group(cfg->ssh_argv[i]); i++) {
+		const char *w = cfg->ssh_argv[i];
+		size_t at = strcspn(w + 1, ssh_value_letters) + 1;
+		if (w[at] == '\0')
+			continue;
+		n += w[at] == 'L' || w[at] == 'D';
+		if (w[at + 1] == '\0')
+			i++;
+	}
+	return n;
 }
 
 /*
- * ssh -v -N -o BatchMode=yes <the words ssh would get>: no forwards, no
- * sharing, no remote command; a success once ssh says "Authenticated to",
- * bounded by ConnectTimeout plus a hard kill.
+ * ssh -v -N -o BatchMode=yes <the words ssh would get>: no local forwards,
+ * no sharing, no remote command; a success once ssh says "Authenticated
+ * to", bounded by ConnectTimeout plus a hard kill.  The -R forwards are
+ * asked for when every local one comes from the command line (so that
+ * dropping those words leaves none): the server's answers tell whether it
+ * still holds a port.
  */
 static void doctor_connect(struct doctor *d)
 {
 	/* First, so they win; UpdateHostKeys=no: the doctor writes no file, known_hosts included. */
-	static const char *const fixed[] = { "-v", "-N", "-o", "BatchMode=yes", "-o", "ClearAllForwardings=yes",
+	static const char *const fixed[] = { "-v", "-N", "-o", "BatchMode=yes",
 					     "-o", "ControlMaster=no", "-o", "ControlPath=none",
 					     "-o", "UpdateHostKeys=no", "-o", "RemoteCommand=none" };
 	const struct config *cfg = d->cfg;
@@ -6220,18 +6296,24 @@ static void doctor_connect(struct doctor *d)
 	long timeout_s = DOCTOR_CONNECT_TIMEOUT_S;
 	struct captured *c = xcalloc(1, sizeof *c);
 	char *copy = known_hosts_copy(d, dir, sizeof dir, from, sizeof from);
-	int k = 0;
+	int n_remote = g_count(d, "remoteforward"), k = 0;
+	struct stop_rule rule = { "Authenticated to ", "remote forward success for", 0, DOCTOR_REPLY_WAIT_MS };
 
+	if (n_remote > 0 && g_count(d, "localforward") + g_count(d, "dynamicforward") != local_forward_words(cfg))
+		n_remote = 0;  /* ssh_config's own local forwards: they would be bound; ask for no forward */
+	rule.count = n_remote;
 	argv[k++] = xstrdup(cfg->ssh_path);
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
 		argv[k++] = xstrdup(fixed[i]);
+	argv[k++] = xstrdup("-o");
+	argv[k++] = xstrdup(n_remote > 0 ? "ExitOnForwardFailure=yes" : "ClearAllForwardings=yes");
 	if (!g_value(d, "connecttimeout", timeout_opt, sizeof timeout_opt) ||
 	    parse_number(timeout_opt, 1, INT_MAX_L, &timeout_s) != 0) {
 		argv[k++] = xstrdup("-o");
 		snprintf(timeout_opt, sizeof timeout_opt, "ConnectTimeout=%ld", timeout_s);
 		argv[k++] = xstrdup(timeout_opt);
 	}
-	snprintf(changed, sizeof changed, "BatchMode=yes, -N, no forwards");
+	snprintf(changed, sizeof changed, "BatchMode=yes, -N, %s", n_remote > 0 ? "only the -R forwards" : "no forwards");
 	if (copy) {
 		char *opt = xcalloc(strlen(copy) + 24, 1);
 		sprintf(opt, "UserKnownHostsFile=%s", copy);
@@ -6241,10 +6323,9 @@ static void doctor_connect(struct doctor *d)
 			 ", known_hosts read from a temporary copy of %s so that nothing is written",
 			 from[0] ? from : "no file");
 	}
-	k += filter_ssh_words(cfg->ssh_argv + 1, cfg->ssh_argc - 1, "NfMsGVTt", "ESWO", 1, argv + k);
-	run_captured_until(cfg->ssh_exec, argv, cfg->ssh_envp, timeout_s * 1000 + DOCTOR_KILL_AFTER_MS,
-			   "Authenticated to ", c);
-	connect_verdict(d, c, timeout_s + DOCTOR_KILL_AFTER_MS / 1000, changed);
+	k += filter_ssh_words(cfg->ssh_argv + 1, cfg->ssh_argc - 1, "NfMsGVTt", "ESWOLD", 1, argv + k);
+	run_captured_until(cfg->ssh_exec, argv, cfg->ssh_envp, timeout_s * 1000 + DOCTOR_KILL_AFTER_MS, &rule, c);
+	connect_verdict(d, c, timeout_s + DOCTOR_KILL_AFTER_MS / 1000, changed, n_remote);
 	if (copy) {
 		remove_known_hosts_copy(dir);
 		free(copy);

@@ -250,6 +250,22 @@ grep -v IdentityFile "$T/good.cfg" >"$T/nokey.cfg"
 		AUTOSSH_POL=30 -- $GOOD testhost
 }
 
+# A port the server already holds for another session (as a dead session's would be).
+rp=$(free_port)
+ssh -N -F "$SSH_CFG" -R "$rp:127.0.0.1:$target" testhost </dev/null >/dev/null 2>&1 &
+track_pid "$!"
+# shellcheck disable=SC2086
+if wait_for 5 _listening "$rp"; then
+	doctor_case "doctor: --connect and a -R port the server holds: FAIL with the log's words" 1 \
+		"^FAIL server port: the server still holds port $rp, often for the previous session of this tunnel: set ClientAliveInterval in the server's sshd_config so that it frees a dead session's ports$" \
+		-- --connect $GOOD -R "$rp:127.0.0.1:$target" testhost
+	doctor_case "doctor: --connect and a free -R port: ok, only the -R asked for" 0 \
+		'^ok   server port: the server accepted every -R \(1\)$' \
+		-- --connect $GOOD -R "$(free_port):127.0.0.1:$target" testhost
+else
+	skip "doctor: --connect and a -R port the server holds" "the first session's -R did not come up"
+fi
+
 name="doctor: --connect after other options: one line, exit 1"
 RC=0
 "$AUTOSSH" --doctor -M 0 --connect -F "$T/good.cfg" testhost >"$T/out/doctor" 2>"$T/out/err" </dev/null || RC=$?
