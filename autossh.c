@@ -402,18 +402,18 @@ static int listening_inodes(const char *table, int port, unsigned long *inodes, 
 
 	if (f == NULL)
 		return 0;
+	/* "sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ...", in hex but the last */
 	while (n < max && fgets(line, sizeof line, f)) {
-		char local[128];
-		unsigned state, lport;
-		unsigned long inode;
-		const char *colon;
-		if (sscanf(line, " %*u: %127s %*s %x %*s %*s %*s %*s %*s %lu", local, &state, &inode) != 3)
+		char *field[10], *save = NULL, *colon;
+		int k = 0;
+		for (char *w = strtok_r(line, " ", &save); w && k < 10; w = strtok_r(NULL, " ", &save))
+			field[k++] = w;
+		if (k < 10 || (colon = strchr(field[1], ':')) == NULL)
 			continue;
-		colon = strrchr(local, ':');
-		if (colon && sscanf(colon + 1, "%x", &lport) == 1 && (int)lport == port && state == 0x0A)
-			inodes[n++] = inode;
+		if (strtol(colon + 1, NULL, 16) == port && strtol(field[3], NULL, 16) == 0x0A)
+			inodes[n++] = strtoul(field[9], NULL, 10);
 	}
-	fclose(f);
+	(void)fclose(f);
 	return n;
 }
 
@@ -433,11 +433,12 @@ static int holds_inode(const char *pid, const unsigned long *inodes, int n)
 		unsigned long inode;
 		snprintf(link_path, sizeof link_path, "%s/%s", dir_path, e->d_name);
 		len = readlink(link_path, target, sizeof target - 1);
-		if (len <= 0)
+		if (len <= 8)
 			continue;
 		target[len] = '\0';
-		if (sscanf(target, "socket:[%lu]", &inode) != 1)
+		if (strncmp(target, "socket:[", 8) != 0)
 			continue;
+		inode = strtoul(target + 8, NULL, 10);
 		for (int i = 0; i < n && !found; i++)
 			found = inodes[i] == inode;
 	}
@@ -472,12 +473,12 @@ static int local_port_holder(int port, long *pid, char *name, size_t name_len)
 		FILE *f;
 		if (e->d_name[0] < '1' || e->d_name[0] > '9' || !holds_inode(e->d_name, inodes, n))
 			continue;
-		*pid = atol(e->d_name);
+		*pid = strtol(e->d_name, NULL, 10);
 		snprintf(comm_path, sizeof comm_path, "/proc/%s/comm", e->d_name);
 		if ((f = fopen(comm_path, "re")) != NULL) {
 			if (name_len > 0 && fgets(name, (int)name_len, f))
 				name[strcspn(name, "\n")] = '\0';
-			fclose(f);
+			(void)fclose(f);
 		}
 		break;
 	}
@@ -524,9 +525,9 @@ struct config {
 	int user_forwards;              /* -L, -R or -D among the user's words */
 	const char *identity_args[16];  /* the user's -i values */
 	int n_identity_args;
+	int n_relative_paths;
 	int doctor, doctor_connect;     /* --doctor [--connect] */
 	struct { const char *name, *value; } relative_paths[8];  /* ssh's relative file names (-f breaks them) */
-	int n_relative_paths;
 };
 
 enum parse_result { PARSE_RUN, PARSE_VERSION, PARSE_HELP, PARSE_CHECK, PARSE_DOCTOR, PARSE_ERROR, PARSE_USAGE };
@@ -5188,6 +5189,38 @@ static int count_occurrences(const char *text, const char *what)
 	return n;
 }
 
+/* After more stderr: has the rule been met?  At first, the deadline moves to wait_ms from now. */
+static int stop_rule_met(const struct stop_rule *rule, struct captured *c, int *first_seen, long long *deadline)
+{
+	c->err[c->err_len] = '\0';
+	if (!*first_seen && strstr(c->err, rule->first) != NULL) {
+		*first_seen = 1;
+		if (*deadline > monotime_ms() + rule->wait_ms)
+			*deadline = monotime_ms() + rule->wait_ms;
+	}
+	return *first_seen && (rule->count == 0 || count_occurrences(c->err, rule->then) >= rule->count);
+}
+
+/* Read what one pipe holds (is_err: stderr); close it at its end.  1 if something was read. */
+static int read_ready(struct captured *c, struct pollfd *fd, int is_err)
+{
+	char buf[4096];
+	ssize_t n;
+
+	if (fd->fd < 0 || fd->revents == 0)
+		return 0;
+	n = read(fd->fd, buf, sizeof buf);
+	if (n > 0) {
+		keep_output(c, is_err, buf, (size_t)n);
+		return 1;
+	}
+	if (n == 0 || errno != EINTR) {
+		close(fd->fd);
+		fd->fd = -1;
+	}
+	return 0;
+}
+
 /* Read stdout and stderr until both end, the deadline passes, or the stop rule ends it (then 1). */
 static int collect_output(struct captured *c, int out_fd, int err_fd, long long deadline, const struct stop_rule *rule)
 {
@@ -5201,26 +5234,9 @@ static int collect_output(struct captured *c, int out_fd, int err_fd, long long 
 			stopped = first_seen;  /* the wait after first is over */
 			break;
 		}
-		for (int i = 0; i < 2; i++) {
-			char buf[4096];
-			ssize_t n;
-			if (fds[i].fd < 0 || fds[i].revents == 0)
-				continue;
-			n = read(fds[i].fd, buf, sizeof buf);
-			if (n > 0) {
-				keep_output(c, i, buf, (size_t)n);
-				c->err[c->err_len] = '\0';
-				if (i == 1 && rule != NULL && !first_seen && strstr(c->err, rule->first) != NULL) {
-					first_seen = 1;
-					if (deadline > monotime_ms() + rule->wait_ms)
-						deadline = monotime_ms() + rule->wait_ms;
-				}
-				stopped |= first_seen && (rule->count == 0 || count_occurrences(c->err, rule->then) >= rule->count);
-			} else if (n == 0 || errno != EINTR) {
-				close(fds[i].fd);
-				fds[i].fd = -1;
-			}
-		}
+		for (int i = 0; i < 2; i++)
+			if (read_ready(c, &fds[i], i) && i == 1 && rule != NULL)
+				stopped = stop_rule_met(rule, c, &first_seen, &deadline);
 	}
 	for (int i = 0; i < 2; i++)
 		if (fds[i].fd >= 0)
@@ -5733,7 +5749,7 @@ static void format_port_held(char *out, size_t len, int port)
 /* One -L: each address ssh will bind must be free. */
 static void doctor_local_port(struct doctor *d, const char *spec)
 {
-	char addrs[512] = "", one[80], line[384];
+	char addrs[512] = "", one[80];
 	struct addrinfo *found, *ai;
 	int port = 0, held = 0, bad = 0;
 
@@ -5758,6 +5774,7 @@ static void doctor_local_port(struct doctor *d, const char *spec)
 	}
 	freeaddrinfo(found);
 	if (held) {
+		char line[384];
 		format_port_held(line, sizeof line, port);
 		verdict(d, V_FAIL, "local port", "%s", line);
 		d->port_held = 1;
@@ -6218,10 +6235,10 @@ static void remote_ports_verdict(struct doctor *d, const struct captured *c, int
 {
 	static const char failed[] = "remote port forwarding failed for listen port ";
 	const char *at = strstr(c->err, failed);
-	char line[384];
 	int accepted = count_occurrences(c->err, "remote forward success for");
 
 	if (at != NULL) {
+		char line[384];
 		format_server_port_held(line, sizeof line, strtol(at + sizeof failed - 1, NULL, 10));
 		verdict(d, V_FAIL, "server port", "%s", line);
 	} else if (accepted >= n_remote)
@@ -6323,7 +6340,7 @@ static void doctor_connect(struct doctor *d)
 			 ", known_hosts read from a temporary copy of %s so that nothing is written",
 			 from[0] ? from : "no file");
 	}
-	k += filter_ssh_words(cfg->ssh_argv + 1, cfg->ssh_argc - 1, "NfMsGVTt", "ESWOLD", 1, argv + k);
+	filter_ssh_words(cfg->ssh_argv + 1, cfg->ssh_argc - 1, "NfMsGVTt", "ESWOLD", 1, argv + k);
 	run_captured_until(cfg->ssh_exec, argv, cfg->ssh_envp, timeout_s * 1000 + DOCTOR_KILL_AFTER_MS, &rule, c);
 	connect_verdict(d, c, timeout_s + DOCTOR_KILL_AFTER_MS / 1000, changed, n_remote);
 	if (copy) {
