@@ -6295,8 +6295,9 @@ static int local_forward_words(const struct config *cfg)
 
 /*
  * ssh -v -N -o BatchMode=yes <the words ssh would get>: no local forwards,
- * no sharing, no remote command; a success once ssh says "Authenticated
- * to", bounded by ConnectTimeout plus a hard kill.  The -R forwards are
+ * no sharing, no remote command, no -q or -y (ssh's messages are read); a
+ * success once ssh says "Authenticated to", bounded by ConnectTimeout plus
+ * a hard kill.  The -R forwards are
  * asked for when every local one comes from the command line (so that
  * dropping those words leaves none): the server's answers tell whether it
  * still holds a port.
@@ -6340,7 +6341,7 @@ static void doctor_connect(struct doctor *d)
 			 ", known_hosts read from a temporary copy of %s so that nothing is written",
 			 from[0] ? from : "no file");
 	}
-	filter_ssh_words(cfg->ssh_argv + 1, cfg->ssh_argc - 1, "NfMsGVTt", "ESWOLD", 1, argv + k);
+	filter_ssh_words(cfg->ssh_argv + 1, cfg->ssh_argc - 1, "NfMsGVTtqy", "ESWOLD", 1, argv + k);
 	run_captured_until(cfg->ssh_exec, argv, cfg->ssh_envp, timeout_s * 1000 + DOCTOR_KILL_AFTER_MS, &rule, c);
 	connect_verdict(d, c, timeout_s + DOCTOR_KILL_AFTER_MS / 1000, changed, n_remote);
 	if (copy) {

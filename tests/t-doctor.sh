@@ -200,6 +200,8 @@ grep -v IdentityFile "$T/good.cfg" >"$T/nokey.cfg"
 	doctor_case "doctor: --connect with a forced command that runs forever: ok at once" 0 \
 		'^ok   connect: logged in to 127\.0\.0\.1 in [0-4]\.' \
 		-- --connect $GOOD -o "IdentityFile=$T/forever_key" testhost
+	doctor_case "doctor: --connect with the user's -q: ssh's word is still read" 0 \
+		'^ok   connect: logged in to 127\.0\.0\.1 in ' -- --connect $GOOD -q testhost
 	doctor_case "doctor: --connect with accept-new and the key unknown: ok, nothing written" 0 \
 		"^ok   connect: logged in .*known_hosts read from a temporary copy of $T/new_known_hosts so that nothing is written" \
 		-- --connect $GOOD -o StrictHostKeyChecking=accept-new -o "UserKnownHostsFile=$T/new_known_hosts" testhost
