@@ -5791,6 +5791,8 @@ static void doctor_local_ports(struct doctor *d)
 		spec[strcspn(spec, " ")] = '\0';
 		doctor_local_port(d, spec);
 	}
+	for (int i = 0; ssh_g_value(d->g->out, "dynamicforward", i, spec, sizeof spec); i++)
+		doctor_local_port(d, spec);
 }
 
 static void doctor_forward_failure(struct doctor *d)
