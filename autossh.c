@@ -30,6 +30,7 @@
 #include <netdb.h>
 #include <pwd.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -41,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -390,6 +392,104 @@ static double rng_unit(void)
 }
 
 
+#ifdef __linux__
+/* Inodes of the sockets listening on TCP port in one /proc/net/tcp{,6} table; returns how many. */
+static int listening_inodes(const char *table, int port, unsigned long *inodes, int max)
+{
+	FILE *f = fopen(table, "re");
+	char line[512];
+	int n = 0;
+
+	if (f == NULL)
+		return 0;
+	/* "sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ...", in hex but the last */
+	while (n < max && fgets(line, sizeof line, f)) {
+		char *field[10], *save = NULL, *colon;
+		int k = 0;
+		for (char *w = strtok_r(line, " ", &save); w && k < 10; w = strtok_r(NULL, " ", &save))
+			field[k++] = w;
+		if (k < 10 || (colon = strchr(field[1], ':')) == NULL)
+			continue;
+		if (strtol(colon + 1, NULL, 16) == port && strtol(field[3], NULL, 16) == 0x0A)
+			inodes[n++] = strtoul(field[9], NULL, 10);
+	}
+	(void)fclose(f);
+	return n;
+}
+
+/* Does process pid hold one of the socket inodes? */
+static int holds_inode(const char *pid, const unsigned long *inodes, int n)
+{
+	char dir_path[300], link_path[600], target[64];
+	struct dirent *e;
+	DIR *dir;
+	int found = 0;
+
+	snprintf(dir_path, sizeof dir_path, "/proc/%s/fd", pid);
+	if ((dir = opendir(dir_path)) == NULL)
+		return 0;
+	while (!found && (e = readdir(dir)) != NULL) {
+		ssize_t len;
+		unsigned long inode;
+		snprintf(link_path, sizeof link_path, "%s/%s", dir_path, e->d_name);
+		len = readlink(link_path, target, sizeof target - 1);
+		if (len <= 8)
+			continue;
+		target[len] = '\0';
+		if (strncmp(target, "socket:[", 8) != 0)
+			continue;
+		inode = strtoul(target + 8, NULL, 10);
+		for (int i = 0; i < n && !found; i++)
+			found = inodes[i] == inode;
+	}
+	closedir(dir);
+	return found;
+}
+#endif
+
+/*
+ * Does some socket listen on TCP port (any local address, IPv4 or IPv6)?
+ * Fills pid (0 if not visible) and name ("" if not visible) of a process
+ * holding it.  Linux only (/proc); elsewhere 0.
+ */
+static int local_port_holder(int port, long *pid, char *name, size_t name_len)
+{
+	*pid = 0;
+	if (name_len > 0)
+		name[0] = '\0';
+#ifdef __linux__
+	unsigned long inodes[16];
+	int n = listening_inodes("/proc/net/tcp", port, inodes, 16);
+	struct dirent *e;
+	DIR *proc;
+
+	n += listening_inodes("/proc/net/tcp6", port, inodes + n, 16 - n);
+	if (n == 0)
+		return 0;
+	if ((proc = opendir("/proc")) == NULL)
+		return 1;
+	while ((e = readdir(proc)) != NULL) {
+		char comm_path[300];
+		FILE *f;
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' || !holds_inode(e->d_name, inodes, n))
+			continue;
+		*pid = strtol(e->d_name, NULL, 10);
+		snprintf(comm_path, sizeof comm_path, "/proc/%s/comm", e->d_name);
+		if ((f = fopen(comm_path, "re")) != NULL) {
+			if (name_len > 0 && fgets(name, (int)name_len, f))
+				name[strcspn(name, "\n")] = '\0';
+			(void)fclose(f);
+		}
+		break;
+	}
+	closedir(proc);
+	return 1;
+#else
+	(void)port;
+	return 0;
+#endif
+}
+
 /* ------------------------------------------------------------------ config */
 
 struct config {
@@ -425,7 +525,9 @@ struct config {
 	int user_forwards;              /* -L, -R or -D among the user's words */
 	const char *identity_args[16];  /* the user's -i values */
 	int n_identity_args;
+	int n_relative_paths;
 	int doctor, doctor_connect;     /* --doctor [--connect] */
+	struct { const char *name, *value; } relative_paths[8];  /* ssh's relative file names (-f breaks them) */
 };
 
 enum parse_result { PARSE_RUN, PARSE_VERSION, PARSE_HELP, PARSE_CHECK, PARSE_DOCTOR, PARSE_ERROR, PARSE_USAGE };
@@ -482,7 +584,64 @@ struct arg_scan {
 	int version;
 	int destination_seen;
 	int destination_at;             /* output index of the destination, -1 if none or unexamined */
+	int connect_misplaced;          /* --connect not right after --doctor */
 };
+
+/* A file name ssh would take relative to its working directory (none of /, ~, %d). */
+static int is_relative_ssh_path(const char *value)
+{
+	return *value && value[0] != '/' && value[0] != '~' && strncmp(value, "%d", 2) != 0 &&
+	       strcmp(value, "none") != 0;
+}
+
+/* Does a value (space-separated file names for the known_hosts options) hold a relative name? */
+static int has_relative_ssh_path(const char *value)
+{
+	char word[PATH_MAX];
+
+	while (*value) {
+		size_t n = strcspn(value, " ");
+		snprintf(word, sizeof word, "%.*s", (int)(n < sizeof word ? n : sizeof word - 1), value);
+		if (is_relative_ssh_path(word))
+			return 1;
+		value += n + (value[n] == ' ');
+	}
+	return 0;
+}
+
+/* ssh's options that name a file (ssh_config spelling); NULL if key is none of them. */
+static const char *ssh_file_option(const char *key, size_t key_len)
+{
+	static const char *const names[] = { "IdentityFile", "CertificateFile", "UserKnownHostsFile",
+					     "GlobalKnownHostsFile", "ControlPath", "IdentityAgent",
+					     "RevokedHostKeys", "XAuthLocation" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strlen(names[i]) == key_len && strncasecmp(names[i], key, key_len) == 0)
+			return names[i];
+	return NULL;
+}
+
+/* Note a relative file name among ssh's words: autossh -f runs ssh in / (autossh(1) DOCTOR). */
+static void note_relative_path(struct config *cfg, char letter, const char *value)
+{
+	static const char letters[] = "iFES", *const letter_names[] = { "-i", "-F", "-E", "-S" };
+	const char *name = NULL, *slot;
+
+	if ((slot = strchr(letters, letter)) != NULL && letter != '\0') {
+		name = letter_names[slot - letters];
+	} else if (letter == 'o') {
+		size_t key_len = strcspn(value, "= \t");
+		name = ssh_file_option(value, key_len);
+		value += key_len;
+		value += strspn(value, " \t");
+		value += *value == '=';
+		value += strspn(value, " \t");
+	}
+	if (name && has_relative_ssh_path(value) && cfg->n_relative_paths < 8) {
+		cfg->relative_paths[cfg->n_relative_paths].name = name;
+		cfg->relative_paths[cfg->n_relative_paths++].value = value;
+	}
+}
 
 /* What autossh needs to know of the user's own ssh options (those taking a value). */
 static void note_ssh_option(struct config *cfg, char letter, const char *value)
@@ -491,6 +650,7 @@ static void note_ssh_option(struct config *cfg, char letter, const char *value)
 		cfg->user_forwards = 1;
 	if (letter == 'i' && *value && cfg->n_identity_args < 16)
 		cfg->identity_args[cfg->n_identity_args++] = value;
+	note_relative_path(cfg, letter, value);
 }
 
 static int is_option_group(const char *word)
@@ -511,6 +671,8 @@ static int scan_group(char **argv, int i, int argc, struct config *cfg, struct a
 	size_t k = 0;
 	int consumed = 0, value_word = -1;
 
+	if (strcmp(word, "--connect") == 0)
+		scan->connect_misplaced = 1;
 	kept[k++] = '-';
 	for (size_t pos = 1; pos < len; pos++) {
 		char letter = word[pos];
@@ -912,6 +1074,48 @@ static void derive_config(struct config *cfg)
 	}
 }
 
+/* The AUTOSSH_* variables autossh reads (autossh(1) ENVIRONMENT); keep in step with parse_env_*. */
+static const char *const autossh_variables[] = {
+	"AUTOSSH_PATH", "AUTOSSH_DEBUG", "AUTOSSH_LOGLEVEL", "AUTOSSH_POLL", "AUTOSSH_FIRST_POLL",
+	"AUTOSSH_GATETIME", "AUTOSSH_MAXSTART", "AUTOSSH_MESSAGE", "AUTOSSH_PORT", "AUTOSSH_MAXLIFETIME",
+	"AUTOSSH_PIDFILE", "AUTOSSH_LOGFILE", "AUTOSSH_NTSERVICE", "AUTOSSH_NETWATCH", "AUTOSSH_TCP_EVIDENCE",
+	"AUTOSSH_MONITOR_ADDR", "AUTOSSH_NET_TIMEOUT", "AUTOSSH_STATUSFILE", "AUTOSSH_JITTER",
+	"AUTOSSH_CONNECT_TIMEOUT"
+};
+
+/*
+ * An environment entry (NAME=value) named AUTOSSH_* that autossh does not
+ * read: its name in buf and 1; else 0.  Not an error: 1.4g ignored them.
+ */
+static int unknown_autossh_variable(const char *entry, char *buf, size_t len)
+{
+	size_t n = strcspn(entry, "=");
+
+	if (strncmp(entry, "AUTOSSH_", 8) != 0 || entry[n] != '=')
+		return 0;
+	for (size_t i = 0; i < sizeof autossh_variables / sizeof autossh_variables[0]; i++)
+		if (strlen(autossh_variables[i]) == n && strncmp(entry, autossh_variables[i], n) == 0)
+			return 0;
+	snprintf(buf, len, "%.*s", (int)n, entry);
+	return 1;
+}
+
+/* The one wording of the warning, for the doctor and a start. */
+static void format_unknown_variable(char *out, size_t len, const char *name)
+{
+	char shown[128];
+	snprintf(out, len, "%s is not an autossh variable and is ignored; check its spelling",
+		 printable(name, shown, sizeof shown));
+}
+
+/* The one wording of the -f relative path warning, for the doctor and a start. */
+static void format_relative_path(char *out, size_t len, const char *name, const char *value)
+{
+	char shown[256];
+	snprintf(out, len, "%s %s is a relative path, but autossh -f runs ssh in /: give an absolute path",
+		 name, printable(value, shown, sizeof shown));
+}
+
 static int is_systemd_variable(const char *entry)
 {
 	static const char *const names[] = { "NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID=" };
@@ -990,6 +1194,10 @@ static void free_words(char **words, int n_words)
 static enum parse_result check_and_build(struct config *cfg, struct env_ctx *ctx, const struct arg_scan *scan,
 					 char **words, int n_words)
 {
+	if (scan->connect_misplaced) {
+		snprintf(ctx->err, ctx->err_len, "%s: --connect must follow --doctor", cfg->progname);
+		return PARSE_ERROR;
+	}
 	if (scan->monitor_missing) {
 		snprintf(ctx->err, ctx->err_len, "%s: -M: option requires a port", cfg->progname);
 		return PARSE_ERROR;
@@ -1359,6 +1567,21 @@ static void log_startup_notes(const struct config *cfg)
 		logmsg(LOG_INFO, "short poll time: adjusting net timeouts to %ld", cfg->net_timeout_ms);
 }
 
+/* Once, before -f goes to the background: what the doctor also warns of (autossh(1) DOCTOR). */
+static void log_start_warnings(const struct config *cfg)
+{
+	char line[512], name[128];
+
+	for (char **e = environ; e && *e; e++)
+		if (unknown_autossh_variable(*e, name, sizeof name)) {
+			format_unknown_variable(line, sizeof line, name);
+			logmsg(LOG_WARNING, "%s", line);
+		}
+	for (int i = 0; cfg->background && i < cfg->n_relative_paths; i++) {
+		format_relative_path(line, sizeof line, cfg->relative_paths[i].name, cfg->relative_paths[i].value);
+		logmsg(LOG_WARNING, "%s", line);
+	}
+}
 
 /* ------------------------------------------------------------------ policy */
 
@@ -4878,18 +5101,20 @@ enum {
 	DOCTOR_KEYGEN_TIMEOUT_MS = 5000,
 	DOCTOR_CONNECT_TIMEOUT_S = 10,      /* when ssh has no ConnectTimeout */
 	DOCTOR_KILL_AFTER_MS = 5000,        /* beyond ConnectTimeout: login hung */
+	DOCTOR_REPLY_WAIT_MS = 3000,        /* after the login, for the server's answers to -R */
 	DOCTOR_OUTPUT_MAX = 65536
 };
 
 struct captured {
 	char out[DOCTOR_OUTPUT_MAX];
 	size_t out_len;
-	char err[4096];                     /* the tail of its stderr */
+	char err[16384];                    /* the tail of its stderr */
 	size_t err_len;
 	char last_err[512];                 /* its last stderr line, printable */
 	int status;                         /* wait status; -1 if it did not run */
 	int run_errno;
 	int timed_out;
+	int stopped;                        /* the stop text appeared on stderr: ended by autossh */
 	long long took_ms;
 };
 
@@ -4897,6 +5122,8 @@ struct doctor {
 	const struct config *cfg;
 	struct captured *g;                 /* ssh -G */
 	int failures, warnings;
+	int port_held;                      /* a -L port is held: a forward is impossible now */
+	int encrypted_key;                  /* an encrypted identity file and no agent */
 	struct passwd user;                 /* ssh's idea of home and user name */
 	char user_buf[4096];
 };
@@ -4944,34 +5171,79 @@ static void keep_output(struct captured *c, int is_err, const char *buf, size_t 
 	c->err_len += n;
 }
 
-/* Read stdout and stderr until both end or the deadline passes. */
-static void collect_output(struct captured *c, int out_fd, int err_fd, long long deadline)
+/*
+ * When to end a captured program early: once its stderr shows first, then
+ * count lines showing then (ssh's replies to -R), or wait_ms after first.
+ */
+struct stop_rule {
+	const char *first, *then;
+	int count;
+	long long wait_ms;
+};
+
+static int count_occurrences(const char *text, const char *what)
 {
+	int n = 0;
+	for (const char *at = strstr(text, what); at; at = strstr(at + 1, what))
+		n++;
+	return n;
+}
+
+/* After more stderr: has the rule been met?  At first, the deadline moves to wait_ms from now. */
+static int stop_rule_met(const struct stop_rule *rule, struct captured *c, int *first_seen, long long *deadline)
+{
+	c->err[c->err_len] = '\0';
+	if (!*first_seen && strstr(c->err, rule->first) != NULL) {
+		*first_seen = 1;
+		if (*deadline > monotime_ms() + rule->wait_ms)
+			*deadline = monotime_ms() + rule->wait_ms;
+	}
+	return *first_seen && (rule->count == 0 || count_occurrences(c->err, rule->then) >= rule->count);
+}
+
+/* Read what one pipe holds (is_err: stderr); close it at its end.  1 if something was read. */
+static int read_ready(struct captured *c, struct pollfd *fd, int is_err)
+{
+	char buf[4096];
+	ssize_t n;
+
+	if (fd->fd < 0 || fd->revents == 0)
+		return 0;
+	n = read(fd->fd, buf, sizeof buf);
+	if (n > 0) {
+		keep_output(c, is_err, buf, (size_t)n);
+		return 1;
+	}
+	if (n == 0 || errno != EINTR) {
+		close(fd->fd);
+		fd->fd = -1;
+	}
+	return 0;
+}
+
+/* Read stdout and stderr until both end, the deadline passes, or the stop rule ends it (then 1). */
+static int collect_output(struct captured *c, int out_fd, int err_fd, long long deadline, const struct stop_rule *rule)
+{
+	int stopped = 0, first_seen = 0;
+
 	struct pollfd fds[2] = { { out_fd, POLLIN, 0 }, { err_fd, POLLIN, 0 } };
 
-	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+	while (!stopped && (fds[0].fd >= 0 || fds[1].fd >= 0)) {
 		long long left = deadline - monotime_ms();
-		if (left <= 0 || (poll(fds, 2, left > INT_MAX ? INT_MAX : (int)left) < 0 && errno != EINTR))
+		if (left <= 0 || (poll(fds, 2, left > INT_MAX ? INT_MAX : (int)left) < 0 && errno != EINTR)) {
+			stopped = first_seen;  /* the wait after first is over */
 			break;
-		for (int i = 0; i < 2; i++) {
-			char buf[4096];
-			ssize_t n;
-			if (fds[i].fd < 0 || fds[i].revents == 0)
-				continue;
-			n = read(fds[i].fd, buf, sizeof buf);
-			if (n > 0)
-				keep_output(c, i, buf, (size_t)n);
-			else if (n == 0 || errno != EINTR) {
-				close(fds[i].fd);
-				fds[i].fd = -1;
-			}
 		}
+		for (int i = 0; i < 2; i++)
+			if (read_ready(c, &fds[i], i) && i == 1 && rule != NULL)
+				stopped = stop_rule_met(rule, c, &first_seen, &deadline);
 	}
 	for (int i = 0; i < 2; i++)
 		if (fds[i].fd >= 0)
 			close(fds[i].fd);
 	c->out[c->out_len] = '\0';
 	c->err[c->err_len] = '\0';
+	return stopped;
 }
 
 static void note_last_error_line(struct captured *c)
@@ -5008,10 +5280,14 @@ static void exec_captured(const char *path, char *const *argv, char **envp, int 
 	_exit(127);
 }
 
-/* Run a program without a shell, bounded in time; SIGKILL when the time is up. */
-static void run_captured(const char *path, char *const *argv, char **envp, long long timeout_ms,
-			 struct captured *c)
+/*
+ * Run a program without a shell, bounded in time; SIGKILL when the time is
+ * up.  With a stop rule, end it (SIGTERM) as soon as the rule says.
+ */
+static void run_captured_until(const char *path, char *const *argv, char **envp, long long timeout_ms,
+			       const struct stop_rule *rule, struct captured *c)
 {
+	long long kill_at;
 	int out[2], err[2], report[2] = { -1, -1 };
 	long long started = monotime_ms();
 	pid_t pid;
@@ -5044,19 +5320,32 @@ static void run_captured(const char *path, char *const *argv, char **envp, long 
 		return;
 	}
 	c->run_errno = 0;
-	collect_output(c, out[0], err[0], started + timeout_ms);
+	c->stopped = collect_output(c, out[0], err[0], started + timeout_ms, rule);
+	kill_at = started + timeout_ms;
+	if (c->stopped) {
+		c->took_ms = monotime_ms() - started;
+		kill(pid, SIGTERM);
+		kill_at = monotime_ms() + DOCTOR_KILL_AFTER_MS;
+	}
 	/* Its output has ended: it exits in a moment, or is killed at the deadline. */
 	while (waitpid(pid, &c->status, WNOHANG) == 0) {
-		if (monotime_ms() >= started + timeout_ms) {
-			c->timed_out = 1;
+		if (monotime_ms() >= kill_at) {
+			c->timed_out = !c->stopped;
 			kill(pid, SIGKILL);
 			waitpid(pid, &c->status, 0);
 			break;
 		}
 		poll(NULL, 0, 10);
 	}
-	c->took_ms = monotime_ms() - started;
+	if (!c->stopped)
+		c->took_ms = monotime_ms() - started;
 	note_last_error_line(c);
+}
+
+static void run_captured(const char *path, char *const *argv, char **envp, long long timeout_ms,
+			 struct captured *c)
+{
+	run_captured_until(path, argv, envp, timeout_ms, NULL, c);
 }
 
 /* The index-th "key value" line of ssh -G output: its value in buf, or NULL. */
@@ -5268,6 +5557,13 @@ static void doctor_monitor(struct doctor *d)
 	char err[ERRLEN];
 	int listener;
 
+	if (!cfg->port_given) {
+		verdict(d, V_WARN, "monitor",
+			"no -M given: off here, while the distribution's autossh wrapper picks a random monitor port; "
+			"this autossh monitors nothing and ServerAliveInterval has to notice a dead link; "
+			"fix: -M 0 to say so, or -M PORT");
+		return;
+	}
 	if (cfg->monitor_port == 0) {
 		verdict(d, V_OK, "monitor", "off; ServerAliveInterval has to notice a dead link");
 		return;
@@ -5360,6 +5656,145 @@ static void doctor_batch_mode(struct doctor *d)
 			"fix: -o BatchMode=yes");
 }
 
+/* Add ", word" to a list in buf; a word that does not fit is left out. */
+static void append_listed(char *buf, size_t len, const char *word)
+{
+	size_t used = strlen(buf), n = strlen(word);
+
+	if (used + n + 3 > len)
+		return;
+	if (used > 0) {
+		buf[used++] = ',';
+		buf[used++] = ' ';
+	}
+	memcpy(buf + used, word, n + 1);
+}
+
+/* The addresses ssh binds for one LocalForward listen spec ("5000", "[::1]:5000", "[*]:5000"). */
+static struct addrinfo *forward_bind_addresses(struct doctor *d, const char *spec, int *port)
+{
+	char host[256] = "", family[32];
+	const char *colon = strrchr(spec, ':');
+	struct addrinfo hints, *found = NULL;
+	long p;
+	int wildcard;
+
+	if (spec[0] == '/' || parse_number(colon ? colon + 1 : spec, 1, 65535, &p) != 0)
+		return NULL;  /* a Unix socket, or port 0 (ssh picks one) */
+	*port = (int)p;
+	if (colon)
+		snprintf(host, sizeof host, "%.*s", (int)(colon - spec), spec);
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	/* As ssh: no address means loopback, or every address with GatewayPorts. */
+	wildcard = (host[0] == '\0' && g_is(d, "gatewayports", "yes")) || strcmp(host, "*") == 0;
+	memset(&hints, 0, sizeof hints);
+	g_value(d, "addressfamily", family, sizeof family);
+	hints.ai_family = strcmp(family, "inet") == 0 ? AF_INET : strcmp(family, "inet6") == 0 ? AF_INET6 : AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = wildcard ? AI_PASSIVE : 0;
+	if (wildcard || host[0] == '\0' || strcmp(host, "localhost") == 0)
+		host[0] = '\0';
+	if (getaddrinfo(host[0] ? host : NULL, colon ? colon + 1 : spec, &hints, &found) != 0)
+		return NULL;
+	return found;
+}
+
+/* Try to bind as ssh would (SO_REUSEADDR, IPv6 only on IPv6): 0, or the errno. */
+static int try_bind(const struct addrinfo *ai)
+{
+	int one = 1, err = 0;
+	int fd = socket(ai->ai_family, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (ai->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+/* "127.0.0.1:5000" or "[::1]:5000". */
+static void format_address(const struct addrinfo *ai, int port, char *out, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (ai->ai_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_addr, a, sizeof a);
+		snprintf(out, len, "[%s]:%d", a, port);
+	} else {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr, a, sizeof a);
+		snprintf(out, len, "%s:%d", a, port);
+	}
+}
+
+/* The one wording of a held local port, as the log says it (autossh(1) DOCTOR). */
+static void format_port_held(char *out, size_t len, int port)
+{
+	char name[64] = "";
+	long pid;
+
+	if (local_port_holder(port, &pid, name, sizeof name) && pid > 0)
+		snprintf(out, len, "local port %d is held by %s (pid %ld): free it or forward another port", port,
+			 name[0] ? name : "?", pid);
+	else
+		snprintf(out, len, "local port %d is held by another socket: free it or forward another port", port);
+}
+
+/* One -L: each address ssh will bind must be free. */
+static void doctor_local_port(struct doctor *d, const char *spec)
+{
+	char addrs[512] = "", one[80];
+	struct addrinfo *found, *ai;
+	int port = 0, held = 0, bad = 0;
+
+	if ((found = forward_bind_addresses(d, spec, &port)) == NULL)
+		return;
+	if (d->cfg->monitor_port && (port == d->cfg->monitor_port)) {
+		freeaddrinfo(found);
+		return;  /* autossh's own forward: the monitor check covers it */
+	}
+	for (ai = found; ai && !held && !bad; ai = ai->ai_next) {
+		int err = try_bind(ai);
+		format_address(ai, port, one, sizeof one);
+		if (err == EADDRINUSE)
+			held = 1;
+		else if (err == 0)
+			append_listed(addrs, sizeof addrs, one);
+		else if (err != EADDRNOTAVAIL && err != EAFNOSUPPORT) {
+			verdict(d, V_FAIL, "local port", "cannot bind %s: %s; fix: forward another port", one,
+				strerror(err));
+			bad = 1;
+		}
+	}
+	freeaddrinfo(found);
+	if (held) {
+		char line[384];
+		format_port_held(line, sizeof line, port);
+		verdict(d, V_FAIL, "local port", "%s", line);
+		d->port_held = 1;
+	} else if (!bad && addrs[0]) {
+		verdict(d, V_OK, "local port", "%s free", addrs);
+	}
+}
+
+static void doctor_local_ports(struct doctor *d)
+{
+	char spec[512];
+
+	for (int i = 0; ssh_g_value(d->g->out, "localforward", i, spec, sizeof spec); i++) {
+		spec[strcspn(spec, " ")] = '\0';
+		doctor_local_port(d, spec);
+	}
+	for (int i = 0; ssh_g_value(d->g->out, "dynamicforward", i, spec, sizeof spec); i++)
+		doctor_local_port(d, spec);
+}
+
 static void doctor_forward_failure(struct doctor *d)
 {
 	const struct config *cfg = d->cfg;
@@ -5368,6 +5803,10 @@ static void doctor_forward_failure(struct doctor *d)
 
 	if (fwds <= monitor_fwds && !cfg->user_forwards)
 		verdict(d, V_OK, "ExitOnForwardFailure", "no forwards asked for");
+	else if (g_is(d, "exitonforwardfailure", "yes") && d->port_held)
+		verdict(d, V_WARN, "ExitOnForwardFailure",
+			"yes, but a forward is impossible now (a local port is held): ssh will exit at each start, "
+			"or stay up on the addresses it could bind; fix: free the port");
 	else if (g_is(d, "exitonforwardfailure", "yes"))
 		verdict(d, V_OK, "ExitOnForwardFailure", "yes: ssh exits, and is restarted, when a forward cannot be set up");
 	else
@@ -5391,6 +5830,13 @@ static void doctor_keepalive(struct doctor *d)
 	if (parse_number(interval, 1, INT_MAX_L, &seconds) == 0) {
 		long n = 3;
 		parse_number(count, 0, INT_MAX_L, &n);
+		if (seconds == 300 && g_is(d, "batchmode", "yes")) {
+			verdict(d, V_WARN, "ServerAliveInterval",
+				"300 s (OpenSSH's default with BatchMode=yes), ServerAliveCountMax %ld: a dead link "
+				"ends ssh only after about %ld s; fix: -o ServerAliveInterval=30 -o ServerAliveCountMax=3",
+				n, seconds * (n > 0 ? n : 1));
+			return;
+		}
 		verdict(d, V_OK, "ServerAliveInterval", "%ld s, ServerAliveCountMax %ld: a dead link ends ssh in about %ld s",
 			seconds, n, seconds * (n > 0 ? n : 1));
 		return;
@@ -5418,11 +5864,140 @@ static void doctor_sharing(struct doctor *d)
 			? " (autossh adds -o ControlMaster=no -o ControlPath=none)" : "");
 	}
 	if (g_is(d, "forkafterauthentication", "yes"))
-		verdict(d, V_WARN, "ForkAfterAuthentication",
+		verdict(d, V_FAIL, "ForkAfterAuthentication",
 			"yes: ssh goes to the background after logging in and exits 0; autossh then exits and "
 			"nothing supervises the tunnel; fix: remove it (autossh -f puts autossh in the background)");
 	else
 		verdict(d, V_OK, "ForkAfterAuthentication", "no");
+}
+
+/* Under -f, ssh runs in /: each relative file name ssh sees (its words, then ssh_config's). */
+static void doctor_relative_paths(struct doctor *d)
+{
+	static const char *const keys[] = { "IdentityFile", "CertificateFile", "UserKnownHostsFile",
+					    "GlobalKnownHostsFile", "ControlPath", "IdentityAgent", "RevokedHostKeys",
+					    "XAuthLocation" };
+	const struct config *cfg = d->cfg;
+	char line[600], key[32], value[PATH_MAX];
+	int n = 0;
+
+	if (!cfg->background)
+		return;
+	for (int i = 0; i < cfg->n_relative_paths; i++, n++) {
+		format_relative_path(line, sizeof line, cfg->relative_paths[i].name, cfg->relative_paths[i].value);
+		verdict(d, V_WARN, "-f", "%s", line);
+	}
+	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+		for (size_t c = 0; c <= strlen(keys[k]); c++)
+			key[c] = (char)tolower((unsigned char)keys[k][c]);
+		for (int i = 0; ssh_g_value(d->g->out, key, i, value, sizeof value); i++) {
+			int seen = 0;
+			for (int j = 0; j < cfg->n_relative_paths; j++)
+				seen |= strcmp(cfg->relative_paths[j].value, value) == 0;
+			if (seen || !has_relative_ssh_path(value))
+				continue;
+			format_relative_path(line, sizeof line, keys[k], value);
+			verdict(d, V_WARN, "-f", "%s", line);
+			n++;
+		}
+	}
+	if (n == 0)
+		verdict(d, V_OK, "-f", "no relative file names (autossh -f runs ssh in /)");
+}
+
+/* A remote command on ssh's command line, after the destination and its options? */
+static int has_command_words(const struct config *cfg)
+{
+	int i = cfg->destination_at;
+
+	if (i < 0)
+		return 0;
+	for (i++; i < cfg->ssh_argc && is_option_group(cfg->ssh_argv[i]) && strcmp(cfg->ssh_argv[i], "--") != 0; i++) {
+		const char *w = cfg->ssh_argv[i];
+		size_t at = strcspn(w + 1, ssh_value_letters) + 1;
+		if (w[at] != '\0' && w[at + 1] == '\0')
+			i++;  /* the value is the next word */
+	}
+	return i < cfg->ssh_argc;
+}
+
+/* -f without -N and without a remote command: the shell reads /dev/null and exits at once. */
+static void doctor_session(struct doctor *d)
+{
+	char type[32], command[256];
+
+	if (!d->cfg->background || !g_value(d, "sessiontype", type, sizeof type))
+		return;
+	if (strcmp(type, "default") == 0 && !has_command_words(d->cfg) &&
+	    (!g_value(d, "remotecommand", command, sizeof command) || strcmp(command, "none") == 0))
+		verdict(d, V_WARN, "session", "the remote shell ended at once because its stdin is /dev/null under -f: "
+					      "add -N for a tunnel without a remote command");
+	else
+		verdict(d, V_OK, "session", "%s", strcmp(type, "none") == 0 ? "-N: no remote command"
+					       : "a remote command runs");
+}
+
+/* AUTOSSH_* names autossh does not read: a typo leaves a setting at its default. */
+static void doctor_environment(struct doctor *d)
+{
+	char line[512], name[128];
+
+	for (char **e = environ; e && *e; e++)
+		if (unknown_autossh_variable(*e, name, sizeof name)) {
+			format_unknown_variable(line, sizeof line, name);
+			verdict(d, V_WARN, "environment", "%s", line);
+		}
+}
+
+/* Base64 of the first bytes of a key, enough for the cipher name of an OpenSSH key. */
+static size_t decode_base64(const char *in, unsigned char *out, size_t max)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned long bits = 0;
+	int n_bits = 0;
+	size_t n = 0;
+
+	for (; *in && *in != '=' && *in != '-' && n < max; in++) {
+		const char *at = strchr(alphabet, *in);
+		if (at == NULL || *in == '\0')
+			continue;  /* line breaks */
+		bits = (bits << 6 | (unsigned long)(at - alphabet)) & 0xffffff;
+		if ((n_bits += 6) >= 8) {
+			n_bits -= 8;
+			out[n++] = (unsigned char)(bits >> n_bits);
+		}
+	}
+	return n;
+}
+
+/* Is a private key file encrypted with a passphrase (OpenSSH or PEM format)? */
+static int key_file_encrypted(const char *path)
+{
+	static const char openssh[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
+	char text[2048];
+	unsigned char raw[64];
+	size_t n, len;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	ssize_t got;
+	const char *body;
+
+	if (fd < 0)
+		return 0;
+	got = read(fd, text, sizeof text - 1);
+	close(fd);
+	if (got <= 0)
+		return 0;
+	text[got] = '\0';
+	if (strstr(text, "ENCRYPTED"))  /* PEM: Proc-Type: 4,ENCRYPTED or BEGIN ENCRYPTED PRIVATE KEY */
+		return 1;
+	if ((body = strstr(text, openssh)) == NULL)
+		return 0;
+	/* "openssh-key-v1\0", then the cipher name as a 32-bit length and bytes: "none" if plain. */
+	n = decode_base64(body + sizeof openssh - 1, raw, sizeof raw);
+	if (n < 19 || memcmp(raw, "openssh-key-v1", 15) != 0)
+		return 0;
+	len = (size_t)raw[15] << 24 | (size_t)raw[16] << 16 | (size_t)raw[17] << 8 | raw[18];
+	return !(len == 4 && n >= 23 && memcmp(raw + 19, "none", 4) == 0);
 }
 
 /* One key file: it must exist, be readable, and not be readable by others (ssh refuses those). */
@@ -5447,7 +6022,11 @@ static void doctor_identity_file(struct doctor *d, const char *name, const struc
 		verdict(d, is_default ? V_WARN : V_FAIL, "identity",
 			"%s is readable by others (mode %04o): ssh refuses to use it; fix: chmod 600 %s", path,
 			(unsigned)(st.st_mode & 07777), path);
-	else
+	else if (key_file_encrypted(path) && getenv("SSH_AUTH_SOCK") == NULL) {
+		verdict(d, V_WARN, "identity", "%s: key is encrypted: load it into ssh-agent, or use an unencrypted "
+					       "key for unattended tunnels", path);
+		d->encrypted_key = 1;
+	} else
 		verdict(d, V_OK, "identity", "%s exists and is private", path);
 }
 
@@ -5498,20 +6077,6 @@ static char *find_keygen(const struct config *cfg)
 		free(path);
 	}
 	return resolve_executable("ssh-keygen", getenv("PATH"));
-}
-
-/* Add ", word" to a list in buf; a word that does not fit is left out. */
-static void append_listed(char *buf, size_t len, const char *word)
-{
-	size_t used = strlen(buf), n = strlen(word);
-
-	if (used + n + 3 > len)
-		return;
-	if (used > 0) {
-		buf[used++] = ',';
-		buf[used++] = ' ';
-	}
-	memcpy(buf + used, word, n + 1);
 }
 
 /* Is name in one of the known_hosts files (ssh-keygen -F)?  Fills tried with the files read. */
@@ -5577,51 +6142,214 @@ static void doctor_host_key(struct doctor *d)
 }
 
 /*
- * ssh -o BatchMode=yes <the words ssh would get> true: no forwards, no
- * sharing, no -N/-f, bounded by ConnectTimeout plus a hard kill.
+ * A temporary copy of the user's known_hosts files for --connect, where
+ * the user's policy could write to them (StrictHostKeyChecking accept-new
+ * or off, CheckHostIP): the policy is still judged, nothing is written.
+ * Returns the copy's path (in dir), or NULL when none is needed or possible.
+ */
+static char *known_hosts_copy(struct doctor *d, char *dir, size_t dir_len, char *from, size_t from_len)
+{
+	char list[1024], path[PATH_MAX], bufs[3][256];
+	const char *tmp = getenv("TMPDIR");
+	struct ssh_names names;
+	char *copy;
+	int out;
+
+	if (!g_is(d, "stricthostkeychecking", "false") && !g_is(d, "stricthostkeychecking", "accept-new") &&
+	    !g_is(d, "checkhostip", "yes"))
+		return NULL;
+	snprintf(dir, dir_len, "%s/autossh-doctor.XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp");
+	if (mkdtemp(dir) == NULL)
+		return NULL;
+	copy = xcalloc(strlen(dir) + 16, 1);
+	sprintf(copy, "%s/known_hosts", dir);
+	if ((out = open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+		rmdir(dir);
+		free(copy);
+		return NULL;
+	}
+	doctor_names(d, &names, bufs);
+	g_value(d, "userknownhostsfile", list, sizeof list);
+	for (char *save = NULL, *file = strtok_r(list, " ", &save); file; file = strtok_r(NULL, " ", &save)) {
+		char buf[4096];
+		ssize_t n;
+		int in;
+		if (expand_ssh_path(file, &names, path, sizeof path) != 0 ||
+		    (in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+			continue;
+		if (strcmp(path, "/dev/null") != 0)
+			append_listed(from, from_len, path);
+		while ((n = read(in, buf, sizeof buf)) > 0)
+			(void)!write(out, buf, (size_t)n);
+		(void)!write(out, "\n", 1);
+		close(in);
+	}
+	close(out);
+	return copy;
+}
+
+/* Remove the copy's directory and whatever ssh put in it. */
+static void remove_known_hosts_copy(const char *dir)
+{
+	DIR *dh = opendir(dir);
+	struct dirent *e;
+	char path[PATH_MAX + 300];
+
+	while (dh && (e = readdir(dh)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	if (dh)
+		closedir(dh);
+	rmdir(dir);
+}
+
+/* ssh's last line that is not -v's debug output: its error, if any. */
+static void last_message_line(const struct captured *c, char *out, size_t len)
+{
+	const char *line = c->err, *found = NULL;
+	size_t found_len = 0;
+
+	while (*line) {
+		size_t n = strcspn(line, "\n");
+		if (n > 0 && strncmp(line, "debug", 5) != 0 && strncmp(line, "Transferred:", 12) != 0 &&
+		    strncmp(line, "Bytes per second", 16) != 0) {
+			found = line;
+			found_len = n;
+		}
+		line += n + (line[n] == '\n');
+	}
+	snprintf(out, len, "%.*s", (int)(found_len < 400 ? found_len : 400), found ? found : "");
+	out[strcspn(out, "\r")] = '\0';
+}
+
+/* The one wording of a held server port, as the log says it (autossh(1) DOCTOR). */
+static void format_server_port_held(char *out, size_t len, long port)
+{
+	snprintf(out, len, "the server still holds port %ld, often for the previous session of this tunnel: "
+		 "set ClientAliveInterval in the server's sshd_config so that it frees a dead session's ports", port);
+}
+
+/* The server's answers to -R, after a login (n_remote asked for). */
+static void remote_ports_verdict(struct doctor *d, const struct captured *c, int n_remote)
+{
+	static const char failed[] = "remote port forwarding failed for listen port ";
+	const char *at = strstr(c->err, failed);
+	int accepted = count_occurrences(c->err, "remote forward success for");
+
+	if (at != NULL) {
+		char line[384];
+		format_server_port_held(line, sizeof line, strtol(at + sizeof failed - 1, NULL, 10));
+		verdict(d, V_FAIL, "server port", "%s", line);
+	} else if (accepted >= n_remote)
+		verdict(d, V_OK, "server port", "the server accepted every -R (%d)", n_remote);
+	else
+		verdict(d, V_WARN, "server port", "the server answered %d of %d -R within %d s", accepted, n_remote,
+			DOCTOR_REPLY_WAIT_MS / 1000);
+}
+
+/* The verdict on one --connect: ssh's own word that authentication succeeded. */
+static void connect_verdict(struct doctor *d, const struct captured *c, long bound_s, const char *changed,
+			    int n_remote)
+{
+	char host[256], said[512];
+	int logged_in = strstr(c->err, "Authenticated to ") != NULL;
+
+	g_value(d, "hostname", host, sizeof host);
+	last_message_line(c, said, sizeof said);
+	if (c->status == -1)
+		verdict(d, V_FAIL, "connect", "cannot run %s: %s", d->cfg->ssh_exec, strerror(c->run_errno));
+	else if (logged_in)
+		verdict(d, V_OK, "connect", "logged in to %s in %lld.%02lld s (no remote command run; for the check: %s)",
+			host, c->took_ms / 1000, c->took_ms % 1000 / 10, changed);
+	else if (c->timed_out)
+		verdict(d, V_FAIL, "connect", "no login within %ld s; ssh said: %s", bound_s,
+			said[0] ? said : "nothing");
+	else
+		verdict(d, V_FAIL, "connect", "ssh exited with status %d before logging in: %s%s",
+			WIFEXITED(c->status) ? WEXITSTATUS(c->status) : 128 + WTERMSIG(c->status),
+			said[0] ? said : "(no message)",
+			d->encrypted_key && strstr(said, "Permission denied")
+				? "; key is encrypted: load it into ssh-agent, or use an unencrypted key for unattended tunnels"
+				: "");
+	if (logged_in && n_remote > 0)
+		remote_ports_verdict(d, c, n_remote);
+}
+
+/* How many -L and -D words ssh's command line holds (the user's and the monitor's). */
+static int local_forward_words(const struct config *cfg)
+{
+	int n = 0;
+
+	for (int i = 1; i < cfg->ssh_argc && is_option_group(cfg->ssh_argv[i]); i++) {
+		const char *w = cfg->ssh_argv[i];
+		size_t at = strcspn(w + 1, ssh_value_letters) + 1;
+		if (w[at] == '\0')
+			continue;
+		n += w[at] == 'L' || w[at] == 'D';
+		if (w[at + 1] == '\0')
+			i++;
+	}
+	return n;
+}
+
+/*
+ * ssh -v -N -o BatchMode=yes <the words ssh would get>: no local forwards,
+ * no sharing, no remote command, no -q or -y (ssh's messages are read); a
+ * success once ssh says "Authenticated to", bounded by ConnectTimeout plus
+ * a hard kill.  The -R forwards are
+ * asked for when every local one comes from the command line (so that
+ * dropping those words leaves none): the server's answers tell whether it
+ * still holds a port.
  */
 static void doctor_connect(struct doctor *d)
 {
 	/* First, so they win; UpdateHostKeys=no: the doctor writes no file, known_hosts included. */
-	static const char *const fixed[] = { "-o", "BatchMode=yes", "-o", "ClearAllForwardings=yes",
+	static const char *const fixed[] = { "-v", "-N", "-o", "BatchMode=yes",
 					     "-o", "ControlMaster=no", "-o", "ControlPath=none",
-					     "-o", "UpdateHostKeys=no" };
+					     "-o", "UpdateHostKeys=no", "-o", "RemoteCommand=none" };
 	const struct config *cfg = d->cfg;
-	char **argv = xcalloc((size_t)cfg->ssh_argc + 24, sizeof(char *));
-	char timeout_opt[32], host[256];
+	char **argv = xcalloc((size_t)cfg->ssh_argc + 28, sizeof(char *));
+	char timeout_opt[32], dir[PATH_MAX], from[1024] = "", changed[1400];
 	long timeout_s = DOCTOR_CONNECT_TIMEOUT_S;
 	struct captured *c = xcalloc(1, sizeof *c);
-	int k = 0;
+	char *copy = known_hosts_copy(d, dir, sizeof dir, from, sizeof from);
+	int n_remote = g_count(d, "remoteforward"), k = 0;
+	struct stop_rule rule = { "Authenticated to ", "remote forward success for", 0, DOCTOR_REPLY_WAIT_MS };
 
+	if (n_remote > 0 && g_count(d, "localforward") + g_count(d, "dynamicforward") != local_forward_words(cfg))
+		n_remote = 0;  /* ssh_config's own local forwards: they would be bound; ask for no forward */
+	rule.count = n_remote;
 	argv[k++] = xstrdup(cfg->ssh_path);
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
 		argv[k++] = xstrdup(fixed[i]);
+	argv[k++] = xstrdup("-o");
+	argv[k++] = xstrdup(n_remote > 0 ? "ExitOnForwardFailure=yes" : "ClearAllForwardings=yes");
 	if (!g_value(d, "connecttimeout", timeout_opt, sizeof timeout_opt) ||
 	    parse_number(timeout_opt, 1, INT_MAX_L, &timeout_s) != 0) {
 		argv[k++] = xstrdup("-o");
 		snprintf(timeout_opt, sizeof timeout_opt, "ConnectTimeout=%ld", timeout_s);
 		argv[k++] = xstrdup(timeout_opt);
 	}
-	if (g_is(d, "stricthostkeychecking", "accept-new")) {
+	snprintf(changed, sizeof changed, "BatchMode=yes, -N, %s", n_remote > 0 ? "only the -R forwards" : "no forwards");
+	if (copy) {
+		char *opt = xcalloc(strlen(copy) + 24, 1);
+		sprintf(opt, "UserKnownHostsFile=%s", copy);
 		argv[k++] = xstrdup("-o");
-		argv[k++] = xstrdup("StrictHostKeyChecking=yes");
+		argv[k++] = opt;
+		snprintf(changed + strlen(changed), sizeof changed - strlen(changed),
+			 ", known_hosts read from a temporary copy of %s so that nothing is written",
+			 from[0] ? from : "no file");
 	}
-	k += filter_ssh_words(cfg->ssh_argv + 1, cfg->ssh_argc - 1, "NfMsGV", "ESWO", 1, argv + k);
-	argv[k++] = xstrdup("true");
-	run_captured(cfg->ssh_exec, argv, cfg->ssh_envp, timeout_s * 1000 + DOCTOR_KILL_AFTER_MS, c);
-	g_value(d, "hostname", host, sizeof host);
-	if (c->status == -1)
-		verdict(d, V_FAIL, "connect", "cannot run %s: %s", cfg->ssh_exec, strerror(c->run_errno));
-	else if (c->timed_out)
-		verdict(d, V_FAIL, "connect", "no login within %ld s; ssh said: %s", timeout_s + DOCTOR_KILL_AFTER_MS / 1000,
-			c->last_err[0] ? c->last_err : "nothing");
-	else if (WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0)
-		verdict(d, V_OK, "connect", "logged in to %s and ran true in %lld.%02lld s", host, c->took_ms / 1000,
-			c->took_ms % 1000 / 10);
-	else
-		verdict(d, V_FAIL, "connect", "ssh exited with status %d: %s",
-			WIFEXITED(c->status) ? WEXITSTATUS(c->status) : 128 + WTERMSIG(c->status),
-			c->last_err[0] ? c->last_err : "(no message)");
+	filter_ssh_words(cfg->ssh_argv + 1, cfg->ssh_argc - 1, "NfMsGVTtqy", "ESWOLD", 1, argv + k);
+	run_captured_until(cfg->ssh_exec, argv, cfg->ssh_envp, timeout_s * 1000 + DOCTOR_KILL_AFTER_MS, &rule, c);
+	connect_verdict(d, c, timeout_s + DOCTOR_KILL_AFTER_MS / 1000, changed, n_remote);
+	if (copy) {
+		remove_known_hosts_copy(dir);
+		free(copy);
+	}
 	for (int i = 0; argv[i]; i++)
 		free(argv[i]);
 	free(argv);
@@ -5638,14 +6366,18 @@ static int run_doctor(struct config *cfg)
 	d.g = xcalloc(1, sizeof *d.g);
 	cfg->ssh_envp = filtered_environment(environ);
 	verdict(&d, V_OK, "settings", "the arguments and AUTOSSH_* variables are valid");
+	doctor_environment(&d);
 	doctor_log_target(&d);
 	doctor_monitor(&d);
 	if (doctor_read_ssh_config(&d) == 0) {
 		doctor_destination(&d);
 		doctor_batch_mode(&d);
+		doctor_local_ports(&d);
 		doctor_forward_failure(&d);
 		doctor_keepalive(&d);
 		doctor_sharing(&d);
+		doctor_session(&d);
+		doctor_relative_paths(&d);
 		doctor_identities(&d);
 		doctor_host_key(&d);
 		if (cfg->doctor_connect)
@@ -5790,6 +6522,7 @@ int main(int argc, char **argv)
 		break;
 	}
 	prepare(&cfg, &st, &ready_fd);
+	log_start_warnings(&cfg);
 	if (cfg.background && (ready_fd = go_background(&cfg, &st)) < 0) {
 		snprintf(err, sizeof err, "%s: cannot go to the background: %s", cfg.progname, strerror(errno));
 		fail_setup(err, &ready_fd);

@@ -132,7 +132,7 @@ report "$name" "$OUT" "$T/out/err"
 		-o ServerAliveInterval=0 testhost
 	doctor_case "doctor: connection sharing set by the user: warn" 0 '^warn connection sharing: ' \
 		-- $GOOD -o ControlMaster=auto -o "ControlPath=$T/cm-%C" -o ControlPersist=yes testhost
-	doctor_case "doctor: ForkAfterAuthentication set by the user: warn" 0 '^warn ForkAfterAuthentication: ' \
+	doctor_case "doctor: ForkAfterAuthentication set by the user: FAIL" 1 '^FAIL ForkAfterAuthentication: ' \
 		-- $GOOD -o ForkAfterAuthentication=yes testhost
 	doctor_case "doctor: sharing in ssh_config only: ok, autossh turns it off" 0 \
 		'^ok   connection sharing: off \(autossh adds' \
@@ -165,13 +165,136 @@ report "$name" "$OUT" "$T/out/err"
 		-- $GOOD -E "$T/ssh.log" testhost
 	doctor_case "doctor: HOME unset (as at boot): the key is still found" 0 \
 		"^ok   identity: $T/id_ed25519 exists and is private" -u HOME -- $GOOD testhost
-	doctor_case "doctor: --connect to the test sshd: ok with the time taken" 0 \
-		'^ok   connect: logged in to 127\.0\.0\.1 and ran true in [0-9]+\.[0-9][0-9] s$' \
+	doctor_case "doctor: --connect to the test sshd: ok with the time taken, no remote command" 0 \
+		'^ok   connect: logged in to 127\.0\.0\.1 in [0-9]+\.[0-9][0-9] s \(no remote command run; for the check: BatchMode=yes, -N, no forwards\)$' \
 		-- --connect $GOOD testhost
 	doctor_case "doctor: --connect to a closed port: FAIL with ssh's own error line" 1 \
-		"^FAIL connect: ssh exited with status 255: ssh: connect to host 127\\.0\\.0\\.1 port $closed: Connection refused" \
+		"^FAIL connect: ssh exited with status 255 before logging in: ssh: connect to host 127\\.0\\.0\\.1 port $closed: Connection refused" \
 		-- --connect $GOOD -p "$closed" testhost
 }
+
+# ---------------------------------------------------------------- what a start will meet
+
+# (TMPDIR=$T below: the temporary known_hosts copy must be gone afterwards.)
+# Keys the server restricts: forwarding only (no shell), and a forced
+# command that never ends; an encrypted key (no agent in the tests).
+for k in fwd_key forever_key; do
+	ssh-keygen -q -t ed25519 -N '' -C "$k" -f "$T/$k"
+done
+ssh-keygen -q -t ed25519 -N 'a passphrase' -C enc_key -f "$T/enc_key"
+{
+	printf 'restrict,port-forwarding,command="/usr/sbin/nologin" %s\n' "$(cat "$T/fwd_key.pub")"
+	printf 'command="sleep 600" %s\n' "$(cat "$T/forever_key.pub")"
+	cat "$T/enc_key.pub"
+} >>"$T/authorized_keys"
+: >"$T/new_known_hosts"
+: >"$T/off_known_hosts"
+rel=id_relative_$$
+cp "$T/id_ed25519" "$T/$rel"
+grep -v IdentityFile "$T/good.cfg" >"$T/nokey.cfg"
+
+# shellcheck disable=SC2086
+{
+	doctor_case "doctor: --connect with a forwarding-only key (restrict, nologin): ok" 0 \
+		'^ok   connect: logged in to 127\.0\.0\.1 in ' \
+		-- --connect $GOOD -o "IdentityFile=$T/fwd_key" testhost
+	doctor_case "doctor: --connect with a forced command that runs forever: ok at once" 0 \
+		'^ok   connect: logged in to 127\.0\.0\.1 in [0-9]+\.' \
+		-- --connect $GOOD -o "IdentityFile=$T/forever_key" testhost
+	doctor_case "doctor: --connect with the user's -q: ssh's word is still read" 0 \
+		'^ok   connect: logged in to 127\.0\.0\.1 in ' -- --connect $GOOD -q testhost
+	doctor_case "doctor: --connect with accept-new and the key unknown: ok, nothing written" 0 \
+		"^ok   connect: logged in .*known_hosts read from a temporary copy of $T/new_known_hosts so that nothing is written" \
+		TMPDIR="$T" -- --connect $GOOD -o StrictHostKeyChecking=accept-new -o "UserKnownHostsFile=$T/new_known_hosts" testhost
+	[ -n "$WHY" ] || [ ! -s "$T/new_known_hosts" ] ||
+		not_ok "doctor: --connect with accept-new writes no known_hosts" "$(cat "$T/new_known_hosts")"
+	doctor_case "doctor: --connect with StrictHostKeyChecking=no: ok, nothing written" 0 \
+		'^ok   connect: logged in .*temporary copy' \
+		TMPDIR="$T" -- --connect $GOOD -o StrictHostKeyChecking=no -o "UserKnownHostsFile=$T/off_known_hosts" testhost
+	[ -n "$WHY" ] || [ ! -s "$T/off_known_hosts" ] ||
+		not_ok "doctor: --connect with checking off writes no known_hosts" "$(cat "$T/off_known_hosts")"
+	doctor_case "doctor: an encrypted key and no agent: warn with the hint" 0 \
+		"^warn identity: $T/enc_key: key is encrypted: load it into ssh-agent, or use an unencrypted key for unattended tunnels$" \
+		-u SSH_AUTH_SOCK -- -M 0 -N -F "$T/nokey.cfg" -o "IdentityFile=$T/enc_key" testhost
+	doctor_case "doctor: --connect with an encrypted key and no agent: FAIL with the hint" 1 \
+		'^FAIL connect: .*Permission denied.*; key is encrypted: load it into ssh-agent' \
+		-u SSH_AUTH_SOCK -- --connect -M 0 -N -F "$T/nokey.cfg" -o "IdentityFile=$T/enc_key" testhost
+	doctor_case "doctor: a -L port held on 127.0.0.1: FAIL naming the holder, no ok ExitOnForwardFailure" 1 \
+		"^FAIL local port: local port $busy is held by socat \\(pid [0-9]+\\): free it or forward another port$" \
+		-- -M 0 -N -F "$T/good.cfg" -L "$busy:127.0.0.1:$target" testhost
+	if [ -z "$WHY" ] && grep -q '^ok   ExitOnForwardFailure' "$OUT"; then
+		WHY="ok ExitOnForwardFailure while a forward is impossible"
+		report "doctor: a held -L port: ExitOnForwardFailure is not ok" "$OUT"
+	fi
+	doctor_case "doctor: a free -L port: ok on each address ssh binds" 0 \
+		"^ok   local port: .*127\\.0\\.0\\.1:$lp.* free$" -- $GOOD testhost
+	# From $T, where the relative key exists: only -f breaks it.
+	(
+		cd "$T"
+		doctor_case "doctor: -f and a relative -i: warn" 0 \
+			"^warn -f: -i $rel is a relative path, but autossh -f runs ssh in /: give an absolute path$" \
+			-- -f $GOOD -i "$rel" testhost
+		doctor_case "doctor: -f and a relative IdentityFile in ssh_config: warn" 0 \
+			"^warn -f: IdentityFile $rel is a relative path" \
+			-- -f -M 0 -N -F "$T/good.cfg" -o "IdentityFile $rel" testhost
+	)
+	doctor_case "doctor: -f without -N and without a command: warn with the log's words" 0 \
+		'^warn session: the remote shell ended at once because its stdin is /dev/null under -f: add -N for a tunnel without a remote command$' \
+		-- -f -M 0 -F "$T/good.cfg" testhost
+	doctor_case "doctor: -f -N: session ok" 0 '^ok   session: -N' -- -f $GOOD testhost
+	doctor_case "doctor: BatchMode=yes and no ServerAliveInterval: the effective 300 s, warn" 0 \
+		"^warn ServerAliveInterval: 300 s \\(OpenSSH's default with BatchMode=yes\\), ServerAliveCountMax 3" \
+		-- -M 0 -N -F "$SSH_CFG" testhost
+	doctor_case "doctor: no -M at all: warn, the wrapper's random port monitors nothing here" 0 \
+		"^warn monitor: no -M given: .*distribution's autossh wrapper picks a random monitor port" \
+		-- -N -F "$T/good.cfg" testhost
+	doctor_case "doctor: an unknown AUTOSSH_ name: warn" 0 \
+		'^warn environment: AUTOSSH_POL is not an autossh variable and is ignored' \
+		AUTOSSH_POL=30 -- $GOOD testhost
+}
+
+# A port the server already holds for another session (as a dead session's would be).
+rp=$(free_port)
+ssh -N -F "$SSH_CFG" -R "$rp:127.0.0.1:$target" testhost </dev/null >/dev/null 2>&1 &
+track_pid "$!"
+# shellcheck disable=SC2086
+if wait_for 5 _listening "$rp"; then
+	doctor_case "doctor: --connect and a -R port the server holds: FAIL with the log's words" 1 \
+		"^FAIL server port: the server still holds port $rp, often for the previous session of this tunnel: set ClientAliveInterval in the server's sshd_config so that it frees a dead session's ports$" \
+		-- --connect $GOOD -R "$rp:127.0.0.1:$target" testhost
+	doctor_case "doctor: --connect and a free -R port: ok, only the -R asked for" 0 \
+		'^ok   server port: the server accepted every -R \(1\)$' \
+		-- --connect $GOOD -R "$(free_port):127.0.0.1:$target" testhost
+else
+	skip "doctor: --connect and a -R port the server holds" "the first session's -R did not come up"
+fi
+
+name="doctor: --connect after other options: one line, exit 1"
+RC=0
+"$AUTOSSH" --doctor -M 0 --connect -F "$T/good.cfg" testhost >"$T/out/doctor" 2>"$T/out/err" </dev/null || RC=$?
+WHY=
+if [ "$RC" != 1 ]; then
+	WHY="exit status $RC, want 1"
+elif [ "$(cat "$T/out/err")" != "autossh: --connect must follow --doctor" ]; then
+	WHY="stderr is not the one line"
+fi
+report "$name" "$T/out/doctor" "$T/out/err"
+
+name="doctor: a -f start logs an unknown AUTOSSH_ name and a relative path once"
+WHY=
+RC=0
+env AUTOSSH_PATH="$STUB" STUB_EXIT=0 AUTOSSH_LOGFILE="$T/start.log" AUTOSSH_POL=30 \
+	"$AUTOSSH" -f -M 0 -N -i "$rel" testhost </dev/null >/dev/null 2>&1 || RC=$?
+if [ "$RC" != 0 ]; then
+	WHY="exit status $RC, want 0"
+elif ! wait_log 5 "$T/start.log" 'ssh exited'; then
+	WHY="ssh did not run"
+elif [ "$(grep -c 'AUTOSSH_POL is not an autossh variable and is ignored' "$T/start.log")" != 1 ]; then
+	WHY="not one line naming AUTOSSH_POL"
+elif [ "$(grep -c -- "-i $rel is a relative path, but autossh -f runs ssh in /" "$T/start.log")" != 1 ]; then
+	WHY="not one line naming the relative -i"
+fi
+report "$name" "$T/start.log"
 
 # ---------------------------------------------------------------- the demo's set-up
 

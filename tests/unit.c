@@ -2654,6 +2654,139 @@ static void test_doctor_parse(void)
 	config_free(&cfg);
 }
 
+/* --connect anywhere but right after --doctor: one line, no ssh. */
+static void test_connect_order(void)
+{
+	const char *late[] = { "autossh", "--doctor", "-M", "0", "--connect", "host", NULL };
+	const char *start[] = { "autossh", "-M", "0", "--connect", "host", NULL };
+	const char *command[] = { "autossh", "-M", "0", "host", "echo", "--connect", NULL };
+	struct config cfg;
+	char err[ERRLEN];
+	enum parse_result r;
+
+	r = parse(late, NULL, &cfg, err, sizeof err);
+	resultf("connect-after-options-is-an-error", r == PARSE_ERROR &&
+		strcmp(err, "autossh: --connect must follow --doctor") == 0, "%s \"%s\"", result_name(r), err);
+	config_free(&cfg);
+	r = parse(start, NULL, &cfg, err, sizeof err);
+	resultf("connect-without-doctor-is-an-error", r == PARSE_ERROR, "%s \"%s\"", result_name(r), err);
+	config_free(&cfg);
+	r = parse(command, NULL, &cfg, err, sizeof err);
+	resultf("connect-in-the-remote-command-is-passed", r == PARSE_RUN, "%s \"%s\"", result_name(r), err);
+	config_free(&cfg);
+}
+
+/* ssh's relative file names, noted for -f (autossh(1) DOCTOR). */
+static void test_relative_paths(void)
+{
+	static const struct {
+		const char *name;
+		const char *args[12];
+		int n;
+		const char *first;  /* name of the first noted, "" if none */
+	} cases[] = {
+		{ "relpath-i", { "autossh", "-M", "0", "-i", "key", "host", NULL }, 1, "-i" },
+		{ "relpath-i-joined", { "autossh", "-M0", "-ikey", "host", NULL }, 1, "-i" },
+		{ "relpath-absolute-home-none", { "autossh", "-M0", "-i", "/k", "-i", "~/k", "-i", "%d/k", "-S", "none",
+						  "host", NULL }, 0, "" },
+		{ "relpath-F-E", { "autossh", "-M0", "-F", "cfg", "-E", "log", "host", NULL }, 2, "-F" },
+		{ "relpath-o-key-value", { "autossh", "-M0", "-o", "identityfile=k", "host", NULL }, 1, "IdentityFile" },
+		{ "relpath-o-space", { "autossh", "-M0", "-oUserKnownHostsFile /a kh", "host", NULL }, 1,
+		  "UserKnownHostsFile" },
+		{ "relpath-o-not-a-file", { "autossh", "-M0", "-o", "User=me", "host", NULL }, 0, "" },
+		{ "relpath-after-destination", { "autossh", "-M0", "host", "-i", "k", NULL }, 1, "-i" },
+		{ "relpath-remote-command-untouched", { "autossh", "-M0", "host", "cat", "-i", "k", NULL }, 0, "" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct config cfg;
+		char err[ERRLEN];
+		enum parse_result r = parse(cases[i].args, NULL, &cfg, err, sizeof err);
+		const char *first = cfg.n_relative_paths ? cfg.relative_paths[0].name : "";
+		resultf(cases[i].name, r == PARSE_RUN && cfg.n_relative_paths == cases[i].n &&
+			strcmp(first, cases[i].first) == 0, "%s n=%d first=%s", result_name(r), cfg.n_relative_paths,
+			first);
+		config_free(&cfg);
+	}
+}
+
+static void test_unknown_variables(void)
+{
+	static const struct {
+		const char *entry;
+		const char *name;  /* NULL: not reported */
+	} cases[] = {
+		{ "AUTOSSH_POL=30", "AUTOSSH_POL" },
+		{ "AUTOSSH_POLL=30", NULL },
+		{ "AUTOSSH_CONNECT_TIMEOUT=5", NULL },
+		{ "AUTOSSH_NTSERVICE=yes", NULL },
+		{ "AUTOSSH_POLLX=1", "AUTOSSH_POLLX" },
+		{ "AUTOSSH_=1", "AUTOSSH_" },
+		{ "XAUTOSSH_POL=1", NULL },
+		{ "PATH=/bin", NULL },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char name[64] = "", test[96];
+		int found = unknown_autossh_variable(cases[i].entry, name, sizeof name);
+		snprintf(test, sizeof test, "unknown-variable %s", cases[i].entry);
+		resultf(test, cases[i].name ? found && strcmp(name, cases[i].name) == 0 : !found, "found %d \"%s\"",
+			found, name);
+	}
+}
+
+/* Every variable the usage text lists is one autossh reads (not warned of as unknown). */
+static void test_usage_variables_known(void)
+{
+	char *text = NULL, missing[512] = "";
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL) {
+		result("usage-variables-known", "open_memstream failed");
+		return;
+	}
+	print_usage(f, "autossh");
+	fclose(f);
+	for (const char *at = strstr(text, "AUTOSSH_"); at; at = strstr(at + 1, "AUTOSSH_")) {
+		char entry[64], name[64];
+		size_t n = strspn(at, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+		snprintf(entry, sizeof entry, "%.*s=1", (int)(n < 60 ? n : 60), at);
+		if (unknown_autossh_variable(entry, name, sizeof name))
+			append_listed(missing, sizeof missing, name);
+	}
+	free(text);
+	resultf("usage-variables-known", missing[0] == '\0', "not in autossh_variables: %s", missing);
+}
+
+/* A listener of our own on a loopback port: it is found, and so are we. */
+static void test_local_port_holder(void)
+{
+#ifdef __linux__
+	struct sockaddr_in a;
+	socklen_t len = sizeof a;
+	char name[64];
+	long pid = -1;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), held, port;
+
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 1) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+		result("local-port-holder", "cannot listen on a loopback port");
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	port = ntohs(a.sin_port);
+	held = local_port_holder(port, &pid, name, sizeof name);
+	resultf("local-port-holder-finds-our-listener", held == 1 && pid == (long)getpid() && name[0] != '\0',
+		"held %d pid %ld (want %ld) name \"%s\"", held, pid, (long)getpid(), name);
+	close(fd);
+	held = local_port_holder(port, &pid, name, sizeof name);
+	resultf("local-port-holder-free-port", held == 0 && pid == 0 && name[0] == '\0', "held %d pid %ld", held, pid);
+#endif
+}
+
 int main(void)
 {
 	if (setup_tmpdir() != 0) {
@@ -2697,6 +2830,11 @@ int main(void)
 	test_filter_ssh_words();
 	test_ssh_names();
 	test_doctor_parse();
+	test_connect_order();
+	test_relative_paths();
+	test_unknown_variables();
+	test_local_port_holder();
+	test_usage_variables_known();
 	test_temp_names();
 	cleanup_tmpdir();
 	test_check_limits();
