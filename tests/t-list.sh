@@ -356,17 +356,12 @@ report "$name"
 
 name="list: a hook still running after 10 s has its process group killed"
 WHY=
-_slow_gone() {
-	for _sg in $(cat "$T/slow.pids"); do
-		! pid_alive "$_sg" || return 1
-	done
-}
 # Each later run of the hook adds two pids; the first two are those of the first run.
 head -n 2 "$T/slow.pids" >"$T/slow.first"
 _first_gone() {
-	for _sg in $(cat "$T/slow.first"); do
+	while read -r _sg; do
 		! pid_alive "$_sg" || return 1
-	done
+	done <"$T/slow.first"
 }
 if ! wait_for 12 _first_gone; then
 	WHY="the hook or its child still runs: $(tr '\n' ' ' <"$T/slow.first")"
