@@ -4748,25 +4748,6 @@ static void onchange_run(struct state *st)
 	logmsg(LOG_DEBUG, "onchange: %s (pid %ld) for %s", st->cfg->onchange, (long)h->pid, h->said_state);
 }
 
-/* Before each poll(): a changed state or reason runs the hook, or waits for the running one. */
-static void onchange_consider(struct state *st)
-{
-	struct onchange *h = &st->hook;
-	char reason[sizeof h->said_reason];
-	const char *state = state_name(st);
-
-	if (st->cfg->onchange == NULL || exiting(st))
-		return;
-	format_reason(st, reason, sizeof reason);
-	if (strcmp(state, h->said_state) != 0 || strcmp(reason, h->said_reason) != 0)
-		h->due = 1;  /* if one runs, the next run says the state of its end */
-	if (h->due && h->pid == 0) {
-		snprintf(h->said_state, sizeof h->said_state, "%s", state);
-		snprintf(h->said_reason, sizeof h->said_reason, "%s", reason);
-		onchange_run(st);
-	}
-}
-
 static void onchange_output_line(struct onchange *h)
 {
 	h->out_line[h->out_len] = '\0';
@@ -4834,6 +4815,27 @@ static void fire_onchange_deadline(struct state *st, long long now)
 	h->kill_at = 0;
 }
 
+/* Before each poll(): a changed state or reason runs the hook, or waits for the running one. */
+static void onchange_consider(struct state *st)
+{
+	struct onchange *h = &st->hook;
+	char reason[sizeof h->said_reason];
+	const char *state = state_name(st);
+
+	if (h->exited)  /* reaped wherever the loop reaped it */
+		onchange_ended(st);
+	if (st->cfg->onchange == NULL || exiting(st))
+		return;
+	format_reason(st, reason, sizeof reason);
+	if (strcmp(state, h->said_state) != 0 || strcmp(reason, h->said_reason) != 0)
+		h->due = 1;  /* if one runs, the next run says the state of its end */
+	if (h->due && h->pid == 0) {
+		snprintf(h->said_state, sizeof h->said_state, "%s", state);
+		snprintf(h->said_reason, sizeof h->said_reason, "%s", reason);
+		onchange_run(st);
+	}
+}
+
 enum { FD_SELF, FD_LISTEN, FD_CONN, FD_REPLY, FD_STDERR, FD_ROUTE, FD_HOOK, N_FDS };
 
 /*
@@ -4863,8 +4865,6 @@ static void handle_wakeup(struct state *st, struct pollfd *fds, long long now)
 		read_ssh_stderr(st);
 	if (st->hook.out_fd >= 0 && fds[FD_HOOK].fd == st->hook.out_fd && fds[FD_HOOK].revents)
 		read_onchange_output(&st->hook);
-	if (st->hook.exited)
-		onchange_ended(st);
 	struct probe *p = &st->probe;
 	int awaiting_loop = st->phase == PHASE_RUNNING &&
 			    (p->phase == PROBE_CONNECTING || p->phase == PROBE_ACCEPTING);
@@ -5235,7 +5235,7 @@ static int read_status_file(const char *path, struct status_snapshot *snap)
 		return -1;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		errno = EINVAL;
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		return -1;
 	}
 	n = read(fd, buf, sizeof buf - 1);
