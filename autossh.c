@@ -401,7 +401,7 @@ static long long process_start_time(long pid)
 }
 
 /*
- * A tunnel's name from its status file's path (autossh(1) FLEET): the
+ * A tunnel's name from its status file's path (autossh(1) FILES): the
  * directory's name for ".../NAME/status", else the base name without
  * ".status".
  */
@@ -926,7 +926,7 @@ static const char *onchange_path_problem(const char *path)
 	return NULL;
 }
 
-/* The tunnel's name and the change hook (autossh(1) FLEET). */
+/* The tunnel's name and the change hook (autossh(1) ENVIRONMENT). */
 static int parse_env_fleet(struct env_ctx *ctx, struct config *cfg)
 {
 	const char *v, *why;
@@ -2080,7 +2080,7 @@ static pid_t spawn_ssh(const struct config *cfg, int stderr_fd, int *exec_errno)
 }
 
 /*
- * AUTOSSH_ONCHANGE's program (autossh(1) FLEET): at most one runs, in its
+ * AUTOSSH_ONCHANGE's program (autossh(1) ENVIRONMENT): at most one runs, in its
  * own process group; changes while it runs are coalesced into the next run.
  */
 struct onchange {
@@ -3664,7 +3664,7 @@ struct state {
 	long long pid_start;            /* our start time (process_start_time), -1 if unknown */
 	char remote_ports[512];         /* "N:H:P ..." that ssh reported for its -R 0 forwards */
 	pid_t remote_ports_of;          /* the ssh they belong to */
-	struct onchange hook;           /* AUTOSSH_ONCHANGE's run, if any (autossh(1) FLEET) */
+	struct onchange hook;           /* AUTOSSH_ONCHANGE's run, if any (autossh(1) ENVIRONMENT) */
 };
 
 /* Nothing running, no descriptor open yet. */
@@ -3964,7 +3964,7 @@ static void after_ssh_stopped(struct state *st, long long now)
 	}
 }
 
-/* A port the server chose for a -R with port 0 (autossh(1) FLEET): into the status file. */
+/* A port the server chose for a -R with port 0 (autossh(1) FILES): into the status file. */
 static void note_allocated_port(struct state *st, const char *line)
 {
 	char forward[160];
@@ -4666,7 +4666,7 @@ static int drain_self_pipe(int fd, unsigned char *sigs, int max)
 	return n;
 }
 
-/* ---- AUTOSSH_ONCHANGE (autossh(1) FLEET) */
+/* ---- AUTOSSH_ONCHANGE (autossh(1) ENVIRONMENT) */
 
 enum { ONCHANGE_KILL_MS = 10000 };      /* the hook's whole group is killed after this */
 
@@ -5346,7 +5346,7 @@ static int run_check(const char *progname, const char *path)
 	return health == HEALTH_OK ? 0 : 1;
 }
 
-/* ---- --list (autossh(1) FLEET) */
+/* ---- --list (autossh(1) DESCRIPTION) */
 
 enum list_format { LIST_TEXT, LIST_JSON, LIST_PROMETHEUS };
 
@@ -5772,7 +5772,7 @@ static int list_options(const char *progname, int argc, char **argv, enum list_f
 }
 
 /*
- * autossh --list [--json|--prometheus] [PATH...] (autossh(1) FLEET): exit 0
+ * autossh --list [--json|--prometheus] [PATH...] (autossh(1) DESCRIPTION): exit 0
  * if every tunnel found is healthy; the machine formats exit 0 once written.
  */
 static int run_list(const char *progname, int argc, char **argv)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t-list: the fleet's view (autossh(1) FLEET). Three tunnels write status
+# t-list: the fleet's view (autossh(1) FILES). Three tunnels write status
 # files into one directory: `autossh --list` shows them, one line each, and
 # its exit status follows their health; --json and --prometheus parse; a
 # -R 0 forward's allocated port shows and carries traffic; a killed autossh

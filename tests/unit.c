@@ -552,7 +552,7 @@ static const struct err_case err_cases[] = {
 	{ "check-first-argument", { "autossh", "--check", "/run/x.status" }, { NULL }, PARSE_CHECK, "" },
 	{ "check-no-file", { "autossh", "--check" }, { NULL }, PARSE_CHECK, "" },
 	{ "list-first-argument", { "autossh", "--list", "--json" }, { "AUTOSSH_POLL=0" }, PARSE_LIST, "" },
-	/* autossh(1) FLEET */
+	/* autossh(1) ENVIRONMENT: AUTOSSH_NAME, AUTOSSH_ONCHANGE */
 	{ "err-env-name-newline", { HOST_M0 }, { "AUTOSSH_NAME=a\nb" }, PARSE_ERROR,
 	  "autossh: AUTOSSH_NAME: invalid value \"a\\nb\" (expected text without a newline)" },
 	{ "env-name-any-text", { HOST_M0 }, { "AUTOSSH_NAME=db \"primary\"" }, PARSE_RUN, "" },
@@ -1871,7 +1871,7 @@ static void test_check_limits(void)
 		"a pid outside 1..INT_MAX must not name a process");
 }
 
-/* judge_status: the one rule of --check and --list (autossh(1) --check, FLEET). */
+/* judge_status: the one rule of --check and --list (autossh(1) DESCRIPTION). */
 static void test_judge_status(void)
 {
 	static const struct {
@@ -1914,7 +1914,7 @@ static void test_judge_status(void)
 		"got %lld", process_start_time((long)getpid()));
 }
 
-/* The fleet's pure helpers: names, allocated ports, causes (autossh(1) FLEET). */
+/* The fleet's pure helpers: names, allocated ports, causes (autossh(1) FILES). */
 static void test_fleet_helpers(void)
 {
 	static const char *const names[][2] = {
