@@ -958,7 +958,7 @@ size_figure
 
 # list_100_files_ms: `autossh --list DIR` over 100 status files (NAME/status,
 # each naming this live shell, so every pid is looked up): median of
-# BENCH_REPS runs, goal < 50 ms (autossh(1) FLEET). Ours only.
+# BENCH_REPS runs, goal < 50 ms (autossh(1) DESCRIPTION). Ours only.
 list_figure() {
 	_lf_dir=$T/list100
 	_lf_start=$(sed 's/^.*) //' "/proc/$$/stat" | awk '{ print $20 }')
