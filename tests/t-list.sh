@@ -249,12 +249,12 @@ name="list: AUTOSSH_ONCHANGE sees connected, starting one restart later, connect
 WHY=
 _events_has() { grep -q "^$1 " "$T/events" 2>/dev/null; }
 if ! wait_for 10 _events_has "connected 0"; then
-	WHY="no 'connected 0' event: $(tr '\n' '|' <"$T/events" 2>/dev/null)"
+	WHY="no 'connected 0' event: $(tr '\n' '|' 2>/dev/null <"$T/events" || :)"
 else
 	a_ssh=$(ssh_children "$A" | head -n 1)
 	kill -KILL "$a_ssh"
 	if ! wait_for 10 _events_has "connected 1"; then
-		WHY="events: $(tr '\n' '|' <"$T/events")"
+		WHY="events: $(tr '\n' '|' 2>/dev/null <"$T/events" || :)"
 	else
 		sequence=$(awk '{ print $1 "/" $2 }' "$T/events" | tr '\n' ' ')
 		case $sequence in
@@ -357,13 +357,15 @@ report "$name"
 name="list: a hook still running after 10 s has its process group killed"
 WHY=
 # Each later run of the hook adds two pids; the first two are those of the first run.
-head -n 2 "$T/slow.pids" >"$T/slow.first"
+head -n 2 "$T/slow.pids" >"$T/slow.first" 2>/dev/null || :
 _first_gone() {
 	while read -r _sg; do
 		! pid_alive "$_sg" || return 1
 	done <"$T/slow.first"
 }
-if ! wait_for 12 _first_gone; then
+if ! [ -s "$T/slow.first" ]; then
+	WHY="the hook never ran"
+elif ! wait_for 12 _first_gone; then
 	WHY="the hook or its child still runs: $(tr '\n' ' ' <"$T/slow.first")"
 elif ! log_has "$T/d.log" "onchange: $T/hook-slow still running after 10 s; killing its process group"; then
 	WHY="no line about the kill"
