@@ -929,7 +929,7 @@ static const char *onchange_path_problem(const char *path)
 /* The tunnel's name and the change hook (autossh(1) ENVIRONMENT). */
 static int parse_env_fleet(struct env_ctx *ctx, struct config *cfg)
 {
-	const char *v, *why;
+	const char *v;
 
 	if ((v = env_value(ctx, "AUTOSSH_NAME")) != NULL) {
 		if (strchr(v, '\n'))
@@ -937,7 +937,8 @@ static int parse_env_fleet(struct env_ctx *ctx, struct config *cfg)
 		cfg->name = v;
 	}
 	if ((v = env_value(ctx, "AUTOSSH_ONCHANGE")) != NULL) {
-		if ((why = onchange_path_problem(v)) != NULL)
+		const char *why = onchange_path_problem(v);
+		if (why != NULL)
 			return env_invalid(ctx, "AUTOSSH_ONCHANGE", v, why);
 		cfg->onchange = v;
 	}
@@ -4776,6 +4777,12 @@ static void read_onchange_output(struct onchange *h)
 	}
 }
 
+static void onchange_output_ready(struct onchange *h, const struct pollfd *pfd)
+{
+	if (h->out_fd >= 0 && pfd->fd == h->out_fd && pfd->revents)
+		read_onchange_output(h);
+}
+
 /* The hook was reaped: its status is logged, never acted on; what it left running is killed. */
 static void onchange_ended(struct state *st)
 {
@@ -4863,8 +4870,7 @@ static void handle_wakeup(struct state *st, struct pollfd *fds, long long now)
 		on_ssh_exit(st, now);
 	if (st->stderr_fd >= 0 && fds[FD_STDERR].fd == st->stderr_fd && fds[FD_STDERR].revents)
 		read_ssh_stderr(st);
-	if (st->hook.out_fd >= 0 && fds[FD_HOOK].fd == st->hook.out_fd && fds[FD_HOOK].revents)
-		read_onchange_output(&st->hook);
+	onchange_output_ready(&st->hook, &fds[FD_HOOK]);
 	struct probe *p = &st->probe;
 	int awaiting_loop = st->phase == PHASE_RUNNING &&
 			    (p->phase == PROBE_CONNECTING || p->phase == PROBE_ACCEPTING);
@@ -5486,6 +5492,30 @@ static size_t allocated_for(const char *spec, const char *alloc)
 
 enum { MAX_SHOWN_PORTS = 16 };
 
+/* Split remote_ports ("N:H:P N:H:P ...") into allocs; returns how many. */
+static int split_allocations(const char *remote_ports, char allocs[][160], int max)
+{
+	int n = 0;
+
+	for (const char *r = remote_ports; *r && n < max; r += *r == ' ') {
+		size_t rl = strcspn(r, " ");
+		snprintf(allocs[n++], 160, "%.*s", (int)rl, r);
+		r += rl;
+	}
+	return n;
+}
+
+/* The first unused allocation a -R spec asked for: its index (marked used) and *prefix, or -1. */
+static int take_allocation(const char *spec, char allocs[][160], int *used, int n, size_t *prefix)
+{
+	for (int a = 0; a < n; a++)
+		if (!used[a] && (*prefix = allocated_for(spec, allocs[a])) > 0) {
+			used[a] = 1;
+			return a;
+		}
+	return -1;
+}
+
 /*
  * The forwards with the ports the server chose: a -R spec whose "N:H:P"
  * ssh reported shows N in place of its 0; a report that matches none is
@@ -5494,29 +5524,20 @@ enum { MAX_SHOWN_PORTS = 16 };
 static void forwards_with_ports(const char *forwards, const char *remote_ports, char *out, size_t len)
 {
 	char allocs[MAX_SHOWN_PORTS][160], word[1024];
-	int n_allocs = 0, used[MAX_SHOWN_PORTS] = { 0 }, after_r = 0;
+	int used[MAX_SHOWN_PORTS] = { 0 }, after_r = 0;
+	int n_allocs = split_allocations(remote_ports, allocs, MAX_SHOWN_PORTS);
 	size_t k = 0;
 
-	for (const char *r = remote_ports; *r && n_allocs < MAX_SHOWN_PORTS; r += *r == ' ') {
-		size_t rl = strcspn(r, " ");
-		snprintf(allocs[n_allocs++], sizeof allocs[0], "%.*s", (int)rl, r);
-		r += rl;
-	}
 	out[0] = '\0';
 	for (const char *f = forwards; *f && k < len; f += *f == ' ') {
 		size_t wl = strcspn(f, " "), prefix = 0;
-		int a;
 		snprintf(word, sizeof word, "%.*s", (int)wl, f);
 		f += wl;
-		for (a = 0; after_r && a < n_allocs; a++)
-			if (!used[a] && (prefix = allocated_for(word, allocs[a])) > 0)
-				break;
-		if (after_r && a < n_allocs) {
-			used[a] = 1;
+		int a = after_r ? take_allocation(word, allocs, used, n_allocs, &prefix) : -1;
+		if (a >= 0)
 			k += (size_t)snprintf(out + k, len - k, "%s%.*s%s", k ? " " : "", (int)(prefix - 1), word, allocs[a]);
-		} else {
+		else
 			k += (size_t)snprintf(out + k, len - k, "%s%s", k ? " " : "", word);
-		}
 		after_r = strcmp(word, "-R") == 0;
 	}
 	for (int a = 0; a < n_allocs && k < len; a++)
@@ -5618,9 +5639,9 @@ static void json_string(FILE *to, const char *key, const char *value)
 		else if (*c < 0x20 || *c == 0x7f)
 			fprintf(to, "\\u%04x", *c);
 		else
-			fputc(*c, to);
+			(void)fputc(*c, to);
 	}
-	fputc('"', to);
+	(void)fputc('"', to);
 }
 
 static void print_list_json(const struct tunnel_list *l, long long now)
@@ -5658,9 +5679,9 @@ static void prometheus_label(FILE *to, const char *value)
 		if (*c == '\\' || *c == '"')
 			fprintf(to, "\\%c", *c);
 		else if (*c == '\n')
-			fputs("\\n", to);
+			(void)fputs("\\n", to);
 		else
-			fputc(*c, to);
+			(void)fputc(*c, to);
 	}
 }
 
@@ -5700,10 +5721,9 @@ static enum ssh_cause reason_cause(const char *reason)
 
 static const char *const list_states[] = { "starting", "connected", "backoff", "stopping", "dead", "unreadable" };
 
-static void print_list_prometheus(const struct tunnel_list *l)
+/* The families every tunnel has: up, state, restarts, since. */
+static void prometheus_basics(const struct tunnel_list *l)
 {
-	int any_monitored = 0;
-
 	prometheus_family("autossh_up", "gauge", "1 if the tunnel is healthy (as autossh --check), else 0.");
 	for (size_t i = 0; i < l->n; i++)
 		prometheus_sample("autossh_up", &l->items[i], NULL, NULL,
@@ -5722,15 +5742,28 @@ static void print_list_prometheus(const struct tunnel_list *l)
 	for (size_t i = 0; i < l->n; i++)
 		if (l->items[i].readable)
 			prometheus_sample("autossh_state_since_seconds", &l->items[i], NULL, NULL, l->items[i].snap.since);
+}
+
+/* One series per cause of the fixed list (autossh(1) FILES, reason). */
+static void prometheus_causes(const struct tunnel_list *l)
+{
 	prometheus_family("autossh_cause", "gauge", "1 for the cause of the last failed start, while unhealthy.");
 	for (size_t i = 0; i < l->n; i++) {
 		enum ssh_cause cause = reason_cause(l->items[i].snap.reason);
 		for (int c = CAUSE_NONE + 1; c < N_CAUSES && l->items[i].readable; c++)
 			prometheus_sample("autossh_cause", &l->items[i], "cause", cause_name((enum ssh_cause)c),
 					  (int)cause == c);
-		any_monitored |= monitored(&l->items[i]);
 	}
-	if (!any_monitored)
+}
+
+/* The probe's families, only for tunnels with monitoring, and only if there is one. */
+static void prometheus_probes(const struct tunnel_list *l)
+{
+	int any = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		any |= monitored(&l->items[i]);
+	if (!any)
 		return;
 	prometheus_family("autossh_last_probe_ok_timestamp_seconds", "gauge", "When a probe last passed (Unix time).");
 	for (size_t i = 0; i < l->n; i++)
@@ -5738,12 +5771,22 @@ static void print_list_prometheus(const struct tunnel_list *l)
 			prometheus_sample("autossh_last_probe_ok_timestamp_seconds", &l->items[i], NULL, NULL,
 					  l->items[i].snap.last_probe_ok);
 	prometheus_family("autossh_probe_rtt_seconds", "gauge", "The last passed probe's round trip.");
-	for (size_t i = 0; i < l->n; i++)
-		if (monitored(&l->items[i])) {
-			printf("autossh_probe_rtt_seconds{tunnel=\"");
-			prometheus_label(stdout, l->items[i].snap.name);
-			printf("\"} %.3f\n", (double)(l->items[i].snap.last_probe_rtt_ms > 0 ? l->items[i].snap.last_probe_rtt_ms : 0) / 1000.0);
-		}
+	for (size_t i = 0; i < l->n; i++) {
+		long long rtt_ms = l->items[i].snap.last_probe_rtt_ms;
+		if (!monitored(&l->items[i]))
+			continue;
+		printf("autossh_probe_rtt_seconds{tunnel=\"");
+		prometheus_label(stdout, l->items[i].snap.name);
+		printf("\"} %.3f\n", (double)(rtt_ms > 0 ? rtt_ms : 0) / 1000.0);
+	}
+}
+
+/* The text exposition format: each family with # HELP and # TYPE, then its samples. */
+static void print_list_prometheus(const struct tunnel_list *l)
+{
+	prometheus_basics(l);
+	prometheus_causes(l);
+	prometheus_probes(l);
 }
 
 /* --list's own words: --json or --prometheus, then paths; -1 after an error line. */
@@ -5755,8 +5798,8 @@ static int list_options(const char *progname, int argc, char **argv, enum list_f
 	for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
 		enum list_format want = strcmp(argv[i], "--json") == 0 ? LIST_JSON
 				      : strcmp(argv[i], "--prometheus") == 0 ? LIST_PROMETHEUS : LIST_TEXT;
-		char shown[256];
 		if (want == LIST_TEXT) {
+			char shown[256];
 			fprintf(stderr, "%s: --list: unknown option \"%s\" (expected --json or --prometheus)\n", progname,
 				printable(argv[i], shown, sizeof shown));
 			return -1;
