@@ -8,7 +8,7 @@
  * line and environment), log, policy (pure decisions), monitor (probes),
  * child (spawning and reaping ssh), notify (sd_notify), netwatch (route
  * socket, ssh's sockets), evidence (was it a stall of ours?), loop (the
- * state and the one poll()), daemon (-f), check (--check), doctor
+ * state and the one poll()), daemon (-f), check (--check, --list), doctor
  * (--doctor), main (signals and the ladder).  Mutable file-scope state is
  * only the signal handler's pipe end, the logger, the random generator and
  * one netlink buffer; the rest is the loop's struct state.

@@ -341,7 +341,7 @@ rc=0
 report "$name"
 kill "$S" 2>/dev/null || :
 
-name="list: bad option: one line, exit 1; nothing found: exit 1"
+name="list: bad option: one line, exit 1; nothing found: exit 1; a missing file: unreadable"
 WHY=
 list --bogus
 if [ "$LIST_RC" != 1 ] || [ "$(wc -l <"$T/list.err")" != 1 ] || ! grep -q '^autossh: ' "$T/list.err"; then
@@ -350,6 +350,8 @@ fi
 mkdir "$T/empty"
 list "$T/empty"
 [ "$LIST_RC" = 1 ] || WHY="${WHY:-an empty directory: exit $LIST_RC}"
+list "$T/gone.status"
+[ "$LIST_RC" = 1 ] && line_of gone | grep -q ' unreadable ' || WHY="${WHY:-a missing file: exit $LIST_RC, $(cat "$T/list.out")}"
 report "$name"
 
 # ---------------------------------------------------------------- the hanging hook, killed
