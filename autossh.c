@@ -5545,7 +5545,7 @@ static void forwards_with_ports(const char *forwards, const char *remote_ports, 
 			k += (size_t)snprintf(out + k, len - k, "%s-R %s", k ? " " : "", allocs[a]);
 }
 
-/* "3h05m": how long a state has lasted, in at most 6 characters for a year. */
+/* "3h05m": how long a state has lasted, in 6 characters up to 270 years. */
 static void format_duration(long long seconds, char *buf, size_t len)
 {
 	if (seconds < 0)
@@ -5556,8 +5556,10 @@ static void format_duration(long long seconds, char *buf, size_t len)
 		snprintf(buf, len, "%lldm%02llds", seconds / 60, seconds % 60);
 	else if (seconds < 86400)
 		snprintf(buf, len, "%lldh%02lldm", seconds / 3600, seconds % 3600 / 60);
-	else
+	else if (seconds < 100 * 86400LL)
 		snprintf(buf, len, "%lldd%02lldh", seconds / 86400, seconds % 86400 / 3600);
+	else
+		snprintf(buf, len, "%lldd", seconds / 86400);
 }
 
 enum { LIST_WIDTH = 80 };

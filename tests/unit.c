@@ -1955,6 +1955,8 @@ static void test_fleet_helpers(void)
 		"a reason mapped to the wrong cause");
 	format_duration(3725, buf, sizeof buf);
 	resultf("fleet-duration", strcmp(buf, "1h02m") == 0, "got %s", buf);
+	format_duration(200 * 86400LL + 5, buf, sizeof buf);
+	resultf("fleet-duration-long", strcmp(buf, "200d") == 0, "got %s", buf);
 }
 
 /* ------------------------------------------------------------------- temporary names */
