@@ -5577,6 +5577,16 @@ static void cut_to_width(char *line)
 	line[n] = '\0';
 }
 
+/* What an unhealthy line says before its forwards: the reason, else what the state column does not. */
+static const char *unhealthy_detail(const struct listed *t)
+{
+	if (t->health == HEALTH_DEAD)
+		return t->why;
+	if (t->snap.reason[0])
+		return t->snap.reason;
+	return strcmp(t->snap.state, "connected") == 0 ? t->why : "";
+}
+
 /* One tunnel, one line of at most 80 columns: name, state, for how long, restarts, RTT, details. */
 static void format_list_line(const struct listed *t, long long now, char *line, size_t len)
 {
@@ -5594,9 +5604,8 @@ static void format_list_line(const struct listed *t, long long now, char *line, 
 	forwards_with_ports(s->forwards, s->remote_ports, shown, sizeof shown);
 	if (!t->readable)
 		snprintf(detail, sizeof detail, "%s: %s", t->path, t->error);
-	else if (t->health != HEALTH_OK)
-		snprintf(detail, sizeof detail, "%s%s%s", s->reason[0] && t->health != HEALTH_DEAD ? s->reason : t->why,
-			 shown[0] ? "; " : "", shown);
+	else if (t->health != HEALTH_OK && unhealthy_detail(t)[0])
+		snprintf(detail, sizeof detail, "%s%s%s", unhealthy_detail(t), shown[0] ? "; " : "", shown);
 	else
 		snprintf(detail, sizeof detail, "%s", shown);
 	snprintf(line, len, "%-14.14s %-10s %6s %8s %6s %s", name, listed_state(t), since, restarts, rtt,
