@@ -391,6 +391,16 @@ elif [ "$(wc -l <"$T/list.out")" != 2 ]; then
 fi
 report "$n" "$T/list.out"
 
+n="systemd-real: the unit's UMask=0077: an ordinary user's --list shows unreadable, exit 1"
+WHY=
+rc=0
+in_ct sh -c "cp $C/autossh /tmp/autossh-list && chmod 755 /tmp/autossh-list" || :
+in_ct setpriv --reuid=65534 --regid=65534 --clear-groups /tmp/autossh-list --list >"$T/list.nobody" 2>&1 || rc=$?
+if [ "$rc" != 1 ] || [ "$(grep -c ' unreadable ' "$T/list.nobody")" != 2 ]; then
+	WHY="exit $rc: $(tr '\n' '|' <"$T/list.nobody")"
+fi
+report "$n" "$T/list.nobody"
+
 n="systemd-real: stopping one instance leaves the other's status file"
 WHY=
 in_ct timeout 30 systemctl stop autossh@t >/dev/null 2>&1 || :
