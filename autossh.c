@@ -8,7 +8,7 @@
  * line and environment), log, policy (pure decisions), monitor (probes),
  * child (spawning and reaping ssh), notify (sd_notify), netwatch (route
  * socket, ssh's sockets), evidence (was it a stall of ours?), loop (the
- * state and the one poll()), daemon (-f), check (--check), doctor
+ * state and the one poll()), daemon (-f), check (--check, --list), doctor
  * (--doctor), main (signals and the ladder).  Mutable file-scope state is
  * only the signal handler's pipe end, the logger, the random generator and
  * one netlink buffer; the rest is the loop's struct state.
@@ -143,6 +143,19 @@ static long long decimal_or_minus1(const char *text)
 	errno = 0;
 	value = strtoll(text, &end, 10);
 	return errno != 0 || *end != '\0' ? -1 : value;
+}
+
+/* The decimal number at the start of text (up to a blank or the end), or -1. */
+static long long decimal_or_minus1_prefix(const char *text)
+{
+	char digits[24];
+	size_t n = strcspn(text, " \n");
+
+	if (n == 0 || n >= sizeof digits)
+		return -1;
+	memcpy(digits, text, n);
+	digits[n] = '\0';
+	return decimal_or_minus1(digits);
 }
 
 /* Quote a user's value for a one-line message: control bytes as \n, \r, \xHH. */
@@ -362,6 +375,57 @@ static int write_file_atomically(const char *path, const char *content)
 	return saved == 0 ? 0 : -1;
 }
 
+/*
+ * When a process started, in clock ticks since boot (/proc/PID/stat field
+ * 22): with the pid it names one process, never a later one that reused
+ * the pid.  -1 where the system does not show it.
+ */
+static long long process_start_time(long pid)
+{
+	char path[48], buf[1024];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* The command name may hold blanks and parentheses: count from the last ')'. */
+	const char *field = strrchr(buf, ')');
+	for (int k = 2; field != NULL && k < 22; k++)
+		field = strchr(field + 1, ' ');
+	return field ? decimal_or_minus1_prefix(field + 1) : -1;
+}
+
+/*
+ * A tunnel's name from its status file's path (autossh(1) FILES): the
+ * directory's name for ".../NAME/status", else the base name without
+ * ".status".
+ */
+static void name_from_status_path(const char *path, char *out, size_t len)
+{
+	const char *base = base_name(path);
+	size_t n = strlen(base);
+
+	if (strcmp(base, "status") == 0 && base != path) {
+		const char *end = base - 1, *start = end;
+		while (start > path && start[-1] != '/')
+			start--;
+		n = (size_t)(end - start);
+		snprintf(out, len, "%.*s", (int)n, start);
+		if (n > 0)
+			return;
+	}
+	if (n > 7 && strcmp(base + n - 7, ".status") == 0)
+		n -= 7;
+	snprintf(out, len, "%.*s", (int)n, base);
+}
+
 /* A small generator for the probe number and jitter: xorshift64*. */
 static uint64_t rng_state = 88172645463325252ULL;
 
@@ -528,9 +592,13 @@ struct config {
 	int n_relative_paths;
 	int doctor, doctor_connect;     /* --doctor [--connect] */
 	struct { const char *name, *value; } relative_paths[8];  /* ssh's relative file names (-f breaks them) */
+	const char *name;               /* AUTOSSH_NAME, NULL: from the status file's path */
+	const char *onchange;           /* AUTOSSH_ONCHANGE: absolute path of a program */
+	char forwards[1024];            /* the user's -L, -R, -D as given (status file "forwards") */
 };
 
-enum parse_result { PARSE_RUN, PARSE_VERSION, PARSE_HELP, PARSE_CHECK, PARSE_DOCTOR, PARSE_ERROR, PARSE_USAGE };
+enum parse_result { PARSE_RUN, PARSE_VERSION, PARSE_HELP, PARSE_CHECK, PARSE_DOCTOR, PARSE_ERROR, PARSE_USAGE,
+		    PARSE_LIST };
 
 typedef const char *(*env_lookup)(const char *name);
 
@@ -646,8 +714,12 @@ static void note_relative_path(struct config *cfg, char letter, const char *valu
 /* What autossh needs to know of the user's own ssh options (those taking a value). */
 static void note_ssh_option(struct config *cfg, char letter, const char *value)
 {
-	if (strchr("LRD", letter))
+	if (strchr("LRD", letter)) {
+		size_t used = strlen(cfg->forwards);
 		cfg->user_forwards = 1;
+		/* Cut, not failed: the status file only shows them (autossh(1) FILES). */
+		snprintf(cfg->forwards + used, sizeof cfg->forwards - used, "%s-%c %s", used ? " " : "", letter, value);
+	}
 	if (letter == 'i' && *value && cfg->n_identity_args < 16)
 		cfg->identity_args[cfg->n_identity_args++] = value;
 	note_relative_path(cfg, letter, value);
@@ -1004,6 +1076,37 @@ static int env_switch(struct env_ctx *ctx, const char *name, int *out)
 	return 1;
 }
 
+/* An absolute path to an executable regular file (AUTOSSH_ONCHANGE), or why not. */
+static const char *onchange_path_problem(const char *path)
+{
+	struct stat st;
+
+	if (path[0] != '/')
+		return "expected an absolute path";
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, X_OK) != 0)
+		return "expected an absolute path to an executable file";
+	return NULL;
+}
+
+/* The tunnel's name and the change hook (autossh(1) ENVIRONMENT). */
+static int parse_env_fleet(struct env_ctx *ctx, struct config *cfg)
+{
+	const char *v;
+
+	if ((v = env_value(ctx, "AUTOSSH_NAME")) != NULL) {
+		if (strchr(v, '\n'))
+			return env_invalid(ctx, "AUTOSSH_NAME", v, "expected text without a newline");
+		cfg->name = v;
+	}
+	if ((v = env_value(ctx, "AUTOSSH_ONCHANGE")) != NULL) {
+		const char *why = onchange_path_problem(v);
+		if (why != NULL)
+			return env_invalid(ctx, "AUTOSSH_ONCHANGE", v, why);
+		cfg->onchange = v;
+	}
+	return 0;
+}
+
 static int parse_env_extensions(struct env_ctx *ctx, struct config *cfg)
 {
 	const char *v;
@@ -1037,6 +1140,8 @@ static int parse_env_extensions(struct env_ctx *ctx, struct config *cfg)
 		v = env_value(ctx, "AUTOSSH_CONNECT_TIMEOUT");
 		return env_invalid(ctx, "AUTOSSH_CONNECT_TIMEOUT", v, "needs a monitor port");
 	}
+	if (parse_env_fleet(ctx, cfg) != 0)
+		return -1;
 	cfg->notify_socket = env_value(ctx, "NOTIFY_SOCKET");
 	if ((v = env_value(ctx, "WATCHDOG_USEC")) != NULL) {
 		char *end;
@@ -1080,7 +1185,7 @@ static const char *const autossh_variables[] = {
 	"AUTOSSH_GATETIME", "AUTOSSH_MAXSTART", "AUTOSSH_MESSAGE", "AUTOSSH_PORT", "AUTOSSH_MAXLIFETIME",
 	"AUTOSSH_PIDFILE", "AUTOSSH_LOGFILE", "AUTOSSH_NTSERVICE", "AUTOSSH_NETWATCH", "AUTOSSH_TCP_EVIDENCE",
 	"AUTOSSH_MONITOR_ADDR", "AUTOSSH_NET_TIMEOUT", "AUTOSSH_STATUSFILE", "AUTOSSH_JITTER",
-	"AUTOSSH_CONNECT_TIMEOUT"
+	"AUTOSSH_CONNECT_TIMEOUT", "AUTOSSH_NAME", "AUTOSSH_ONCHANGE"
 };
 
 /*
@@ -1252,6 +1357,8 @@ static enum parse_result parse_config(int argc, char **argv, env_lookup lookup, 
 		return PARSE_HELP;
 	if (argc >= 2 && strcmp(argv[1], "--check") == 0)
 		return PARSE_CHECK;
+	if (argc >= 2 && strcmp(argv[1], "--list") == 0)
+		return PARSE_LIST;
 	memset(&scan, 0, sizeof scan);
 	words = xcalloc((size_t)argc + 1, sizeof(char *));
 	scan_arguments(argc, argv, doctor_words(argc, argv, cfg), cfg, &scan, words, &n_words);
@@ -1268,12 +1375,14 @@ static void print_usage(FILE *to, const char *progname)
 	fprintf(to,
 		"usage: %s [-V] [-M monitor_port[:echo_port]] [-f] [SSH_OPTIONS]\n"
 		"       %s --check STATUSFILE\n"
+		"       %s --list [--json|--prometheus] [PATH...]\n"
 		"       %s --doctor [--connect] [SSH_OPTIONS] destination\n"
 		"    -M port[:echo_port]  monitor the connection on port (0 turns monitoring off);\n"
 		"                         with :echo_port, use a remote echo service\n"
 		"    -f                   run in the background (gate time forced to 0)\n"
 		"    -V                   print the version and exit\n"
 		"    --check STATUSFILE   health check: exit 0 if the tunnel is up\n"
+		"    --list               every tunnel's status file, one line each\n"
 		"    --doctor             check the set-up without starting it (--connect: log in once)\n"
 		"environment (default):\n"
 		"    AUTOSSH_PATH         ssh program to run (ssh in PATH)\n"
@@ -1295,8 +1404,10 @@ static void print_usage(FILE *to, const char *progname)
 		"    AUTOSSH_NET_TIMEOUT  fixed probe timeout in ms (adaptive)\n"
 		"    AUTOSSH_STATUSFILE   keep a key=value status file here (unset)\n"
 		"    AUTOSSH_JITTER       spread restart waits by +-percent (0)\n"
-		"    AUTOSSH_CONNECT_TIMEOUT  restart ssh not proven after seconds (0: off)\n",
-		progname, progname, progname);
+		"    AUTOSSH_CONNECT_TIMEOUT  restart ssh not proven after seconds (0: off)\n"
+		"    AUTOSSH_NAME         the tunnel's name (from AUTOSSH_STATUSFILE)\n"
+		"    AUTOSSH_ONCHANGE     program run when the state changes (unset)\n",
+		progname, progname, progname, progname);
 }
 
 static const char *real_getenv(const char *name)
@@ -1641,6 +1752,29 @@ static const char *cause_name(enum ssh_cause cause)
 		"remote-forward", "local-forward", "unknown"
 	};
 	return (unsigned)cause < N_CAUSES ? names[cause] : "unknown";
+}
+
+/*
+ * ssh's "Allocated port N for remote forward to H:P" (a -R with port 0):
+ * "N:H:P" into out, as a -R specification with the port the server chose.
+ */
+static int parse_allocated_port(const char *line, char *out, size_t len)
+{
+	static const char lead[] = "Allocated port ", middle[] = " for remote forward to ";
+	const char *at = strstr(line, lead);
+	char *end;
+
+	if (at == NULL)
+		return 0;
+	at += sizeof lead - 1;
+	errno = 0;
+	unsigned long port = strtoul(at, &end, 10);
+	if (end == at || errno != 0 || port == 0 || port > 65535 ||
+	    strncmp(end, middle, sizeof middle - 1) != 0 || end[sizeof middle - 1] == '\0')
+		return 0;
+	snprintf(out, len, "%lu:%s", port, end + sizeof middle - 1);
+	out[strcspn(out, " \t")] = '\0';
+	return 1;
 }
 
 enum { HANDED_OFF_MS = 10000 };
@@ -2169,8 +2303,30 @@ static pid_t spawn_ssh(const struct config *cfg, int stderr_fd, int *exec_errno)
 	return pid;
 }
 
-/* Reap every exited child; report our ssh's status if it was among them. */
-static int reap_children(pid_t ssh_pid, int *ssh_status)
+/*
+ * AUTOSSH_ONCHANGE's program (autossh(1) ENVIRONMENT): at most one runs, in its
+ * own process group; changes while it runs are coalesced into the next run.
+ */
+struct onchange {
+	pid_t pid;                      /* the running hook (its group's id too), 0 if none */
+	int exited, wait_status;        /* reaped, not yet acted on */
+	int out_fd;                     /* read end of its stdout and stderr, -1 if none */
+	char out_line[513];             /* a partial line of its output */
+	size_t out_len;
+	long long kill_at;              /* when its group is killed; 0 if not pending */
+	int due;                        /* a change not yet announced: run once the current run ends */
+	char said_state[16];            /* the state and reason the last run was for */
+	char said_reason[300];
+};
+
+static void onchange_init(struct onchange *h)
+{
+	memset(h, 0, sizeof *h);
+	h->out_fd = -1;
+}
+
+/* Reap every exited child; report our ssh's status if it was among them, and note the hook's. */
+static int reap_children(pid_t ssh_pid, int *ssh_status, struct onchange *hook)
 {
 	int status, found = 0;
 	pid_t pid;
@@ -2179,8 +2335,40 @@ static int reap_children(pid_t ssh_pid, int *ssh_status)
 		if (pid == ssh_pid) {
 			*ssh_status = status;
 			found = 1;
+		} else if (hook && pid == hook->pid) {
+			hook->wait_status = status;
+			hook->exited = 1;
 		}
 	return found;
+}
+
+/*
+ * Start the hook: no shell, its own process group, stdin /dev/null, stdout
+ * and stderr into out_fd, default signal handling.  Everything it needs is
+ * built before the fork (only async-signal-safe calls in the child).
+ */
+static pid_t spawn_onchange(const char *path, char *const envp[], int out_fd)
+{
+	char *const argv[] = { (char *)path, NULL };
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	pid_t pid;
+
+	if (devnull < 0)
+		return -1;
+	pid = fork_signals_blocked();
+	if (pid == 0) {
+		child_default_signals();
+		setpgid(0, 0);
+		dup2(devnull, STDIN_FILENO);
+		dup2(out_fd, STDOUT_FILENO);
+		dup2(out_fd, STDERR_FILENO);
+		execve(path, argv, envp);
+		_exit(127);
+	}
+	if (pid > 0)
+		setpgid(pid, pid);  /* as in the child: whichever runs first */
+	close(devnull);
+	return pid;
 }
 
 
@@ -3696,6 +3884,11 @@ struct state {
 	const char *reported_state;     /* the state last logged and sent: report only changes */
 	time_t state_since;             /* wall time it was entered (status file) */
 	time_t last_probe_ok;           /* wall time of the last passed probe (status file) */
+	char name[128];                 /* the status file's "name", the hook's AUTOSSH_NAME */
+	long long pid_start;            /* our start time (process_start_time), -1 if unknown */
+	char remote_ports[512];         /* "N:H:P ..." that ssh reported for its -R 0 forwards */
+	pid_t remote_ports_of;          /* the ssh they belong to */
+	struct onchange hook;           /* AUTOSSH_ONCHANGE's run, if any (autossh(1) ENVIRONMENT) */
 };
 
 /* Nothing running, no descriptor open yet. */
@@ -3709,6 +3902,12 @@ static void state_init(struct state *st, const struct config *cfg)
 	st->route_fd = st->diag_fd = st->notify.fd = -1;
 	st->notify.socket = cfg->notify_socket;
 	strcpy(st->last_exit, "none");
+	st->pid_start = -1;
+	if (cfg->name)
+		snprintf(st->name, sizeof st->name, "%s", cfg->name);
+	else if (cfg->statusfile)
+		name_from_status_path(cfg->statusfile, st->name, sizeof st->name);
+	onchange_init(&st->hook);
 }
 
 static int monitoring(const struct state *st)
@@ -3731,7 +3930,7 @@ static const char *state_name(const struct state *st)
 static void write_status_file(const struct state *st)
 {
 	const struct config *cfg = st->cfg;
-	char content[1024], monitor[32];
+	char content[4096], monitor[32], name[sizeof st->name * 4], forwards[sizeof cfg->forwards], pid_start[24] = "";
 
 	if (cfg->statusfile == NULL)
 		return;
@@ -3741,14 +3940,18 @@ static void write_status_file(const struct state *st)
 		snprintf(monitor, sizeof monitor, "%d:%d", cfg->monitor_port, cfg->echo_port);
 	else
 		snprintf(monitor, sizeof monitor, "%d", cfg->monitor_port);
+	if (st->pid_start >= 0)
+		snprintf(pid_start, sizeof pid_start, "%lld", st->pid_start);
 	snprintf(content, sizeof content,
 		 "state=%s\npid=%ld\nssh_pid=%ld\nstarts=%d\nlast_exit=%s\nsince=%lld\n"
 		 "last_probe_ok=%lld\nlast_probe_rtt_ms=%ld\nmonitor=%s\npoll=%ld\nfirst_poll=%ld\n"
-		 "net_timeout_ms=%ld\nwatch=%s\nreason=%s%s%s\n",
+		 "net_timeout_ms=%ld\nwatch=%s\nreason=%s%s%s\nname=%s\nforwards=%s\nremote_ports=%s\npid_start=%s\n",
 		 state_name(st), (long)getpid(), (long)(st->ssh_exited ? 0 : st->ssh_pid), st->starts,
 		 st->last_exit, (long long)st->state_since, (long long)st->last_probe_ok, st->probe.rtt_ms,
 		 monitor, cfg->poll, cfg->first_poll, cfg->net_timeout_ms, st->watch, cause_name(st->cause),
-		 st->cause == CAUSE_NONE ? "" : ": ", st->cause == CAUSE_NONE ? "" : st->cause_line);
+		 st->cause == CAUSE_NONE ? "" : ": ", st->cause == CAUSE_NONE ? "" : st->cause_line,
+		 printable(st->name, name, sizeof name), printable(cfg->forwards, forwards, sizeof forwards),
+		 st->remote_ports_of == st->ssh_pid && st->ssh_pid > 0 ? st->remote_ports : "", pid_start);
 	write_file_atomically(cfg->statusfile, content);
 }
 
@@ -3985,9 +4188,29 @@ static void after_ssh_stopped(struct state *st, long long now)
 	}
 }
 
+/* A port the server chose for a -R with port 0 (autossh(1) FILES): into the status file. */
+static void note_allocated_port(struct state *st, const char *line)
+{
+	char forward[160];
+	size_t used;
+
+	if (!parse_allocated_port(line, forward, sizeof forward))
+		return;
+	if (st->remote_ports_of != st->ssh_pid) {
+		st->remote_ports[0] = '\0';
+		st->remote_ports_of = st->ssh_pid;
+	}
+	used = strlen(st->remote_ports);
+	if (used + strlen(forward) + 2 > sizeof st->remote_ports)
+		return;
+	snprintf(st->remote_ports + used, sizeof st->remote_ports - used, "%s%s", used ? " " : "", forward);
+	write_status_file(st);
+}
+
 static void log_ssh_stderr_line(struct state *st, const char *line)
 {
 	logmsg(LOG_INFO, "ssh: %s", line);
+	note_allocated_port(st, line);
 	if (!st->explained_stale_forward &&
 	    (strstr(line, "remote port forwarding failed") || strstr(line, "Address already in use"))) {
 		st->explained_stale_forward = 1;
@@ -4144,7 +4367,7 @@ static void explain_failed_probe(struct state *st, long long now);
  */
 static int ssh_exit_judged(struct state *st, long long now)
 {
-	if (!st->ssh_exited && st->ssh_pid > 0 && reap_children(st->ssh_pid, &st->ssh_wait_status))
+	if (!st->ssh_exited && st->ssh_pid > 0 && reap_children(st->ssh_pid, &st->ssh_wait_status, &st->hook))
 		st->ssh_exited = 1;
 	if (!st->ssh_exited)
 		return 0;
@@ -4622,6 +4845,7 @@ static int poll_timeout(const struct state *st, long long now)
 	consider(&nearest, st->next_watchdog_at);
 	consider(&nearest, st->net.cheap_due);
 	consider(&nearest, st->net.hold_until);
+	consider(&nearest, st->hook.kill_at);
 	if (st->phase == PHASE_STOPPING)
 		consider(&nearest, st->kill_at);
 	if (st->phase == PHASE_BACKOFF)
@@ -4666,7 +4890,183 @@ static int drain_self_pipe(int fd, unsigned char *sigs, int max)
 	return n;
 }
 
-enum { FD_SELF, FD_LISTEN, FD_CONN, FD_REPLY, FD_STDERR, FD_ROUTE, N_FDS };
+/* ---- AUTOSSH_ONCHANGE (autossh(1) ENVIRONMENT) */
+
+enum { ONCHANGE_KILL_MS = 10000 };      /* the hook's whole group is killed after this */
+
+/* The reason as the status file says it: "cause: ssh's line", empty when healthy. */
+static void format_reason(const struct state *st, char *buf, size_t len)
+{
+	if (st->cause == CAUSE_NONE)
+		buf[0] = '\0';
+	else
+		snprintf(buf, len, "%s: %s", cause_name(st->cause), st->cause_line);
+}
+
+/* Exiting: the last changes are not announced. */
+static int exiting(const struct state *st)
+{
+	return st->phase == PHASE_DONE || (st->phase == PHASE_STOPPING && st->after_stop == AFTER_EXIT);
+}
+
+static int is_onchange_variable(const char *entry)
+{
+	static const char *const names[] = { "AUTOSSH_EVENT=", "AUTOSSH_REASON=", "AUTOSSH_NAME=",
+					     "AUTOSSH_RESTARTS=", "AUTOSSH_SSH_PID=" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strncmp(entry, names[i], strlen(names[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/* autossh's environment (as ssh gets it) with the change's five variables; free the array only. */
+static char **onchange_environment(const struct state *st, char vars[5][400])
+{
+	char *const *env = st->cfg->ssh_envp;
+	size_t n = 0, k = 0;
+
+	while (env && env[n])
+		n++;
+	char **out = xcalloc(n + 6, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		if (!is_onchange_variable(env[i]))
+			out[k++] = env[i];
+	snprintf(vars[0], 400, "AUTOSSH_EVENT=%s", st->hook.said_state);
+	snprintf(vars[1], 400, "AUTOSSH_REASON=%s", st->hook.said_reason);
+	snprintf(vars[2], 400, "AUTOSSH_NAME=%s", st->name);
+	snprintf(vars[3], 400, "AUTOSSH_RESTARTS=%d", st->starts > 0 ? st->starts - 1 : 0);
+	snprintf(vars[4], 400, "AUTOSSH_SSH_PID=%ld", (long)(st->ssh_exited ? 0 : st->ssh_pid));
+	for (int i = 0; i < 5; i++)
+		out[k++] = vars[i];
+	out[k] = NULL;
+	return out;
+}
+
+/* Run the hook for the current state and reason; it never delays supervision. */
+static void onchange_run(struct state *st)
+{
+	struct onchange *h = &st->hook;
+	char vars[5][400];
+	int fds[2];
+
+	h->due = 0;
+	if (cloexec_pipe(fds) != 0) {
+		logmsg(LOG_INFO, "onchange: cannot run %s: pipe: %s", st->cfg->onchange, strerror(errno));
+		return;
+	}
+	char **envp = onchange_environment(st, vars);
+	h->pid = spawn_onchange(st->cfg->onchange, envp, fds[1]);
+	free(envp);
+	close(fds[1]);
+	if (h->pid < 0) {
+		logmsg(LOG_INFO, "onchange: cannot run %s: %s", st->cfg->onchange, strerror(errno));
+		h->pid = 0;
+		close(fds[0]);
+		return;
+	}
+	set_nonblocking(fds[0]);
+	h->out_fd = fds[0];
+	h->out_len = 0;
+	h->exited = 0;
+	h->kill_at = monotime_ms() + ONCHANGE_KILL_MS;
+	logmsg(LOG_DEBUG, "onchange: %s (pid %ld) for %s", st->cfg->onchange, (long)h->pid, h->said_state);
+}
+
+static void onchange_output_line(struct onchange *h)
+{
+	h->out_line[h->out_len] = '\0';
+	if (h->out_len > 0)
+		logmsg(LOG_INFO, "onchange: %s", h->out_line);
+	h->out_len = 0;
+}
+
+/* The hook's output, a line at a time, into the log; closed at its end. */
+static void read_onchange_output(struct onchange *h)
+{
+	char buf[512];
+	ssize_t n;
+
+	while ((n = read(h->out_fd, buf, sizeof buf)) > 0)
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == '\n' || h->out_len == sizeof h->out_line - 1)
+				onchange_output_line(h);
+			if (buf[i] != '\n' && buf[i] != '\r')
+				h->out_line[h->out_len++] = buf[i];
+		}
+	if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+		onchange_output_line(h);
+		close(h->out_fd);
+		h->out_fd = -1;
+	}
+}
+
+static void onchange_output_ready(struct onchange *h, const struct pollfd *pfd)
+{
+	if (h->out_fd >= 0 && pfd->fd == h->out_fd && pfd->revents)
+		read_onchange_output(h);
+}
+
+/* The hook was reaped: its status is logged, never acted on; what it left running is killed. */
+static void onchange_ended(struct state *st)
+{
+	struct onchange *h = &st->hook;
+	int status = h->wait_status;
+
+	if (h->out_fd >= 0) {
+		read_onchange_output(h);
+		if (h->out_fd >= 0) {
+			onchange_output_line(h);
+			close(h->out_fd);
+			h->out_fd = -1;
+		}
+	}
+	/* Its group outlives it only with members left, so the id is still theirs. */
+	if (kill(-h->pid, SIGKILL) == 0)
+		logmsg(LOG_INFO, "onchange: killed what %s left running", st->cfg->onchange);
+	if (WIFSIGNALED(status))
+		logmsg(LOG_INFO, "onchange: %s ended by signal %d", st->cfg->onchange, WTERMSIG(status));
+	else
+		logmsg(LOG_INFO, "onchange: %s exited with status %d", st->cfg->onchange, WEXITSTATUS(status));
+	h->pid = 0;
+	h->exited = 0;
+	h->kill_at = 0;
+}
+
+/* Its time is up: the whole group goes; the reap follows in the loop. */
+static void fire_onchange_deadline(struct state *st, long long now)
+{
+	struct onchange *h = &st->hook;
+
+	if (h->pid == 0 || h->exited || h->kill_at == 0 || now < h->kill_at)
+		return;
+	logmsg(LOG_INFO, "onchange: %s still running after %d s; killing its process group", st->cfg->onchange,
+	       ONCHANGE_KILL_MS / 1000);
+	kill(-h->pid, SIGKILL);
+	h->kill_at = 0;
+}
+
+/* Before each poll(): a changed state or reason runs the hook, or waits for the running one. */
+static void onchange_consider(struct state *st)
+{
+	struct onchange *h = &st->hook;
+	char reason[sizeof h->said_reason];
+	const char *state = state_name(st);
+
+	if (h->exited)  /* reaped wherever the loop reaped it */
+		onchange_ended(st);
+	if (st->cfg->onchange == NULL || exiting(st))
+		return;
+	format_reason(st, reason, sizeof reason);
+	if (strcmp(state, h->said_state) != 0 || strcmp(reason, h->said_reason) != 0)
+		h->due = 1;  /* if one runs, the next run says the state of its end */
+	if (h->due && h->pid == 0) {
+		snprintf(h->said_state, sizeof h->said_state, "%s", state);
+		snprintf(h->said_reason, sizeof h->said_reason, "%s", reason);
+		onchange_run(st);
+	}
+}
+
+enum { FD_SELF, FD_LISTEN, FD_CONN, FD_REPLY, FD_STDERR, FD_ROUTE, FD_HOOK, N_FDS };
 
 /*
  * One wake-up, in an order that loses no event: drain the self-pipe and reap
@@ -4683,7 +5083,7 @@ static void handle_wakeup(struct state *st, struct pollfd *fds, long long now)
 	if (fds[FD_SELF].revents)
 		n_sigs = drain_self_pipe(st->self_pipe, sigs, (int)sizeof sigs);
 	if (n_sigs > 0 && memchr(sigs, SIGCHLD, (size_t)n_sigs)) {
-		if (reap_children(st->ssh_exited ? -1 : st->ssh_pid, &st->ssh_wait_status))
+		if (reap_children(st->ssh_exited ? -1 : st->ssh_pid, &st->ssh_wait_status, &st->hook))
 			st->ssh_exited = 1;
 	}
 	/* Signals first: an exit request beats a simultaneous ssh exit. */
@@ -4693,6 +5093,7 @@ static void handle_wakeup(struct state *st, struct pollfd *fds, long long now)
 		on_ssh_exit(st, now);
 	if (st->stderr_fd >= 0 && fds[FD_STDERR].fd == st->stderr_fd && fds[FD_STDERR].revents)
 		read_ssh_stderr(st);
+	onchange_output_ready(&st->hook, &fds[FD_HOOK]);
 	struct probe *p = &st->probe;
 	int awaiting_loop = st->phase == PHASE_RUNNING &&
 			    (p->phase == PROBE_CONNECTING || p->phase == PROBE_ACCEPTING);
@@ -4708,6 +5109,7 @@ static void handle_wakeup(struct state *st, struct pollfd *fds, long long now)
 		watch_wakeup(st, fds[FD_ROUTE].revents, now);
 	if (st->phase != PHASE_DONE)
 		fire_deadlines(st, now);
+	fire_onchange_deadline(st, now);
 	send_watchdog(st, now);
 }
 
@@ -4761,6 +5163,7 @@ static void run_loop(struct state *st)
 	start_ssh(st, monotime_ms());
 	while (st->phase != PHASE_DONE) {
 		const struct probe *p = &st->probe;
+		onchange_consider(st);
 		long long now = monotime_ms();
 		for (int i = 0; i < N_FDS; i++) {
 			fds[i].fd = -1;
@@ -4771,6 +5174,7 @@ static void run_loop(struct state *st)
 		fds[FD_LISTEN].fd = st->listener;
 		fds[FD_STDERR].fd = st->stderr_fd;
 		fds[FD_ROUTE].fd = st->route_fd;
+		fds[FD_HOOK].fd = st->hook.out_fd;
 		if (p->phase == PROBE_CONNECTING) {
 			fds[FD_CONN].fd = p->conn_fd;
 			fds[FD_CONN].events = POLLOUT;
@@ -4798,6 +5202,10 @@ static void run_loop(struct state *st)
 	probe_close(&st->probe);
 	evidence_close_ssh(&st->evidence);
 	close_ssh_stderr(st);
+	if (st->hook.pid > 0 && !st->hook.exited)
+		kill(-st->hook.pid, SIGTERM);  /* not announced at exit, nor left to finish */
+	if (st->hook.out_fd >= 0)
+		close(st->hook.out_fd);
 	if (st->route_fd >= 0)
 		close(st->route_fd);
 	if (st->diag_fd >= 0)
@@ -4982,12 +5390,14 @@ static void fail_setup(const char *line, int *ready_fd)
 
 /* ------------------------------------------------------------------- check */
 
-/* --check STATUSFILE: a read-only health check of a running autossh. */
+/* --check STATUSFILE and --list: read-only views of running autossh processes. */
 
-/* What --check needs from a status file. */
+/* What --check and --list read from a status file. */
 struct status_snapshot {
 	char state[32], monitor[32];
 	long long pid, last_probe_ok, poll, first_poll, net_timeout_ms;
+	long long pid_start, ssh_pid, starts, since, last_probe_rtt_ms;  /* -1 or 0: not given */
+	char name[128], reason[300], forwards[1024], remote_ports[512], last_exit[32];
 };
 
 /* Set *out if this line's key is the one wanted. */
@@ -4997,7 +5407,13 @@ static void take_number(const char *key, const char *wanted, const char *value, 
 		*out = decimal_or_minus1(value);
 }
 
-/* One "key value" line of the status file into snap. */
+static void take_text(const char *key, const char *wanted, const char *value, char *out, size_t len)
+{
+	if (strcmp(key, wanted) == 0)
+		snprintf(out, len, "%s", value);
+}
+
+/* One "key value" line of the status file into snap; unknown keys are ignored. */
 static void read_status_line(struct status_snapshot *snap, char *line)
 {
 	char *value = strchr(line, '=');
@@ -5006,15 +5422,66 @@ static void read_status_line(struct status_snapshot *snap, char *line)
 		return;
 	*value++ = '\0';
 	value[strcspn(value, "\n")] = '\0';
-	if (strcmp(line, "state") == 0)
-		snprintf(snap->state, sizeof snap->state, "%s", value);
-	else if (strcmp(line, "monitor") == 0)
-		snprintf(snap->monitor, sizeof snap->monitor, "%s", value);
+	take_text(line, "state", value, snap->state, sizeof snap->state);
+	take_text(line, "monitor", value, snap->monitor, sizeof snap->monitor);
+	take_text(line, "name", value, snap->name, sizeof snap->name);
+	take_text(line, "reason", value, snap->reason, sizeof snap->reason);
+	take_text(line, "forwards", value, snap->forwards, sizeof snap->forwards);
+	take_text(line, "remote_ports", value, snap->remote_ports, sizeof snap->remote_ports);
+	take_text(line, "last_exit", value, snap->last_exit, sizeof snap->last_exit);
 	take_number(line, "pid", value, &snap->pid);
 	take_number(line, "last_probe_ok", value, &snap->last_probe_ok);
 	take_number(line, "poll", value, &snap->poll);
 	take_number(line, "first_poll", value, &snap->first_poll);
 	take_number(line, "net_timeout_ms", value, &snap->net_timeout_ms);
+	take_number(line, "pid_start", value, &snap->pid_start);
+	take_number(line, "ssh_pid", value, &snap->ssh_pid);
+	take_number(line, "starts", value, &snap->starts);
+	take_number(line, "since", value, &snap->since);
+	take_number(line, "last_probe_rtt_ms", value, &snap->last_probe_rtt_ms);
+}
+
+static void snapshot_init(struct status_snapshot *snap)
+{
+	memset(snap, 0, sizeof *snap);
+	strcpy(snap->monitor, "0");
+	snap->pid_start = snap->last_probe_rtt_ms = -1;
+}
+
+/*
+ * Read a status file: a regular file only (a FIFO planted there cannot
+ * hang a health check), at most 16 KiB.  -1 with errno if it cannot be read.
+ */
+static int read_status_file(const char *path, struct status_snapshot *snap)
+{
+	char buf[16384];
+	struct stat st;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	snapshot_init(snap);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return -1;
+	}
+	n = read(fd, buf, sizeof buf - 1);
+	int saved = errno;
+	close(fd);
+	if (n < 0) {
+		errno = saved;
+		return -1;
+	}
+	buf[n] = '\0';
+	for (char *line = buf, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		read_status_line(snap, line);
+	}
+	return 0;
 }
 
 static long long clamp(long long value, long long min, long long max)
@@ -5044,46 +5511,575 @@ static int status_pid_alive(long long pid)
 	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
+enum health { HEALTH_OK, HEALTH_UNHEALTHY, HEALTH_DEAD };
+
+/*
+ * Is the status file's autossh healthy (autossh(1) --check)?  alive: its
+ * pid runs; start: that process's start time (-1 unknown), which must be
+ * the file's pid_start where both are known, or the pid was reused.  One
+ * line in why says what was found.
+ */
+static enum health judge_status(const struct status_snapshot *snap, int alive, long long start, long long now,
+				char *why, size_t len)
+{
+	if (!alive || (snap->pid_start > 0 && start > 0 && snap->pid_start != start)) {
+		snprintf(why, len, "autossh (pid %lld) is not running%s", snap->pid,
+			 alive ? " (its pid now names another process)" : "");
+		return HEALTH_DEAD;
+	}
+	if (strcmp(snap->state, "connected") != 0) {
+		snprintf(why, len, "state is %s%s%s%s", snap->state[0] ? snap->state : "unknown",
+			 snap->reason[0] ? " (" : "", snap->reason, snap->reason[0] ? ")" : "");
+		return HEALTH_UNHEALTHY;
+	}
+	if (strcmp(snap->monitor, "0") == 0) {
+		snprintf(why, len, "connected");
+		return HEALTH_OK;
+	}
+	long long age = now - snap->last_probe_ok;
+	long long limit = probe_age_limit(snap);
+	if (snap->last_probe_ok <= 0 || age > limit) {
+		snprintf(why, len, "last good probe %lld s ago (limit %lld s)", snap->last_probe_ok > 0 ? age : -1,
+			 limit);
+		return HEALTH_UNHEALTHY;
+	}
+	snprintf(why, len, "connected, last good probe %lld s ago", age);
+	return HEALTH_OK;
+}
+
+/* judge_status with what the system says about the file's pid now. */
+static enum health judge_status_now(const struct status_snapshot *snap, char *why, size_t len)
+{
+	int alive = status_pid_alive(snap->pid);
+	long long start = alive ? process_start_time((long)snap->pid) : -1;
+
+	return judge_status(snap, alive, start, (long long)time(NULL), why, len);
+}
+
 /* autossh --check STATUSFILE (autossh(1) SYSTEMD AND CONTAINERS). */
 static int run_check(const char *progname, const char *path)
 {
-	struct status_snapshot snap = { "", "0", 0, 0, 0, 0, 0 };
-	char line[256];
-	FILE *f;
+	struct status_snapshot snap;
+	char why[512];
 
 	if (path == NULL) {
 		fprintf(stderr, "%s: --check: option requires a status file\n", progname);
 		return 1;
 	}
-	f = fopen(path, "re");
-	if (f == NULL) {
+	if (read_status_file(path, &snap) != 0) {
 		printf("unhealthy: cannot read %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	while (fgets(line, sizeof line, f))
-		read_status_line(&snap, line);
-	(void)fclose(f);
-	if (!status_pid_alive(snap.pid)) {
-		printf("unhealthy: autossh (pid %lld) is not running\n", snap.pid);
-		return 1;
+	enum health health = judge_status_now(&snap, why, sizeof why);
+	printf("%s: %s\n", health == HEALTH_OK ? "healthy" : "unhealthy", why);
+	return health == HEALTH_OK ? 0 : 1;
+}
+
+/* ---- --list (autossh(1) DESCRIPTION) */
+
+enum list_format { LIST_TEXT, LIST_JSON, LIST_PROMETHEUS };
+
+struct listed {
+	char *path;
+	int readable;
+	char error[128];                /* why it could not be read */
+	struct status_snapshot snap;
+	enum health health;
+	char why[512];
+};
+
+struct tunnel_list {
+	struct listed *items;
+	size_t n, cap;
+};
+
+static void list_add(struct tunnel_list *l, const char *path)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		struct listed *grown = realloc(l->items, l->cap * sizeof *grown);
+		if (grown == NULL) {
+			fputs("autossh: out of memory\n", stderr);
+			exit(1);
+		}
+		l->items = grown;
 	}
-	if (strcmp(snap.state, "connected") != 0) {
-		printf("unhealthy: state is %s\n", snap.state[0] ? snap.state : "unknown");
-		return 1;
+	memset(&l->items[l->n], 0, sizeof l->items[l->n]);
+	l->items[l->n++].path = xstrdup(path);
+}
+
+static char *join_path(const char *dir, const char *name, const char *tail)
+{
+	size_t len = strlen(dir) + strlen(name) + strlen(tail) + 2;
+	char *path = xcalloc(len, 1);
+	snprintf(path, len, "%s/%s%s", dir, name, tail);
+	return path;
+}
+
+/* A directory's status files: NAME.status and NAME/status. */
+static void list_directory(struct tunnel_list *l, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *entry;
+	struct stat st;
+
+	if (d == NULL)
+		return;
+	while ((entry = readdir(d)) != NULL) {
+		const char *name = entry->d_name;
+		size_t n = strlen(name);
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		char *path = join_path(dir, name, "");
+		if (n > 7 && strcmp(name + n - 7, ".status") == 0 && lstat(path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+			list_add(l, path);
+		} else {
+			char *inner = join_path(dir, name, "/status");
+			if (lstat(inner, &st) == 0)
+				list_add(l, inner);
+			free(inner);
+		}
+		free(path);
 	}
-	if (strcmp(snap.monitor, "0") == 0) {
-		printf("healthy: connected\n");
+	closedir(d);
+}
+
+/* A path given: a directory is searched, anything else is one status file (maybe unreadable). */
+static void list_path(struct tunnel_list *l, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		list_directory(l, path);
+	else
+		list_add(l, path);
+}
+
+/* The default places: /run/autossh (units) and $XDG_RUNTIME_DIR/autossh (a user's tunnels). */
+static void list_defaults(struct tunnel_list *l)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	list_directory(l, "/run/autossh");
+	if (xdg && xdg[0] == '/') {
+		char *dir = join_path(xdg, "autossh", "");
+		if (strcmp(dir, "/run/autossh") != 0)
+			list_directory(l, dir);
+		free(dir);
+	}
+}
+
+static int compare_listed(const void *a, const void *b)
+{
+	const struct listed *x = a, *y = b;
+	int by_name = strcmp(x->snap.name, y->snap.name);
+	return by_name ? by_name : strcmp(x->path, y->path);
+}
+
+/* Read and judge each file; the name from the file, else from its path. */
+static void list_read_all(struct tunnel_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct listed *t = &l->items[i];
+		t->readable = read_status_file(t->path, &t->snap) == 0;
+		if (!t->readable)
+			snprintf(t->error, sizeof t->error, "%s", strerror(errno));
+		if (!t->snap.name[0])
+			name_from_status_path(t->path, t->snap.name, sizeof t->snap.name);
+		t->health = t->readable ? judge_status_now(&t->snap, t->why, sizeof t->why) : HEALTH_UNHEALTHY;
+	}
+	if (l->n > 1)
+		qsort(l->items, l->n, sizeof *l->items, compare_listed);
+}
+
+/* The state --list shows: the file's, or dead, or unreadable. */
+static const char *listed_state(const struct listed *t)
+{
+	if (!t->readable)
+		return "unreadable";
+	if (t->health == HEALTH_DEAD)
+		return "dead";
+	return t->snap.state[0] ? t->snap.state : "unknown";
+}
+
+/* Does "-R spec" ask for the port ssh reported as alloc ("N:H:P")?  It ends "[bind:]0:H:P". */
+static size_t allocated_for(const char *spec, const char *alloc)
+{
+	const char *tail = strchr(alloc, ':');
+	size_t sl = strlen(spec), tl = tail ? strlen(tail) : 0;
+
+	if (tail == NULL || sl < tl + 1 || strcmp(spec + sl - tl, tail) != 0 || spec[sl - tl - 1] != '0')
 		return 0;
+	return sl == tl + 1 || spec[sl - tl - 2] == ':' ? sl - tl : 0;  /* the '0' ends this prefix */
+}
+
+enum { MAX_SHOWN_PORTS = 16 };
+
+/* Split remote_ports ("N:H:P N:H:P ...") into allocs; returns how many. */
+static int split_allocations(const char *remote_ports, char allocs[][160], int max)
+{
+	int n = 0;
+
+	for (const char *r = remote_ports; *r && n < max; r += *r == ' ') {
+		size_t rl = strcspn(r, " ");
+		snprintf(allocs[n++], 160, "%.*s", (int)rl, r);
+		r += rl;
 	}
-	long long age = (long long)time(NULL) - snap.last_probe_ok;
-	long long limit = probe_age_limit(&snap);
-	if (snap.last_probe_ok <= 0 || age > limit) {
-		printf("unhealthy: last good probe %lld s ago (limit %lld s)\n", snap.last_probe_ok > 0 ? age : -1,
-		       limit);
-		return 1;
+	return n;
+}
+
+/* The first unused allocation a -R spec asked for: its index (marked used) and *prefix, or -1. */
+static int take_allocation(const char *spec, char allocs[][160], int *used, int n, size_t *prefix)
+{
+	for (int a = 0; a < n; a++)
+		if (!used[a] && (*prefix = allocated_for(spec, allocs[a])) > 0) {
+			used[a] = 1;
+			return a;
+		}
+	return -1;
+}
+
+/*
+ * The forwards with the ports the server chose: a -R spec whose "N:H:P"
+ * ssh reported shows N in place of its 0; a report that matches none is
+ * added as "-R N:H:P".
+ */
+static void forwards_with_ports(const char *forwards, const char *remote_ports, char *out, size_t len)
+{
+	char allocs[MAX_SHOWN_PORTS][160], word[1024];
+	int used[MAX_SHOWN_PORTS] = { 0 }, after_r = 0;
+	int n_allocs = split_allocations(remote_ports, allocs, MAX_SHOWN_PORTS);
+	size_t k = 0;
+
+	out[0] = '\0';
+	for (const char *f = forwards; *f && k < len; f += *f == ' ') {
+		size_t wl = strcspn(f, " "), prefix = 0;
+		snprintf(word, sizeof word, "%.*s", (int)wl, f);
+		f += wl;
+		int a = after_r ? take_allocation(word, allocs, used, n_allocs, &prefix) : -1;
+		if (a >= 0)
+			k += (size_t)snprintf(out + k, len - k, "%s%.*s%s", k ? " " : "", (int)(prefix - 1), word, allocs[a]);
+		else
+			k += (size_t)snprintf(out + k, len - k, "%s%s", k ? " " : "", word);
+		after_r = strcmp(word, "-R") == 0;
 	}
-	printf("healthy: connected, last good probe %lld s ago\n", age);
+	for (int a = 0; a < n_allocs && k < len; a++)
+		if (!used[a])
+			k += (size_t)snprintf(out + k, len - k, "%s-R %s", k ? " " : "", allocs[a]);
+}
+
+/* "3h05m": how long a state has lasted, in 6 characters up to 270 years. */
+static void format_duration(long long seconds, char *buf, size_t len)
+{
+	if (seconds < 0)
+		snprintf(buf, len, "-");
+	else if (seconds < 60)
+		snprintf(buf, len, "%llds", seconds);
+	else if (seconds < 3600)
+		snprintf(buf, len, "%lldm%02llds", seconds / 60, seconds % 60);
+	else if (seconds < 86400)
+		snprintf(buf, len, "%lldh%02lldm", seconds / 3600, seconds % 3600 / 60);
+	else if (seconds < 100 * 86400LL)
+		snprintf(buf, len, "%lldd%02lldh", seconds / 86400, seconds % 86400 / 3600);
+	else
+		snprintf(buf, len, "%lldd", seconds / 86400);
+}
+
+enum { LIST_WIDTH = 80 };
+
+/* Cut a line to LIST_WIDTH bytes, never inside a UTF-8 character. */
+static void cut_to_width(char *line)
+{
+	size_t n = strlen(line);
+
+	if (n <= LIST_WIDTH)
+		return;
+	n = LIST_WIDTH;
+	while (n > 0 && ((unsigned char)line[n] & 0xC0) == 0x80)
+		n--;
+	line[n] = '\0';
+}
+
+/* What an unhealthy line says before its forwards: the reason, else what the state column does not. */
+static const char *unhealthy_detail(const struct listed *t)
+{
+	if (t->health == HEALTH_DEAD)
+		return t->why;
+	if (t->snap.reason[0])
+		return t->snap.reason;
+	return strcmp(t->snap.state, "connected") == 0 ? t->why : "";
+}
+
+/* One tunnel, one line of at most 80 columns: name, state, for how long, restarts, RTT, details. */
+static void format_list_line(const struct listed *t, long long now, char *line, size_t len)
+{
+	const struct status_snapshot *s = &t->snap;
+	char name[sizeof s->name * 4], since[24] = "-", rtt[24] = "-", restarts[24] = "-", shown[1024];
+	char detail[1600], printable_detail[sizeof detail * 4];
+
+	printable(s->name, name, sizeof name);
+	if (t->readable && t->health != HEALTH_DEAD && s->since > 0)
+		format_duration(now - s->since, since, sizeof since);
+	if (t->readable)
+		snprintf(restarts, sizeof restarts, "%lld", s->starts > 0 ? s->starts - 1 : 0);
+	if (t->readable && strcmp(s->monitor, "0") != 0 && s->last_probe_ok > 0 && s->last_probe_rtt_ms >= 0)
+		snprintf(rtt, sizeof rtt, "%lldms", s->last_probe_rtt_ms);
+	forwards_with_ports(s->forwards, s->remote_ports, shown, sizeof shown);
+	if (!t->readable)
+		snprintf(detail, sizeof detail, "%s: %s", t->path, t->error);
+	else if (t->health != HEALTH_OK && unhealthy_detail(t)[0])
+		snprintf(detail, sizeof detail, "%s%s%s", unhealthy_detail(t), shown[0] ? "; " : "", shown);
+	else
+		snprintf(detail, sizeof detail, "%s", shown);
+	snprintf(line, len, "%-14.14s %-10s %6s %8s %6s %s", name, listed_state(t), since, restarts, rtt,
+		 printable(detail, printable_detail, sizeof printable_detail));
+	cut_to_width(line);
+}
+
+static const char *state_colour(const struct listed *t)
+{
+	if (t->health == HEALTH_OK)
+		return "\033[32m";
+	return t->readable && t->health != HEALTH_DEAD && strcmp(t->snap.state, "connected") != 0 ? "\033[33m"
+												     : "\033[31m";
+}
+
+static void print_list_text(const struct tunnel_list *l, long long now)
+{
+	int colour = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+	char line[LIST_WIDTH * 8];
+
+	if (colour)  /* a header for people; scripts get one line per tunnel */
+		printf("%-14s %-10s %6s %8s %6s %s\n", "NAME", "STATE", "FOR", "RESTARTS", "RTT", "DETAILS");
+	for (size_t i = 0; i < l->n; i++) {
+		const struct listed *t = &l->items[i];
+		format_list_line(t, now, line, sizeof line);
+		if (!colour) {
+			puts(line);
+			continue;
+		}
+		/* The state is the second column, at 15. */
+		printf("%.15s%s%-10s\033[0m%s\n", line, state_colour(t), listed_state(t), line + 15 + 10);
+	}
+}
+
+/* A JSON string: quotes, backslashes and control bytes escaped. */
+static void json_string(FILE *to, const char *key, const char *value)
+{
+	fprintf(to, ",\"%s\":\"", key);
+	for (const unsigned char *c = (const unsigned char *)value; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			fprintf(to, "\\%c", *c);
+		else if (*c < 0x20 || *c == 0x7f)
+			fprintf(to, "\\u%04x", *c);
+		else
+			(void)fputc(*c, to);
+	}
+	(void)fputc('"', to);
+}
+
+static void print_list_json(const struct tunnel_list *l, long long now)
+{
+	char shown[1024];
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct listed *t = &l->items[i];
+		const struct status_snapshot *s = &t->snap;
+		printf("{\"healthy\":%s", t->health == HEALTH_OK && t->readable ? "true" : "false");
+		json_string(stdout, "name", s->name);
+		json_string(stdout, "state", listed_state(t));
+		json_string(stdout, "path", t->path);
+		if (!t->readable) {
+			json_string(stdout, "error", t->error);
+			puts("}");
+			continue;
+		}
+		forwards_with_ports(s->forwards, s->remote_ports, shown, sizeof shown);
+		json_string(stdout, "why", t->why);
+		json_string(stdout, "reason", s->reason);
+		json_string(stdout, "forwards", shown);
+		json_string(stdout, "last_exit", s->last_exit);
+		json_string(stdout, "monitor", s->monitor);
+		printf(",\"pid\":%lld,\"ssh_pid\":%lld,\"restarts\":%lld,\"since\":%lld,\"for_seconds\":%lld", s->pid,
+		       s->ssh_pid, s->starts > 0 ? s->starts - 1 : 0, s->since, s->since > 0 ? now - s->since : 0);
+		printf(",\"last_probe_ok\":%lld,\"last_probe_rtt_ms\":%lld}\n", s->last_probe_ok, s->last_probe_rtt_ms);
+	}
+}
+
+/* A label value in the exposition format: backslash, quote and newline escaped. */
+static void prometheus_label(FILE *to, const char *value)
+{
+	for (const char *c = value; *c; c++) {
+		if (*c == '\\' || *c == '"')
+			fprintf(to, "\\%c", *c);
+		else if (*c == '\n')
+			(void)fputs("\\n", to);
+		else
+			(void)fputc(*c, to);
+	}
+}
+
+static void prometheus_family(const char *name, const char *type, const char *help)
+{
+	printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* One sample: name{tunnel="...",extra} value. */
+static void prometheus_sample(const char *name, const struct listed *t, const char *extra_label,
+			      const char *extra_value, long long value)
+{
+	printf("%s{tunnel=\"", name);
+	prometheus_label(stdout, t->snap.name);
+	if (extra_label)
+		printf("\",%s=\"%s", extra_label, extra_value);
+	printf("\"} %lld\n", value);
+}
+
+static int monitored(const struct listed *t)
+{
+	return t->readable && t->health != HEALTH_DEAD && strcmp(t->snap.monitor, "0") != 0;
+}
+
+/* The cause named in the reason ("cause: line"), from the fixed list; CAUSE_NONE if none. */
+static enum ssh_cause reason_cause(const char *reason)
+{
+	size_t n = strcspn(reason, ":");
+
+	if (!reason[0])
+		return CAUSE_NONE;
+	for (int c = CAUSE_NONE + 1; c < N_CAUSES; c++)
+		if (strlen(cause_name((enum ssh_cause)c)) == n && strncmp(reason, cause_name((enum ssh_cause)c), n) == 0)
+			return (enum ssh_cause)c;
+	return CAUSE_UNKNOWN;
+}
+
+static const char *const list_states[] = { "starting", "connected", "backoff", "stopping", "dead", "unreadable" };
+
+/* The families every tunnel has: up, state, restarts, since. */
+static void prometheus_basics(const struct tunnel_list *l)
+{
+	prometheus_family("autossh_up", "gauge", "1 if the tunnel is healthy (as autossh --check), else 0.");
+	for (size_t i = 0; i < l->n; i++)
+		prometheus_sample("autossh_up", &l->items[i], NULL, NULL,
+				  l->items[i].readable && l->items[i].health == HEALTH_OK);
+	prometheus_family("autossh_state", "gauge", "1 for the tunnel's current state, 0 for the others.");
+	for (size_t i = 0; i < l->n; i++)
+		for (size_t k = 0; k < sizeof list_states / sizeof list_states[0]; k++)
+			prometheus_sample("autossh_state", &l->items[i], "state", list_states[k],
+					  strcmp(listed_state(&l->items[i]), list_states[k]) == 0);
+	prometheus_family("autossh_restarts_total", "counter", "ssh restarts since autossh started.");
+	for (size_t i = 0; i < l->n; i++)
+		if (l->items[i].readable)
+			prometheus_sample("autossh_restarts_total", &l->items[i], NULL, NULL,
+					  l->items[i].snap.starts > 0 ? l->items[i].snap.starts - 1 : 0);
+	prometheus_family("autossh_state_since_seconds", "gauge", "When the current state began (Unix time).");
+	for (size_t i = 0; i < l->n; i++)
+		if (l->items[i].readable)
+			prometheus_sample("autossh_state_since_seconds", &l->items[i], NULL, NULL, l->items[i].snap.since);
+}
+
+/* One series per cause of the fixed list (autossh(1) FILES, reason). */
+static void prometheus_causes(const struct tunnel_list *l)
+{
+	prometheus_family("autossh_cause", "gauge", "1 for the cause of the last failed start, while unhealthy.");
+	for (size_t i = 0; i < l->n; i++) {
+		enum ssh_cause cause = reason_cause(l->items[i].snap.reason);
+		for (int c = CAUSE_NONE + 1; c < N_CAUSES && l->items[i].readable; c++)
+			prometheus_sample("autossh_cause", &l->items[i], "cause", cause_name((enum ssh_cause)c),
+					  (int)cause == c);
+	}
+}
+
+/* The probe's families, only for tunnels with monitoring, and only if there is one. */
+static void prometheus_probes(const struct tunnel_list *l)
+{
+	int any = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		any |= monitored(&l->items[i]);
+	if (!any)
+		return;
+	prometheus_family("autossh_last_probe_ok_timestamp_seconds", "gauge", "When a probe last passed (Unix time).");
+	for (size_t i = 0; i < l->n; i++)
+		if (monitored(&l->items[i]))
+			prometheus_sample("autossh_last_probe_ok_timestamp_seconds", &l->items[i], NULL, NULL,
+					  l->items[i].snap.last_probe_ok);
+	prometheus_family("autossh_probe_rtt_seconds", "gauge", "The last passed probe's round trip.");
+	for (size_t i = 0; i < l->n; i++) {
+		long long rtt_ms = l->items[i].snap.last_probe_rtt_ms;
+		if (!monitored(&l->items[i]))
+			continue;
+		printf("autossh_probe_rtt_seconds{tunnel=\"");
+		prometheus_label(stdout, l->items[i].snap.name);
+		printf("\"} %.3f\n", (double)(rtt_ms > 0 ? rtt_ms : 0) / 1000.0);
+	}
+}
+
+/* The text exposition format: each family with # HELP and # TYPE, then its samples. */
+static void print_list_prometheus(const struct tunnel_list *l)
+{
+	prometheus_basics(l);
+	prometheus_causes(l);
+	prometheus_probes(l);
+}
+
+/* --list's own words: --json or --prometheus, then paths; -1 after an error line. */
+static int list_options(const char *progname, int argc, char **argv, enum list_format *format, int *first_path)
+{
+	int i = 0;
+
+	*format = LIST_TEXT;
+	for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+		enum list_format want = strcmp(argv[i], "--json") == 0 ? LIST_JSON
+				      : strcmp(argv[i], "--prometheus") == 0 ? LIST_PROMETHEUS : LIST_TEXT;
+		if (want == LIST_TEXT) {
+			char shown[256];
+			fprintf(stderr, "%s: --list: unknown option \"%s\" (expected --json or --prometheus)\n", progname,
+				printable(argv[i], shown, sizeof shown));
+			return -1;
+		}
+		if (*format != LIST_TEXT && *format != want) {
+			fprintf(stderr, "%s: --list: --json and --prometheus exclude each other\n", progname);
+			return -1;
+		}
+		*format = want;
+	}
+	*first_path = i;
 	return 0;
+}
+
+/*
+ * autossh --list [--json|--prometheus] [PATH...] (autossh(1) DESCRIPTION): exit 0
+ * if every tunnel found is healthy; the machine formats exit 0 once written.
+ */
+static int run_list(const char *progname, int argc, char **argv)
+{
+	struct tunnel_list l = { NULL, 0, 0 };
+	enum list_format format;
+	int first, all_ok = 1;
+	long long now = (long long)time(NULL);
+
+	if (list_options(progname, argc, argv, &format, &first) != 0)
+		return 1;
+	if (first == argc)
+		list_defaults(&l);
+	for (int i = first; i < argc; i++)
+		list_path(&l, argv[i]);
+	list_read_all(&l);
+	for (size_t i = 0; i < l.n; i++)
+		all_ok &= l.items[i].readable && l.items[i].health == HEALTH_OK;
+	if (format == LIST_JSON)
+		print_list_json(&l, now);
+	else if (format == LIST_PROMETHEUS)
+		print_list_prometheus(&l);
+	else
+		print_list_text(&l, now);
+	for (size_t i = 0; i < l.n; i++)
+		free(l.items[i].path);
+	free(l.items);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return 1;
+	return format != LIST_TEXT ? 0 : all_ok && l.n > 0 ? 0 : 1;
 }
 
 
@@ -6481,6 +7477,7 @@ static void become_supervisor(struct config *cfg, struct state *st, int *ready_f
 	}
 	snprintf(pidline, pidline_len, "%ld\n", (long)getpid());
 	st->pidline = pidline;
+	st->pid_start = process_start_time((long)getpid());
 	st->ready_fd = *ready_fd;
 	log_startup_notes(cfg);
 	open_watchers(st);
@@ -6509,6 +7506,8 @@ int main(int argc, char **argv)
 		return 0;
 	case PARSE_CHECK:
 		return run_check(cfg.progname, argc > 2 ? argv[2] : NULL);
+	case PARSE_LIST:
+		return run_list(cfg.progname, argc - 2, argv + 2);
 	case PARSE_DOCTOR:
 		return run_doctor(&cfg);
 	case PARSE_USAGE:

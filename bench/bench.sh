@@ -49,6 +49,7 @@
 #                         route) -> a new ssh runs
 #   blackhole_idle_ms     the same after 70 s idle; the trickle starts with
 #                         the blackhole
+#   list_100_files_ms     `autossh --list` over 100 status files (ours only)
 #   (ours and the reference run side by side against one sshd and share each
 #   fault; the idle figures above are taken with every watcher on)
 #
@@ -58,7 +59,7 @@
 # autossh logs and strace outputs there), BENCH_MODE=echo (echo mode instead
 # of loop mode for the monitored figures), BENCH_ONLY="GROUP ..." (only these
 # groups of figures: loopback, hang, idle, sched, stall, frozen, address,
-# linkup, blackhole; default all;
+# linkup, blackhole, list; default all;
 # BENCH_ONLY=size prints only the size figure, in a second). Run as root from
 # the repository top (make bench); without root there is no netns (echo mode
 # is used) and nothing is installed. About 7 minutes at BENCH_REPS=5, 2 at BENCH_REPS=1.
@@ -954,6 +955,27 @@ if want sched; then
 fi
 
 size_figure
+
+# list_100_files_ms: `autossh --list DIR` over 100 status files (NAME/status,
+# each naming this live shell, so every pid is looked up): median of
+# BENCH_REPS runs, goal < 50 ms (autossh(1) DESCRIPTION). Ours only.
+list_figure() {
+	_lf_dir=$T/list100
+	_lf_start=$(sed 's/^.*) //' "/proc/$$/stat" | awk '{ print $20 }')
+	for _lf_i in $(seq 1 100); do
+		mkdir -p "$_lf_dir/t$_lf_i"
+		printf 'state=connected\npid=%s\nssh_pid=0\nstarts=1\nsince=%s\nlast_probe_ok=%s\nmonitor=20000\npoll=600\nfirst_poll=600\nnet_timeout_ms=15000\nreason=\nname=t%s\nforwards=-L 80:a:80\nremote_ports=\npid_start=%s\n' \
+			"$$" "$(date +%s)" "$(date +%s)" "$_lf_i" "$_lf_start" >"$_lf_dir/t$_lf_i/status"
+	done
+	for _lf_r in $(seq 1 "$REPS"); do
+		_lf_t0=$("$BT" now)
+		"$AUTOSSH" --list "$_lf_dir" >"$T/list100.out" || note "list_100_files_ms: rep $_lf_r exited $?"
+		add list100 ours "$(awk -v a="$("$BT" now)" -v b="$_lf_t0" 'BEGIN { printf "%.1f\n", a - b }')"
+	done
+	[ "$(wc -l <"$T/list100.out")" = 100 ] || note "list_100_files_ms: $(wc -l <"$T/list100.out") lines, not 100"
+	figure list_100_files_ms list100 "goal < 50 ms: $(verdict "$(median "$T/s.list100.ours")" 49.999)"
+}
+! want list || list_figure
 
 if [ -n "${BENCH_KEEP:-}" ]; then
 	mkdir -p "$BENCH_KEEP"

@@ -373,6 +373,47 @@ else
 	esac
 fi
 
+# ---------------------------------------------------------------- both: the fleet's view
+
+n="systemd-real: two instances: autossh --list shows both, exit 0"
+WHY=
+_ct_list() {
+	LIST_RC=0
+	in_ct "$C/autossh" --list >"$T/list.out" 2>&1 || LIST_RC=$?
+	[ "$LIST_RC" = 0 ] && grep -q '^t  *connected ' "$T/list.out" && grep -q '^e  *connected ' "$T/list.out"
+}
+if ! start_timed t; then
+	WHY="systemctl start autossh@t failed: $(head -n 1 "$T/start.t")"
+elif ! wait_for 10 _ct_list; then
+	WHY="exit $LIST_RC: $(tr '\n' '|' <"$T/list.out")"
+elif [ "$(wc -l <"$T/list.out")" != 2 ]; then
+	WHY="$(wc -l <"$T/list.out") lines: $(tr '\n' '|' <"$T/list.out")"
+fi
+report "$n" "$T/list.out"
+
+n="systemd-real: the unit's UMask=0077: an ordinary user's --list shows unreadable, exit 1"
+WHY=
+rc=0
+in_ct sh -c "cp $C/autossh /tmp/autossh-list && chmod 755 /tmp/autossh-list" || :
+in_ct setpriv --reuid=65534 --regid=65534 --clear-groups /tmp/autossh-list --list >"$T/list.nobody" 2>&1 || rc=$?
+if [ "$rc" != 1 ] || [ "$(grep -c ' unreadable ' "$T/list.nobody")" != 2 ]; then
+	WHY="exit $rc: $(tr '\n' '|' <"$T/list.nobody")"
+fi
+report "$n" "$T/list.nobody"
+
+n="systemd-real: stopping one instance leaves the other's status file"
+WHY=
+in_ct timeout 30 systemctl stop autossh@t >/dev/null 2>&1 || :
+if in_ct test -e /run/autossh/t/status; then
+	WHY="t's status file is still there"
+elif ! in_ct test -s /run/autossh/e/status; then
+	WHY="e's status file is gone"
+elif ! in_ct "$C/autossh" --list >"$T/list.out" 2>&1 || [ "$(wc -l <"$T/list.out")" != 1 ] ||
+	! grep -q '^e  *connected ' "$T/list.out"; then
+	WHY="--list: $(tr '\n' '|' <"$T/list.out")"
+fi
+report "$n" "$T/list.out"
+
 in_ct timeout 30 systemctl stop autossh@e >/dev/null 2>&1 || :
 
 # ---------------------------------------------------------------- cleanup

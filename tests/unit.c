@@ -115,6 +115,8 @@ static const char *result_name(enum parse_result r)
 		return "ERROR";
 	case PARSE_USAGE:
 		return "USAGE";
+	case PARSE_LIST:
+		return "LIST";
 	}
 	return "?";
 }
@@ -549,6 +551,18 @@ static const struct err_case err_cases[] = {
 	{ "help-before-env-checks", { "autossh", "--help" }, { "AUTOSSH_POLL=0" }, PARSE_HELP, "" },
 	{ "check-first-argument", { "autossh", "--check", "/run/x.status" }, { NULL }, PARSE_CHECK, "" },
 	{ "check-no-file", { "autossh", "--check" }, { NULL }, PARSE_CHECK, "" },
+	{ "list-first-argument", { "autossh", "--list", "--json" }, { "AUTOSSH_POLL=0" }, PARSE_LIST, "" },
+	/* autossh(1) ENVIRONMENT: AUTOSSH_NAME, AUTOSSH_ONCHANGE */
+	{ "err-env-name-newline", { HOST_M0 }, { "AUTOSSH_NAME=a\nb" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_NAME: invalid value \"a\\nb\" (expected text without a newline)" },
+	{ "env-name-any-text", { HOST_M0 }, { "AUTOSSH_NAME=db \"primary\"" }, PARSE_RUN, "" },
+	{ "err-env-onchange-relative", { HOST_M0 }, { "AUTOSSH_ONCHANGE=bin/true" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_ONCHANGE: invalid value \"bin/true\" (expected an absolute path)" },
+	{ "err-env-onchange-directory", { HOST_M0 }, { "AUTOSSH_ONCHANGE=/" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_ONCHANGE: invalid value \"/\" (expected an absolute path to an executable file)" },
+	{ "err-env-onchange-not-executable", { HOST_M0 }, { "AUTOSSH_ONCHANGE=/etc/passwd" }, PARSE_ERROR,
+	  "autossh: AUTOSSH_ONCHANGE: invalid value \"/etc/passwd\" (expected an absolute path to an executable file)" },
+	{ "env-onchange-executable", { HOST_M0 }, { "AUTOSSH_ONCHANGE=/bin/sh" }, PARSE_RUN, "" },
 	/* autossh(1) ENVIRONMENT: empty = unset, ranges' ends accepted */
 	{ "env-empty-is-unset",
 	  { HOST_M0 },
@@ -1824,11 +1838,26 @@ static void test_fork_blocks_signals(void)
 
 /* ------------------------------------------------------------------- --check */
 
+static struct status_snapshot check_snapshot(const char *state, const char *monitor, long long poll,
+					     long long first_poll, long long net_timeout_ms)
+{
+	struct status_snapshot snap;
+	snapshot_init(&snap);
+	snprintf(snap.state, sizeof snap.state, "%s", state);
+	snprintf(snap.monitor, sizeof snap.monitor, "%s", monitor);
+	snap.pid = snap.pid_start = 1;
+	snap.last_probe_ok = 1;
+	snap.poll = poll;
+	snap.first_poll = first_poll;
+	snap.net_timeout_ms = net_timeout_ms;
+	return snap;
+}
+
 static void test_check_limits(void)
 {
-	struct status_snapshot huge = { "connected", "20000", 1, 1, LLONG_MAX, LLONG_MAX, LLONG_MAX };
-	struct status_snapshot normal = { "connected", "20000", 1, 1, 600, 30, 15000 };
-	struct status_snapshot negative = { "connected", "20000", 1, 1, -1, -1, -1 };
+	struct status_snapshot huge = check_snapshot("connected", "20000", LLONG_MAX, LLONG_MAX, LLONG_MAX);
+	struct status_snapshot normal = check_snapshot("connected", "20000", 600, 30, 15000);
+	struct status_snapshot negative = check_snapshot("connected", "20000", -1, -1, -1);
 	long long limit = probe_age_limit(&huge);
 
 	resultf("check-limit-normal", probe_age_limit(&normal) == 1260, "got %lld, want 1260",
@@ -1840,6 +1869,94 @@ static void test_check_limits(void)
 	resultf("check-pid-range", status_pid_alive(getpid()) && !status_pid_alive(0) && !status_pid_alive(-1) &&
 					   !status_pid_alive(4294967295LL) && !status_pid_alive(LLONG_MAX),
 		"a pid outside 1..INT_MAX must not name a process");
+}
+
+/* judge_status: the one rule of --check and --list (autossh(1) DESCRIPTION). */
+static void test_judge_status(void)
+{
+	static const struct {
+		const char *name, *state, *monitor, *reason;
+		long long pid_start, probe_age;
+		int alive;
+		long long start;
+		enum health want;
+		const char *why;
+	} cases[] = {
+		{ "judge-connected-m0", "connected", "0", "", 500, 0, 1, 500, HEALTH_OK, "connected" },
+		{ "judge-pid-gone", "connected", "0", "", 500, 0, 0, -1, HEALTH_DEAD, "autossh (pid 42) is not running" },
+		{ "judge-pid-reused", "connected", "0", "", 500, 0, 1, 777, HEALTH_DEAD,
+		  "autossh (pid 42) is not running (its pid now names another process)" },
+		{ "judge-start-unknown-trusts-pid", "connected", "0", "", 500, 0, 1, -1, HEALTH_OK, "connected" },
+		{ "judge-no-pid-start-in-file", "connected", "0", "", -1, 0, 1, 777, HEALTH_OK, "connected" },
+		{ "judge-backoff-with-reason", "backoff", "0", "network: Connection refused", 500, 0, 1, 500,
+		  HEALTH_UNHEALTHY, "state is backoff (network: Connection refused)" },
+		{ "judge-starting", "starting", "0", "", 500, 0, 1, 500, HEALTH_UNHEALTHY, "state is starting" },
+		{ "judge-no-state", "", "0", "", 500, 0, 1, 500, HEALTH_UNHEALTHY, "state is unknown" },
+		{ "judge-probe-fresh", "connected", "20000", "", 500, 5, 1, 500, HEALTH_OK,
+		  "connected, last good probe 5 s ago" },
+		{ "judge-probe-stale", "connected", "20000", "", 500, 1261, 1, 500, HEALTH_UNHEALTHY,
+		  "last good probe 1261 s ago (limit 1260 s)" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct status_snapshot snap = check_snapshot(cases[i].state, cases[i].monitor, 600, 30, 15000);
+		char why[512];
+		snap.pid = 42;
+		snap.pid_start = cases[i].pid_start;
+		snap.last_probe_ok = 1000000;
+		snprintf(snap.reason, sizeof snap.reason, "%s", cases[i].reason);
+		enum health got = judge_status(&snap, cases[i].alive, cases[i].start, 1000000 + cases[i].probe_age, why,
+					       sizeof why);
+		resultf(cases[i].name, got == cases[i].want && strcmp(why, cases[i].why) == 0, "got %d \"%s\"",
+			(int)got, why);
+	}
+	resultf("judge-own-start-time", process_start_time((long)getpid()) > 0 &&
+						process_start_time((long)getpid()) == process_start_time((long)getpid()),
+		"got %lld", process_start_time((long)getpid()));
+}
+
+/* The fleet's pure helpers: names, allocated ports, causes (autossh(1) FILES). */
+static void test_fleet_helpers(void)
+{
+	static const char *const names[][2] = {
+		{ "/run/autossh/db/status", "db" }, { "/tmp/web.status", "web" }, { "status", "status" },
+		{ "/x/y.status.bak", "y.status.bak" }, { "rel/ssh/status", "ssh" },
+	};
+	char buf[256];
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		name_from_status_path(names[i][0], buf, sizeof buf);
+		resultf("fleet-name-from-path", strcmp(buf, names[i][1]) == 0, "%s: got %s, want %s", names[i][0], buf,
+			names[i][1]);
+	}
+	resultf("fleet-allocated-port",
+		parse_allocated_port("Allocated port 41234 for remote forward to localhost:22", buf, sizeof buf) &&
+			strcmp(buf, "41234:localhost:22") == 0,
+		"got %s", buf);
+	resultf("fleet-allocated-port-other-lines",
+		!parse_allocated_port("Allocated port x for remote forward to a:1", buf, sizeof buf) &&
+			!parse_allocated_port("Warning: Permanently added", buf, sizeof buf) &&
+			!parse_allocated_port("Allocated port 70000 for remote forward to a:1", buf, sizeof buf),
+		"accepted a line that is not ssh's report");
+	static const char *const shown[][3] = {
+		{ "-L 80:a:80 -R 0:localhost:22", "41234:localhost:22", "-L 80:a:80 -R 41234:localhost:22" },
+		{ "-R 127.0.0.1:0:h:7", "5555:h:7", "-R 127.0.0.1:5555:h:7" },
+		{ "-R 10:h:7", "5555:h:7", "-R 10:h:7 -R 5555:h:7" },
+		{ "-R 0:a:1 -R 0:a:1", "7:a:1 8:a:1", "-R 7:a:1 -R 8:a:1" },
+		{ "-L 0:a:1", "", "-L 0:a:1" },
+		{ "", "", "" },
+	};
+	for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++) {
+		forwards_with_ports(shown[i][0], shown[i][1], buf, sizeof buf);
+		resultf("fleet-forwards-with-ports", strcmp(buf, shown[i][2]) == 0, "%s + %s: got \"%s\", want \"%s\"",
+			shown[i][0], shown[i][1], buf, shown[i][2]);
+	}
+	resultf("fleet-reason-cause",
+		reason_cause("") == CAUSE_NONE && reason_cause("auth: Permission denied") == CAUSE_AUTH &&
+			reason_cause("remote-forward: x") == CAUSE_REMOTE_FORWARD && reason_cause("new: x") == CAUSE_UNKNOWN,
+		"a reason mapped to the wrong cause");
+	format_duration(3725, buf, sizeof buf);
+	resultf("fleet-duration", strcmp(buf, "1h02m") == 0, "got %s", buf);
+	format_duration(200 * 86400LL + 5, buf, sizeof buf);
+	resultf("fleet-duration-long", strcmp(buf, "200d") == 0, "got %s", buf);
 }
 
 /* ------------------------------------------------------------------- temporary names */
@@ -1879,7 +1996,8 @@ static void test_usage(void)
 		"AUTOSSH_FIRST_POLL", "AUTOSSH_GATETIME", "AUTOSSH_MAXSTART", "AUTOSSH_MESSAGE", "AUTOSSH_PORT",
 		"AUTOSSH_MAXLIFETIME", "AUTOSSH_PIDFILE", "AUTOSSH_NTSERVICE", "AUTOSSH_LOGFILE",
 		"AUTOSSH_MONITOR_ADDR", "AUTOSSH_NET_TIMEOUT", "AUTOSSH_STATUSFILE", "AUTOSSH_JITTER",
-		"AUTOSSH_CONNECT_TIMEOUT", "AUTOSSH_NETWATCH", "AUTOSSH_TCP_EVIDENCE",
+		"AUTOSSH_CONNECT_TIMEOUT", "AUTOSSH_NETWATCH", "AUTOSSH_TCP_EVIDENCE", "AUTOSSH_NAME",
+		"AUTOSSH_ONCHANGE", "--list",
 	};
 	char text[8192], missing[512] = "";
 	size_t n, used = 0;
@@ -2838,6 +2956,8 @@ int main(void)
 	test_temp_names();
 	cleanup_tmpdir();
 	test_check_limits();
+	test_judge_status();
+	test_fleet_helpers();
 	test_fork_blocks_signals();
 	if (setup_refused_port() != 0) {
 		printf("not ok loop-setup: cannot bind a loopback port: %s\n", strerror(errno));
