@@ -547,6 +547,10 @@ static const struct err_case err_cases[] = {
 	{ "version-as-value-is-ssh", { "autossh", "-M", "0", "-o", "-V", "host" }, { NULL }, PARSE_RUN, "" },
 	{ "help-alone", { "autossh", "--help" }, { NULL }, PARSE_HELP, "" },
 	{ "help-before-env-checks", { "autossh", "--help" }, { "AUTOSSH_POLL=0" }, PARSE_HELP, "" },
+	{ "h-first", { "autossh", "-h" }, { NULL }, PARSE_HELP, "" },
+	{ "h-first-before-host", { "autossh", "-h", "host" }, { "AUTOSSH_POLL=0" }, PARSE_HELP, "" },
+	{ "h-in-command-is-ssh", { "autossh", "-M", "0", "host", "ls", "-h" }, { NULL }, PARSE_RUN, "" },
+	{ "version-long-first", { "autossh", "--version" }, { "AUTOSSH_POLL=0" }, PARSE_VERSION, "" },
 	{ "check-first-argument", { "autossh", "--check", "/run/x.status" }, { NULL }, PARSE_CHECK, "" },
 	{ "check-no-file", { "autossh", "--check" }, { NULL }, PARSE_CHECK, "" },
 	/* autossh(1) ENVIRONMENT: empty = unset, ranges' ends accepted */

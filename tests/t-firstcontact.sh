@@ -1,0 +1,90 @@
+#!/bin/sh
+# t-firstcontact: what a new user meets first (autossh(1) OPTIONS,
+# ENVIRONMENT, FILES): -h and --version answered by autossh, a symlinked
+# log file followed when root or autossh's user owns it, -f with
+# AUTOSSH_DEBUG holding none of the caller's descriptors, the README's
+# recipe for checking a unit's settings with the doctor, and variant builds
+# (make sanitize, make static) that never leave their binary as ./autossh.
+set -eu
+# shellcheck source=tests/lib.sh disable=SC1091
+. tests/lib.sh
+lib_init firstcontact
+
+version=$(sh tests/version.sh)
+
+# ---------------------------------------------------------------- -h, --version
+
+# answered NAME WANT_FIRST_LINE ARG...: exit 0, WANT_FIRST_LINE first on
+# stdout, nothing on stderr, no ssh run.
+answered() {
+	_an_name=$1
+	_an_want=$2
+	shift 2
+	rm -f "$T/an.stub"
+	_an_rc=0
+	env AUTOSSH_PATH="$STUB" STUB_LOG="$T/an.stub" STUB_EXIT=0 "$AUTOSSH" "$@" \
+		</dev/null >"$T/an.out" 2>"$T/an.err" || _an_rc=$?
+	_an_first=$(head -n 1 "$T/an.out")
+	if [ "$_an_rc" = 0 ] && [ "$_an_first" = "$_an_want" ] && [ ! -s "$T/an.err" ] && [ ! -e "$T/an.stub" ]; then
+		ok "$_an_name"
+	else
+		not_ok "$_an_name" "exit $_an_rc, stdout [$_an_first], stderr [$(head -n 1 "$T/an.err")], ssh run: $([ -e "$T/an.stub" ] && echo yes || echo no)"
+	fi
+}
+
+usage1='usage: autossh [-V] [-M monitor_port[:echo_port]] [-f] [SSH_OPTIONS]'
+answered "autossh -h: usage on stdout, exit 0, no ssh" "$usage1" -h
+answered "autossh -h host: usage on stdout, exit 0, no ssh" "$usage1" -h gw.example.org
+answered "autossh --version: the version, exit 0, no ssh" "autossh $version" --version
+
+# ---------------------------------------------------------------- log symlink
+
+# Owned by the user running the tests (root, or autossh's own user): followed.
+name="AUTOSSH_LOGFILE a symlink of autossh's own user: followed, as 1.4g"
+ln -s "$T/real.log" "$T/link.log"
+rc=0
+env AUTOSSH_PATH="$STUB" STUB_EXIT=0 AUTOSSH_GATETIME=0 AUTOSSH_LOGFILE="$T/link.log" \
+	timeout 20 "$AUTOSSH" -M 0 -N gw.example.org </dev/null >"$T/ln.out" 2>"$T/ln.err" || rc=$?
+if [ "$rc" = 0 ] && [ -L "$T/link.log" ] && log_has "$T/real.log" 'starting ssh'; then
+	ok "$name"
+else
+	not_ok "$name" "exit $rc, stderr [$(head -n 1 "$T/ln.err")], target $([ -s "$T/real.log" ] && echo written || echo empty)"
+fi
+
+name="AUTOSSH_LOGFILE another user's symlink: refused, naming its owner"
+if [ "$(id -u)" != 0 ]; then
+	skip "$name" "needs root to make a link owned by nobody"
+else
+	ln -s "$T/planted.log" "$T/foreign.log"
+	chown -h nobody "$T/foreign.log"
+	rc=0
+	env AUTOSSH_PATH="$STUB" STUB_EXIT=0 AUTOSSH_LOGFILE="$T/foreign.log" \
+		timeout 20 "$AUTOSSH" -M 0 -N gw.example.org </dev/null >/dev/null 2>"$T/fl.err" || rc=$?
+	want="autossh: AUTOSSH_LOGFILE: invalid value \"$T/foreign.log\" (a symlink owned by nobody (uid $(id -u nobody)), not by root or the user autossh runs as)"
+	if [ "$rc" = 1 ] && [ "$(cat "$T/fl.err")" = "$want" ] && [ ! -e "$T/planted.log" ]; then
+		ok "$name"
+	else
+		not_ok "$name" "exit $rc, stderr [$(head -n 1 "$T/fl.err")]"
+	fi
+fi
+
+# ---------------------------------------------------------------- -f, AUTOSSH_DEBUG
+
+# The caller reads autossh's output to the end: with -f that end must come
+# at once, even though AUTOSSH_DEBUG copies syslog's lines to stderr.
+name="-f with AUTOSSH_DEBUG: x=\$(autossh -f ... 2>&1) returns at once"
+start=$(now_ms)
+rc=0
+env AUTOSSH_PATH="$STUB" STUB_LOG="$T/dbg.stub" AUTOSSH_DEBUG=1 AUTOSSH_PIDFILE="$T/dbg.pid" \
+	timeout 10 sh -c 'x=$("$0" -f -M 0 -N gw.example.org 2>&1); printf "%s" "$x" >"$1"' \
+	"$AUTOSSH" "$T/dbg.out" </dev/null || rc=$?
+took=$(($(now_ms) - start))
+if pid=$(pidfile_pid "$T/dbg.pid"); then
+	track_pid "$pid"
+fi
+if [ "$rc" = 0 ] && [ "$took" -lt 5000 ] && [ -n "${pid:-}" ] && pid_alive "$pid"; then
+	ok "$name"
+else
+	not_ok "$name" "status $rc after $took ms, background pid ${pid:-none}"
+fi
+[ -z "${pid:-}" ] || { kill -TERM "$pid" 2>/dev/null || :; wait_gone 5 "$pid" || :; }
