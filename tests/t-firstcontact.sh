@@ -1,5 +1,5 @@
 #!/bin/sh
-# t-firstcontact: what a new user meets first (autossh(1) OPTIONS,
+# t-firstcontact: what a new user meets first (autossh(1) DESCRIPTION,
 # ENVIRONMENT, FILES): -h and --version answered by autossh, a symlinked
 # log file followed when root or autossh's user owns it, -f with
 # AUTOSSH_DEBUG holding none of the caller's descriptors, the README's
@@ -75,6 +75,7 @@ fi
 name="-f with AUTOSSH_DEBUG: x=\$(autossh -f ... 2>&1) returns at once"
 start=$(now_ms)
 rc=0
+# shellcheck disable=SC2016 # the inner sh expands $0 and $1
 env AUTOSSH_PATH="$STUB" STUB_LOG="$T/dbg.stub" AUTOSSH_DEBUG=1 AUTOSSH_PIDFILE="$T/dbg.pid" \
 	timeout 10 sh -c 'x=$("$0" -f -M 0 -N gw.example.org 2>&1); printf "%s" "$x" >"$1"' \
 	"$AUTOSSH" "$T/dbg.out" </dev/null || rc=$?
