@@ -79,14 +79,29 @@ lint:
 bench: autossh
 	sh bench/bench.sh
 
+# A package's autossh at $(BINDIR) (Debian's /usr/bin/autossh is 1.4g's
+# wrapper) is named before it is overwritten; the system's own path is
+# checked, DESTDIR or not.  The example unit and launchd job get the
+# installed $(BINDIR)/autossh, so they run this build.
 install: autossh
+	@owner=; \
+	if [ -e "$(BINDIR)/autossh" ] && command -v dpkg >/dev/null 2>&1; then \
+	    owner=$$(dpkg -S "$(BINDIR)/autossh" 2>/dev/null | sed -n '1s/: .*//p'); fi; \
+	if [ -z "$$owner" ] && [ -e "$(BINDIR)/autossh" ] && command -v rpm >/dev/null 2>&1; then \
+	    owner=$$(rpm -qf --qf '%{NAME}\n' "$(BINDIR)/autossh" 2>/dev/null | head -n 1) || owner=; fi; \
+	if [ -n "$$owner" ]; then \
+	    echo "make install: warning: $(BINDIR)/autossh belongs to the package $$owner; installing over it (a package update may put it back)" >&2; fi
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)/examples
 	cp autossh rscreen $(DESTDIR)$(BINDIR)/
 	chmod 755 $(DESTDIR)$(BINDIR)/autossh $(DESTDIR)$(BINDIR)/rscreen
 	cp autossh.1 $(DESTDIR)$(MANDIR)/man1/autossh.1
 	chmod 644 $(DESTDIR)$(MANDIR)/man1/autossh.1
-	cp autossh.host contrib/autossh@.service contrib/autossh.default \
-	    contrib/com.github.autossh.plist $(DESTDIR)$(DOCDIR)/examples/
+	cp autossh.host contrib/autossh.default $(DESTDIR)$(DOCDIR)/examples/
+	sed 's|^ExecStart=/usr/bin/autossh |ExecStart=$(BINDIR)/autossh |' contrib/autossh@.service \
+	    >$(DESTDIR)$(DOCDIR)/examples/autossh@.service
+	sed 's|<string>/usr/local/bin/autossh</string>|<string>$(BINDIR)/autossh</string>|' \
+	    contrib/com.github.autossh.plist >$(DESTDIR)$(DOCDIR)/examples/com.github.autossh.plist
+	chmod 644 $(DESTDIR)$(DOCDIR)/examples/autossh@.service $(DESTDIR)$(DOCDIR)/examples/com.github.autossh.plist
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/autossh $(DESTDIR)$(BINDIR)/rscreen

@@ -396,6 +396,38 @@ else
 	diag "$T/install.log"
 fi
 
+# Debian's package autossh owns /usr/bin/autossh (1.4g's wrapper): the
+# install above (PREFIX=/usr) names it, once, before overwriting.
+t="make install PREFIX=/usr warns that a package owns /usr/bin/autossh"
+owner=
+if [ -e /usr/bin/autossh ] && command -v dpkg >/dev/null 2>&1; then
+	owner=$(dpkg -S /usr/bin/autossh 2>/dev/null | sed -n '1s/: .*//p') || owner=
+fi
+warnings=$(grep -c 'warning' "$T/install.log" || :)
+if [ -z "$owner" ]; then
+	skip "$t" "no dpkg package owns /usr/bin/autossh here"
+elif [ "$warnings" = 1 ] &&
+	grep -qx "make install: warning: /usr/bin/autossh belongs to the package $owner; installing over it (a package update may put it back)" "$T/install.log"; then
+	ok "$t"
+else
+	not_ok "$t" "$warnings warning lines, want 1 naming package $owner"
+	diag "$T/install.log"
+fi
+
+t="make install: the example unit and launchd job run the installed BINDIR/autossh"
+rc=0
+submake install DESTDIR="$T/opt" PREFIX=/opt/tunnel >"$T/install-opt.log" 2>&1 || rc=$?
+ex=$T/opt/opt/tunnel/share/doc/autossh/examples
+exec_start=$(grep '^ExecStart=' "$ex/autossh@.service" 2>/dev/null) || exec_start=
+if [ "$rc" = 0 ] && [ "$exec_start" = "ExecStart=/opt/tunnel/bin/autossh -M 0 -N \$TUNNEL_ARGS" ] &&
+	grep -q '<string>/opt/tunnel/bin/autossh</string>' "$ex/com.github.autossh.plist" &&
+	! grep -q 'warning' "$T/install-opt.log"; then
+	ok "$t"
+else
+	not_ok "$t" "exit $rc, unit [$exec_start]"
+	diag "$T/install-opt.log"
+fi
+
 t="make uninstall removes every installed file"
 rc=0
 submake uninstall DESTDIR="$root" PREFIX=/usr >"$T/uninstall.log" 2>&1 || rc=$?
