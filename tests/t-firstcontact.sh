@@ -89,3 +89,55 @@ else
 	not_ok "$name" "status $rc after $took ms, background pid ${pid:-none}"
 fi
 [ -z "${pid:-}" ] || { kill -TERM "$pid" 2>/dev/null || :; wait_gone 5 "$pid" || :; }
+
+# ---------------------------------------------------------------- variant builds
+
+# A copy of what the build needs, with one failing test script as the
+# whole suite: `make sanitize` runs it, fails, and ./autossh must still be
+# the plain build (or absent), never the instrumented one. -O0 keeps the
+# builds quick; -fsanitize=address still marks the binary (__asan_init).
+tree=$T/tree
+mkdir -p "$tree/tests"
+for f in Makefile autossh.c CHANGES tests/version.sh tests/prereq.sh tests/run.sh tests/unit.c; do
+	cp -p "$TOP/$f" "$tree/$f"
+done
+printf '#!/bin/sh\necho "not ok planted failure"\nexit 1\n' >"$tree/tests/t-fail.sh"
+
+# plain_or_absent FILE: FILE is missing, or a binary without ASan in it.
+plain_or_absent() {
+	[ ! -e "$1" ] || ! grep -q __asan_init "$1"
+}
+
+name="make sanitize with a failing test leaves no instrumented ./autossh"
+if ! printf 'int main(void){return 0;}\n' >"$T/asan.c" ||
+	! ${CC:-cc} -fsanitize=address -o "$T/asan" "$T/asan.c" 2>/dev/null; then
+	skip "$name" "the compiler cannot build with -fsanitize=address"
+else
+	rc=0
+	(cd "$tree" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL timeout 120 make sanitize \
+		CFLAGS=-O0 SANITIZE_FLAGS="-O0 -fsanitize=address" TESTS=tests/t-fail.sh) \
+		>"$T/sanitize.log" 2>&1 || rc=$?
+	if [ "$rc" != 0 ] && plain_or_absent "$tree/autossh" && grep -q 'not ok planted failure' "$T/sanitize.log"; then
+		ok "$name"
+	else
+		not_ok "$name" "make exit $rc; ./autossh $(plain_or_absent "$tree/autossh" && echo plain || echo instrumented)"
+		tail -n 5 "$T/sanitize.log" | sed 's/^/# /'
+	fi
+fi
+
+name="make static builds build/static/autossh, not ./autossh"
+if ! command -v musl-gcc >/dev/null 2>&1; then
+	skip "$name" "musl-gcc not installed (Debian/Ubuntu: musl-tools)"
+else
+	rm -f "$tree/autossh"
+	rc=0
+	(cd "$tree" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL timeout 120 make static CFLAGS=-O0) \
+		>"$T/static.log" 2>&1 || rc=$?
+	if [ "$rc" = 0 ] && [ ! -e "$tree/autossh" ] && [ -x "$tree/build/static/autossh" ] &&
+		[ "$("$tree/build/static/autossh" -V)" = "autossh $version" ]; then
+		ok "$name"
+	else
+		not_ok "$name" "make exit $rc; ./autossh $([ -e "$tree/autossh" ] && echo exists || echo absent)"
+		tail -n 5 "$T/static.log" | sed 's/^/# /'
+	fi
+fi
