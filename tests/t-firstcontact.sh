@@ -141,3 +141,81 @@ else
 		tail -n 5 "$T/static.log" | sed 's/^/# /'
 	fi
 fi
+
+# ---------------------------------------------------------------- docs agree
+
+# README: the recipe for checking a unit's settings, run as written against
+# the test sshd, with a settings file in contrib/autossh.default's form.
+name="README recipe: the doctor checks a unit's settings file, variables exported"
+recipe=$(awk '/^To check an instance.s settings/ { on = 1 }
+	on && /^    / { print substr($0, 5); n++ }
+	on && n && !/^    / { exit }' README)
+if [ -z "$recipe" ]; then
+	not_ok "$name" "README has no recipe after \"To check an instance's settings\""
+elif ! start_sshd; then
+	skip "$name" "sshd did not start"
+else
+	lp=$(free_port)
+	cat >"$T/autossh-db" <<EOF2
+# As contrib/autossh.default: read by systemd, and here by a shell.
+TUNNEL_ARGS="-F $SSH_CFG -o ServerAliveInterval=30 -o ServerAliveCountMax=3 \\
+ -o ExitOnForwardFailure=yes -o BatchMode=yes \\
+ -L $lp:127.0.0.1:$lp \\
+ testhost"
+AUTOSSH_LOGFILE=$T/db.log
+EOF2
+	mkdir -p "$T/bin"
+	ln -sf "$AUTOSSH" "$T/bin/autossh"
+	printf '%s\n' "$recipe" | sed "s|/etc/default/autossh-db|$T/autossh-db|g" >"$T/recipe.sh"
+	rc=0
+	PATH="$T/bin:$PATH" timeout 30 sh "$T/recipe.sh" </dev/null >"$T/recipe.out" 2>&1 || rc=$?
+	if [ "$rc" = 0 ] && grep -q '^ok   connect' "$T/recipe.out" && grep -q "^ok   log: $T/db.log" "$T/recipe.out" &&
+		! grep -q '^FAIL' "$T/recipe.out" && [ ! -e "$T/db.log" ]; then
+		ok "$name"
+	else
+		not_ok "$name" "exit $rc"
+		diag "$T/recipe.sh" "$T/recipe.out"
+	fi
+fi
+
+# Every autossh -f example in the README's Quick start and the man page's
+# EXAMPLES says BatchMode=yes (ssh in the background cannot prompt).
+name="README Quick start and man page EXAMPLES: every -f example has BatchMode=yes"
+awk '/^Quick start$/ { on = 1; next } on && /^When a tunnel/ { exit } on' README >"$T/quick"
+sed -n '/^\.Sh EXAMPLES/,/^\.Sh /p' autossh.1 >"$T/examples"
+missing=
+for f in "$T/quick" "$T/examples"; do
+	# One example: a line with "autossh ... -f" and its continued lines
+	# (ending in \, or \e in mdoc).
+	awk '/autossh .*-f/ { ex = $0; more = /\\e?$/; if (!more) print ex; next }
+		more { ex = ex " " $0; more = /\\e?$/; if (!more) print ex }' "$f" >"$f.cmds"
+	[ -s "$f.cmds" ] || missing="$missing ${f##*/}:none"
+	while IFS= read -r cmd; do
+		case $cmd in
+		*BatchMode=yes*) ;;
+		*) missing="$missing ${f##*/}:[$(printf '%s' "$cmd" | cut -c1-50)]" ;;
+		esac
+	done <"$f.cmds"
+done
+if [ -z "$missing" ]; then ok "$name"; else not_ok "$name" "without it:$missing"; fi
+
+# The example settings file: what it offers for the unit's -M 0 must be
+# accepted with -M 0 (AUTOSSH_CONNECT_TIMEOUT needs a monitor port).
+name="contrib/autossh.default: its -M 0 settings are valid with -M 0"
+sed -n '/valid with the unit.s -M 0/,$p' contrib/autossh.default |
+	sed -n 's/^#\(AUTOSSH_[A-Z_]*=.*\)/\1/p' >"$T/m0.vars"
+rc=0
+if [ ! -s "$T/m0.vars" ]; then
+	why="no settings marked as valid with the unit's -M 0"
+else
+	# shellcheck disable=SC2046 # one VAR=value word each
+	env AUTOSSH_PATH="$STUB" STUB_EXIT=0 $(cat "$T/m0.vars") AUTOSSH_LOGFILE="$T/m0.log" \
+		timeout 20 "$AUTOSSH" --doctor -M 0 -N gw.example.org </dev/null >"$T/m0.out" 2>&1 || rc=$?
+	why=$(grep 'invalid value' "$T/m0.out" | head -n 1) || why=
+fi
+header=$(sed -n '/^#   AUTOSSH_\*/,/^# User:/p' contrib/autossh@.service)
+case $header in
+*AUTOSSH_CONNECT_TIMEOUT*) printf '%s\n' "$header" | grep -q 'needs a monitor port' ||
+	why="${why:+$why; }the unit's header offers AUTOSSH_CONNECT_TIMEOUT without saying it needs a monitor port" ;;
+esac
+if [ -z "$why" ]; then ok "$name"; else not_ok "$name" "$why"; fi
