@@ -1164,10 +1164,10 @@ static void describe_user(uid_t uid, char *out, size_t out_len)
 static int open_log_symlink(const char *path, int flags, const struct stat *link, char *why, size_t why_len)
 {
 	struct stat again;
-	char owner[96];
 	int fd;
 
 	if (link->st_uid != 0 && link->st_uid != geteuid()) {
+		char owner[96];
 		describe_user(link->st_uid, owner, sizeof owner);
 		snprintf(why, why_len, "a symlink owned by %s, not by root or the user autossh runs as", owner);
 		errno = EPERM;
