@@ -1874,6 +1874,24 @@ static void test_temp_names(void)
 	umask(mask);
 }
 
+/* A file in a missing directory: the message names the directory. */
+static void test_missing_directory_names(void)
+{
+	static const struct {
+		const char *name, *path, *want;
+	} cases[] = {
+		{ "missing-dir-named", "/run/autossh/db/autossh.pid", "directory /run/autossh/db does not exist" },
+		{ "missing-dir-root", "/autossh.pid", "directory / does not exist" },
+		{ "missing-dir-relative", "run/a.pid", "directory run does not exist" },
+		{ "missing-dir-none", "a.pid", "directory . does not exist" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char why[256];
+		name_missing_directory(cases[i].path, why, sizeof why);
+		resultf(cases[i].name, strcmp(why, cases[i].want) == 0, "got \"%s\"", why);
+	}
+}
+
 /* ------------------------------------------------------------------- usage */
 
 static void test_usage(void)
@@ -2702,6 +2720,7 @@ int main(void)
 	test_ssh_names();
 	test_doctor_parse();
 	test_temp_names();
+	test_missing_directory_names();
 	cleanup_tmpdir();
 	test_check_limits();
 	test_fork_blocks_signals();
