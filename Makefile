@@ -105,7 +105,7 @@ install: autossh
 	if [ -e "$(BINDIR)/autossh" ] && command -v dpkg >/dev/null 2>&1; then \
 	    owner=$$(dpkg -S "$(BINDIR)/autossh" 2>/dev/null | sed -n '1s/: .*//p'); fi; \
 	if [ -z "$$owner" ] && [ -e "$(BINDIR)/autossh" ] && command -v rpm >/dev/null 2>&1; then \
-	    owner=$$(rpm -qf --qf '%{NAME}\n' "$(BINDIR)/autossh" 2>/dev/null | head -n 1) || owner=; fi; \
+	    owner=$$(rpm -qf --qf '%{NAME}\n' "$(BINDIR)/autossh" 2>/dev/null) && owner=$$(echo "$$owner" | head -n 1) || owner=; fi; \
 	if [ -n "$$owner" ]; then \
 	    echo "make install: warning: $(BINDIR)/autossh belongs to the package $$owner; installing over it (a package update may put it back)" >&2; fi
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)/examples
