@@ -1175,7 +1175,9 @@ static int open_log_symlink(const char *path, int flags, const struct stat *link
 	}
 	fd = open(path, flags, 0644);
 	if (fd < 0) {
-		snprintf(why, why_len, "%s", strerror(errno));
+		int saved = errno;
+		snprintf(why, why_len, "%s", strerror(saved));
+		errno = saved;
 		return -1;
 	}
 	if (lstat(path, &again) != 0 || again.st_ino != link->st_ino || again.st_dev != link->st_dev) {
