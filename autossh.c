@@ -325,6 +325,15 @@ static int create_temp_beside(const char *path, char **tmp)
 	return fd;
 }
 
+/* A file cannot be created in path's directory because it is missing: say which. */
+static void name_missing_directory(const char *path, char *why, size_t why_len)
+{
+	const char *slash = strrchr(path, '/');
+	int dir_len = slash == NULL ? 1 : slash == path ? 1 : (int)(slash - path);
+
+	snprintf(why, why_len, "directory %.*s does not exist", dir_len, slash == NULL ? "." : path);
+}
+
 /*
  * Can a file be created beside path?  Probes with a temporary file of an
  * unpredictable name, removed at once: a start and --doctor use the same
@@ -341,6 +350,10 @@ static int probe_writable(const char *path, char *why, size_t why_len)
 		return -1;
 	}
 	fd = create_temp_beside(path, &tmp);
+	if (fd < 0 && errno == ENOENT) {
+		name_missing_directory(path, why, why_len);
+		return -1;
+	}
 	if (fd < 0) {
 		snprintf(why, why_len, "%s", strerror(errno));
 		return -1;
@@ -1353,8 +1366,11 @@ static enum parse_result parse_config(int argc, char **argv, env_lookup lookup, 
 	config_defaults(cfg, argc > 0 ? argv[0] : NULL);
 	ctx.progname = cfg->progname;
 	err[0] = '\0';
-	if (argc == 2 && strcmp(argv[1], "--help") == 0)
+	/* -h is no ssh option, and neither is --version: answer them, as --help. */
+	if ((argc == 2 && strcmp(argv[1], "--help") == 0) || (argc >= 2 && strcmp(argv[1], "-h") == 0))
 		return PARSE_HELP;
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0)
+		return PARSE_VERSION;
 	if (argc >= 2 && strcmp(argv[1], "--check") == 0)
 		return PARSE_CHECK;
 	if (argc >= 2 && strcmp(argv[1], "--list") == 0)
@@ -1448,13 +1464,71 @@ static struct {
 	unsigned long dropped;  /* lines that did not fit since the last that did */
 } logger = { "autossh", LOG_INFO, 0, SINK_SYSLOG, -1, -1, NULL, 0, 0 };
 
+/* "alice (uid 1001)", or "uid 1001" where the name is unknown. */
+static void describe_user(uid_t uid, char *out, size_t out_len)
+{
+	struct passwd pw, *found = NULL;
+	char buf[1024];
+
+	if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found != NULL)
+		snprintf(out, out_len, "%s (uid %ld)", found->pw_name, (long)uid);
+	else
+		snprintf(out, out_len, "uid %ld", (long)uid);
+}
+
+/*
+ * As 1.4g, a symlinked log file is followed, unless someone else planted the
+ * link: a root autossh must not append where another user points it.
+ */
+static int open_log_symlink(const char *path, int flags, const struct stat *link, char *why, size_t why_len)
+{
+	struct stat again;
+	int fd;
+
+	if (link->st_uid != 0 && link->st_uid != geteuid()) {
+		char owner[96];
+		describe_user(link->st_uid, owner, sizeof owner);
+		snprintf(why, why_len, "a symlink owned by %s, not by root or the user autossh runs as", owner);
+		errno = EPERM;
+		return -1;
+	}
+	fd = open(path, flags, 0644);
+	if (fd < 0) {
+		int saved = errno;
+		snprintf(why, why_len, "%s", strerror(saved));
+		errno = saved;
+		return -1;
+	}
+	if (lstat(path, &again) != 0 || again.st_ino != link->st_ino || again.st_dev != link->st_dev) {
+		close(fd);
+		snprintf(why, why_len, "the symlink was replaced while it was opened");
+		errno = EAGAIN;
+		return -1;
+	}
+	return fd;
+}
+
 /*
  * O_NONBLOCK, kept: a FIFO with no reader fails at once instead of hanging
  * us, and one whose reader stalls drops lines (regular files ignore it).
  */
-static int open_log_file(const char *path)
+static int open_log_file(const char *path, int create, char *why, size_t why_len)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+	int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (create ? O_CREAT : 0);
+	int fd = open(path, flags | O_NOFOLLOW, 0644);
+	int saved = errno;
+	struct stat link;
+
+	if (fd >= 0)
+		return fd;
+	if (lstat(path, &link) == 0 && S_ISLNK(link.st_mode))
+		return open_log_symlink(path, flags, &link, why, why_len);
+	if (create && saved == ENOENT)
+		name_missing_directory(path, why, why_len);
+	else
+		snprintf(why, why_len, "%s", strerror(saved));
+	errno = saved;
+	return -1;
 }
 
 /*
@@ -1524,7 +1598,9 @@ static int log_setup(const struct config *cfg, char *why, size_t why_len)
 	} else {
 		logger.sink = SINK_FILE;
 		logger.path = cfg->logfile;
-		logger.fd = open_log_file(cfg->logfile);
+		logger.fd = open_log_file(cfg->logfile, 1, why, why_len);
+		if (logger.fd < 0)
+			return -1;
 	}
 	if (logger.sink != SINK_SYSLOG && logger.fd < 0) {
 		snprintf(why, why_len, "%s", strerror(errno));
@@ -1538,7 +1614,8 @@ static void log_reopen(void)
 {
 	if (logger.path == NULL)
 		return;
-	int fd = open_log_file(logger.path);
+	char why[256];
+	int fd = open_log_file(logger.path, 1, why, sizeof why);
 	if (fd < 0)
 		return;  /* keep writing to the old one */
 	dup2(fd, logger.fd);
@@ -2200,8 +2277,8 @@ static int setup_monitor(const struct config *cfg, int *listener, char *err, siz
 	if (!cfg->echo_port) {
 		*listener = bind_monitor_port(cfg, cfg->monitor_port + 1, 1);
 		if (*listener < 0) {
-			snprintf(err, err_len, "%s: bind on %s:%d: %s", cfg->progname, cfg->monitor_addr,
-				 cfg->monitor_port + 1, strerror(errno));
+			snprintf(err, err_len, "%s: echo port %s:%d (monitor port %d + 1): %s", cfg->progname,
+				 cfg->monitor_addr, cfg->monitor_port + 1, cfg->monitor_port, strerror(errno));
 			return -1;
 		}
 	}
@@ -5317,8 +5394,14 @@ static void foreground_wait(const struct config *cfg, int ready_read)
  */
 static void close_foreign_descriptors(int listener, int ready_write)
 {
-	int keep[] = { listener, ready_write, logger.fd, logger.copy_fd, -1 };
+	int keep[] = { listener, ready_write, logger.fd, -1 };
 	int n = 0;
+
+	/* AUTOSSH_DEBUG's copy for the caller's stderr goes where stderr now goes: /dev/null. */
+	if (logger.copy_fd >= 0) {
+		close(logger.copy_fd);
+		logger.copy_fd = -1;
+	}
 
 	for (size_t i = 0; i < sizeof keep / sizeof keep[0] - 1; i++)
 		if (keep[i] >= 0)
@@ -6532,13 +6615,12 @@ static void doctor_log_target(struct doctor *d)
 		return;
 	}
 	/* As a start opens it, but never creating it. */
-	fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = open_log_file(path, 0, why, sizeof why);
 	if (fd >= 0) {
 		close(fd);
 		verdict(d, V_OK, "log", "%s can be appended to", path);
 		return;
 	}
-	snprintf(why, sizeof why, "%s", strerror(errno));
 	if (errno == ENOENT && probe_writable(path, why, sizeof why) == 0) {
 		verdict(d, V_OK, "log", "%s will be created", path);
 		return;

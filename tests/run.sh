@@ -1,8 +1,9 @@
 #!/bin/sh
 # tests/run.sh [FILE...]: run the test suite from the repository top.
 #
-# Runs tests/unit (if built) and then every tests/t-*.sh (sorted), or only
-# the files named, each with sh, streaming their output. Each test prints
+# Runs tests/unit (if built; TEST_UNIT names another build of it) and then
+# every tests/t-*.sh (sorted), or only the files named, each with sh,
+# streaming their output. Each test prints
 # one line: "ok NAME", "not ok NAME: why" or "skip NAME: reason"; everything
 # else is passed through untouched. Ends with "N passed, N failed[, N skipped]"
 # and exits 1 if anything failed. A script that exits non-zero without a
@@ -57,9 +58,14 @@ run_one() {
 }
 
 if [ $# -eq 0 ]; then
-	if [ -x tests/unit ]; then
-		echo "# tests/unit"
-		run_one unit ./tests/unit
+	unit=${TEST_UNIT:-tests/unit}
+	case $unit in
+	/*) ;;
+	*) unit=./$unit ;;
+	esac
+	if [ -x "$unit" ]; then
+		echo "# $unit"
+		run_one unit "$unit"
 	fi
 	for f in tests/t-*.sh; do
 		[ -f "$f" ] || continue

@@ -3,7 +3,7 @@
 #
 # Checks the man page (mandoc lint, length, AUTOSSH_* names and exit
 # statuses against autossh.c, version), shellcheck on the shell files,
-# rscreen's command line (usage: rscreen [-h] host [ssh options]),
+# rscreen's command line (usage: rscreen [-h] [ssh options] host),
 # autossh.host's command line, the README opening, make install /
 # uninstall with DESTDIR, and the configure path.
 set -eu
@@ -65,7 +65,8 @@ fi
 
 # ---------------------------------------------------------------- rscreen
 
-usage='usage: rscreen [-h] host [ssh options]'
+usage='usage: rscreen [-h] [ssh options] host'
+ka="-o ServerAliveInterval=30 -o ServerAliveCountMax=3"
 
 # run_rscreen [VAR=VALUE...] ./rscreen ARG...: run rscreen with the stub as
 # autossh (exit 0 unless STUB_EXIT=n is given); sets RC and leaves stdout,
@@ -111,20 +112,60 @@ else
 	not_ok "$t" "exit $RC, stdout '$(head -n 1 "$T/rs.out")', stderr $(wc -c <"$T/rs.err") bytes"
 fi
 
-rscreen_case "rscreen host options: autossh -M 20004 -t options host screen" \
-	"$(quote_args -M 20004 -t -p 2222 -o 'ServerAliveInterval 30' -l me gw1 'screen -e^Zz -D -R')" \
-	./rscreen gw1 -p 2222 -o 'ServerAliveInterval 30' -l me
+# shellcheck disable=SC2086 # $ka: four words
+rscreen_case "rscreen host options (the old order): autossh -M 0 -t options keepalives host screen" \
+	"$(quote_args -M 0 -t -p 2222 -o 'ServerAliveInterval 20' -l me $ka gw1 'screen -e^Zz -D -R')" \
+	./rscreen gw1 -p 2222 -o 'ServerAliveInterval 20' -l me
+
+# shellcheck disable=SC2086
+rscreen_case "rscreen options host (Debian's order): autossh -M 0 -t options keepalives host screen" \
+	"$(quote_args -M 0 -t -p 2222 -vA -lme -i id_rscreen $ka gw1 'screen -e^Zz -D -R')" \
+	./rscreen -p 2222 -vA -lme -i id_rscreen gw1
+
+# shellcheck disable=SC2086
+rscreen_case "rscreen options host options: both kept, in order" \
+	"$(quote_args -M 0 -t -o 'User me' -p 2222 $ka gw1 'screen -e^Zz -D -R')" \
+	./rscreen -o 'User me' gw1 -p 2222
+
+t="rscreen with options but no host: usage on stderr, exit 1"
+run_rscreen ./rscreen -p 2222 -l me
+if [ "$RC" = 1 ] && [ "$(cat "$T/rs.err")" = "$usage" ] && [ ! -f "$T/rs.log" ]; then
+	ok "$t"
+else
+	not_ok "$t" "exit $RC, stderr '$(head -n 1 "$T/rs.err")'"
+fi
+
+# Two rscreens at once, each under the real autossh (ssh: the stub, which
+# runs until killed): neither may find a monitor port taken by the other.
+t="two rscreens at once: both keep their ssh running"
+for i in 1 2; do
+	bg_run AUTOSSH="$AUTOSSH" AUTOSSH_PATH="$STUB" STUB_LOG="$T/two.$i.log" AUTOSSH_GATETIME=0 \
+		AUTOSSH_LOGFILE="$T/two.$i.autossh" ./rscreen "gw$i"
+	eval "two_$i=\$BG_PID"
+done
+# shellcheck disable=SC2154 # two_1, two_2: set by eval
+if wait_for 10 test -s "$T/two.1.log" -a -s "$T/two.2.log" && pid_alive "$two_1" && pid_alive "$two_2"; then
+	ok "$t"
+else
+	not_ok "$t" "first $(pid_alive "$two_1" && echo runs || echo exited), second $(pid_alive "$two_2" && echo runs || echo exited)"
+	diag "$T/two.1.autossh" "$T/two.2.autossh"
+fi
+kill -TERM "$two_1" "$two_2" 2>/dev/null || :
+wait_gone 5 "$two_1" || :
+wait_gone 5 "$two_2" || :
 
 t="rscreen passes autossh's exit status"
 run_rscreen STUB_EXIT=3 ./rscreen gw1
 if [ "$RC" = 3 ]; then ok "$t"; else not_ok "$t" "exit $RC, want 3"; fi
 
+# shellcheck disable=SC2086
 rscreen_case "rscreen with AUTOSSH_PORT: no -M" \
-	"$(quote_args -t -v gw1 'screen -e^Zz -D -R')" \
+	"$(quote_args -t -v $ka gw1 'screen -e^Zz -D -R')" \
 	AUTOSSH_PORT=20000 ./rscreen gw1 -v
 
+# shellcheck disable=SC2086
 rscreen_case "rscreen with RSCREEN_COMMAND" \
-	"$(quote_args -M 20004 -t gw1 'tmux new-session -A -s main')" \
+	"$(quote_args -M 0 -t $ka gw1 'tmux new-session -A -s main')" \
 	RSCREEN_COMMAND='tmux new-session -A -s main' ./rscreen gw1
 
 # ---------------------------------------------------------------- autossh.host
@@ -356,6 +397,38 @@ if [ "$rc" = 0 ] && [ -z "$missing" ] && cmp -s autossh.1 "$root/usr/share/man/m
 else
 	not_ok "$t" "exit $rc, missing or wrong:${missing:- (content)}"
 	diag "$T/install.log"
+fi
+
+# Debian's package autossh owns /usr/bin/autossh (1.4g's wrapper): the
+# install above (PREFIX=/usr) names it, once, before overwriting.
+t="make install PREFIX=/usr warns that a package owns /usr/bin/autossh"
+owner=
+if [ -e /usr/bin/autossh ] && command -v dpkg >/dev/null 2>&1; then
+	owner=$(dpkg -S /usr/bin/autossh 2>/dev/null | sed -n '1s/: .*//p') || owner=
+fi
+warnings=$(grep -c 'warning' "$T/install.log" || :)
+if [ -z "$owner" ]; then
+	skip "$t" "no dpkg package owns /usr/bin/autossh here"
+elif [ "$warnings" = 1 ] &&
+	grep -qx "make install: warning: /usr/bin/autossh belongs to the package $owner; installing over it (a package update may put it back)" "$T/install.log"; then
+	ok "$t"
+else
+	not_ok "$t" "$warnings warning lines, want 1 naming package $owner"
+	diag "$T/install.log"
+fi
+
+t="make install: the example unit and launchd job run the installed BINDIR/autossh"
+rc=0
+submake install DESTDIR="$T/opt" PREFIX=/opt/tunnel >"$T/install-opt.log" 2>&1 || rc=$?
+ex=$T/opt/opt/tunnel/share/doc/autossh/examples
+exec_start=$(grep '^ExecStart=' "$ex/autossh@.service" 2>/dev/null) || exec_start=
+if [ "$rc" = 0 ] && [ "$exec_start" = "ExecStart=/opt/tunnel/bin/autossh -M 0 -N \$TUNNEL_ARGS" ] &&
+	grep -q '<string>/opt/tunnel/bin/autossh</string>' "$ex/com.github.autossh.plist" &&
+	! grep -q 'warning' "$T/install-opt.log"; then
+	ok "$t"
+else
+	not_ok "$t" "exit $rc, unit [$exec_start]"
+	diag "$T/install-opt.log"
 fi
 
 t="make uninstall removes every installed file"

@@ -80,7 +80,7 @@ busy_case "busy port: -M P with 127.0.0.1:P taken exits 1 at once, no ssh" "$p" 
 
 p=$(free_port)
 busy_case "busy port: -M P with 127.0.0.1:P+1 taken exits 1 at once, no ssh" "$((p + 1))" \
-	"autossh: bind on 127.0.0.1:$((p + 1)): Address already in use" -M "$p" -N testhost
+	"autossh: echo port 127.0.0.1:$((p + 1)) (monitor port $p + 1): Address already in use" -M "$p" -N testhost
 
 p=$(free_port)
 e=$(free_port)

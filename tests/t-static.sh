@@ -17,7 +17,7 @@ fi
 mkdir "$T/bin"
 bin=$T/bin/autossh
 name="static: make static builds warning-free"
-# Without the caller's make flags: `make sanitize` passes sanitizer CFLAGS.
+# Without the caller's make flags (CFLAGS, jobserver).
 if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL "${MAKE:-make}" -s static STATIC="$bin" \
 	MUSL_INC="$T/musl-include" >"$T/build.log" 2>&1; then
 	not_ok "$name" "make static failed"

@@ -549,6 +549,10 @@ static const struct err_case err_cases[] = {
 	{ "version-as-value-is-ssh", { "autossh", "-M", "0", "-o", "-V", "host" }, { NULL }, PARSE_RUN, "" },
 	{ "help-alone", { "autossh", "--help" }, { NULL }, PARSE_HELP, "" },
 	{ "help-before-env-checks", { "autossh", "--help" }, { "AUTOSSH_POLL=0" }, PARSE_HELP, "" },
+	{ "h-first", { "autossh", "-h" }, { NULL }, PARSE_HELP, "" },
+	{ "h-first-before-host", { "autossh", "-h", "host" }, { "AUTOSSH_POLL=0" }, PARSE_HELP, "" },
+	{ "h-in-command-is-ssh", { "autossh", "-M", "0", "host", "ls", "-h" }, { NULL }, PARSE_RUN, "" },
+	{ "version-long-first", { "autossh", "--version" }, { "AUTOSSH_POLL=0" }, PARSE_VERSION, "" },
 	{ "check-first-argument", { "autossh", "--check", "/run/x.status" }, { NULL }, PARSE_CHECK, "" },
 	{ "check-no-file", { "autossh", "--check" }, { NULL }, PARSE_CHECK, "" },
 	{ "list-first-argument", { "autossh", "--list", "--json" }, { "AUTOSSH_POLL=0" }, PARSE_LIST, "" },
@@ -1987,6 +1991,24 @@ static void test_temp_names(void)
 	umask(mask);
 }
 
+/* A file in a missing directory: the message names the directory. */
+static void test_missing_directory_names(void)
+{
+	static const struct {
+		const char *name, *path, *want;
+	} cases[] = {
+		{ "missing-dir-named", "/run/autossh/db/autossh.pid", "directory /run/autossh/db does not exist" },
+		{ "missing-dir-root", "/autossh.pid", "directory / does not exist" },
+		{ "missing-dir-relative", "run/a.pid", "directory run does not exist" },
+		{ "missing-dir-none", "a.pid", "directory . does not exist" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char why[256];
+		name_missing_directory(cases[i].path, why, sizeof why);
+		resultf(cases[i].name, strcmp(why, cases[i].want) == 0, "got \"%s\"", why);
+	}
+}
+
 /* ------------------------------------------------------------------- usage */
 
 static void test_usage(void)
@@ -2954,6 +2976,7 @@ int main(void)
 	test_local_port_holder();
 	test_usage_variables_known();
 	test_temp_names();
+	test_missing_directory_names();
 	cleanup_tmpdir();
 	test_check_limits();
 	test_judge_status();
