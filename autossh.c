@@ -5311,7 +5311,7 @@ static void fail_setup(const char *line, int *ready_fd)
 
 /* What --check needs from a status file. */
 struct status_snapshot {
-	char state[32], monitor[32], reason[300];
+	char state[32], monitor[32];
 	long long pid, last_probe_ok, poll, first_poll, net_timeout_ms;
 };
 
@@ -5335,8 +5335,6 @@ static void read_status_line(struct status_snapshot *snap, char *line)
 		snprintf(snap->state, sizeof snap->state, "%s", value);
 	else if (strcmp(line, "monitor") == 0)
 		snprintf(snap->monitor, sizeof snap->monitor, "%s", value);
-	else if (strcmp(line, "reason") == 0)
-		snprintf(snap->reason, sizeof snap->reason, "%s", value);
 	take_number(line, "pid", value, &snap->pid);
 	take_number(line, "last_probe_ok", value, &snap->last_probe_ok);
 	take_number(line, "poll", value, &snap->poll);
@@ -5385,8 +5383,8 @@ static enum ssh_cause cause_named(const char *reason)
 /* autossh --check STATUSFILE (autossh(1) SYSTEMD AND CONTAINERS). */
 static int run_check(const char *progname, const char *path)
 {
-	struct status_snapshot snap = { "", "0", "", 0, 0, 0, 0, 0 };
-	char line[512];
+	struct status_snapshot snap = { "", "0", 0, 0, 0, 0, 0 };
+	char line[512], reason[300] = "";
 	FILE *f;
 
 	if (path == NULL) {
@@ -5398,8 +5396,11 @@ static int run_check(const char *progname, const char *path)
 		printf("unhealthy: cannot read %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	while (fgets(line, sizeof line, f))
+	while (fgets(line, sizeof line, f)) {
+		if (strncmp(line, "reason=", 7) == 0)
+			snprintf(reason, sizeof reason, "%.*s", (int)strcspn(line + 7, "\n"), line + 7);
 		read_status_line(&snap, line);
+	}
 	(void)fclose(f);
 	if (!status_pid_alive(snap.pid)) {
 		printf("unhealthy: autossh (pid %lld) is not running\n", snap.pid);
@@ -5407,8 +5408,8 @@ static int run_check(const char *progname, const char *path)
 	}
 	if (strcmp(snap.state, "connected") != 0) {
 		printf("unhealthy: state is %s", snap.state[0] ? snap.state : "unknown");
-		if (snap.reason[0])
-			printf(": %s (%s)", cause_phrase(cause_named(snap.reason)), snap.reason);
+		if (reason[0])
+			printf(": %s (%s)", cause_phrase(cause_named(reason)), reason);
 		printf("\n");
 		return 1;
 	}
