@@ -4736,6 +4736,8 @@ static int check_readiness(struct state *st, const struct tcp_reading *r, long l
 		if (now_seen.conn.family == 0)
 			return 0;
 		st->sockets = now_seen;
+		if (now_seen.n_listen > 0)
+			st->authenticated = 1;  /* ssh listens for forwards only after login */
 	}
 	if (!connection_ready(st, r, since_start))
 		return 0;

@@ -245,6 +245,7 @@ _, status = os.waitpid(pid, 0)
 sys.stdout.buffer.write(out)
 sys.exit(0 if ok and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 else 1)
 EOF
+	# shellcheck disable=SC2016 # the remote shell expands $x
 	if ! env AUTOSSH_PATH="$T/ask-ssh" AUTOSSH_LOGFILE="$T/pty.log" AUTOSSH_GATETIME=0 timeout 40 python3 "$T/session.py" \
 		"$AUTOSSH" -M 0 -t -F "$SSH_CFG" testhost \
 		'printf "ready> "; read -r x; echo "got-$x"; [ -t 0 ]' >"$T/pty.out" 2>&1; then
