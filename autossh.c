@@ -391,6 +391,29 @@ static double rng_unit(void)
 }
 
 #ifdef __linux__
+/*
+ * The n-th blank-separated field of a /proc/net/tcp line (0: "sl:") as a
+ * number in base; -1 if missing.  A field "ADDR:PORT" gives its port.
+ */
+static long long proc_tcp_field(const char *line, int n, int base)
+{
+	char *end;
+
+	for (int i = 0; i <= n; i++) {
+		line += strspn(line, " \t");
+		if (*line == '\0' || *line == '\n')
+			return -1;
+		if (i < n)
+			line += strcspn(line, " \t\n");
+	}
+	const char *colon = strchr(line, ':');
+	if (colon != NULL && colon < line + strcspn(line, " \t\n"))
+		line = colon + 1;
+	errno = 0;
+	unsigned long long value = strtoull(line, &end, base);
+	return errno == 0 && end != line && value <= LLONG_MAX ? (long long)value : -1;
+}
+
 /* The inode of a socket listening on TCP port in one /proc/net/tcp-style table; 0 if none. */
 static unsigned long listening_inode(const char *table, int port)
 {
@@ -400,16 +423,11 @@ static unsigned long listening_inode(const char *table, int port)
 
 	if (f == NULL)
 		return 0;
-	while (inode == 0 && fgets(line, sizeof line, f)) {
-		char local[64];
-		unsigned int local_port, state;
-		unsigned long node;
-		/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
-		if (sscanf(line, " %*s %63[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*s %*s %lu", local, &local_port, &state,
-			   &node) == 4 &&
-		    (int)local_port == port && state == 0x0A)
-			inode = node;
-	}
+	/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode; LISTEN is 0A */
+	while (inode == 0 && fgets(line, sizeof line, f))
+		if (proc_tcp_field(line, 1, 16) == port && proc_tcp_field(line, 3, 16) == 0x0A &&
+		    proc_tcp_field(line, 9, 10) > 0)
+			inode = (unsigned long)proc_tcp_field(line, 9, 10);
 	(void)fclose(f);
 	return inode;
 }
@@ -803,6 +821,27 @@ static int option_value_is(const char *option, const char *key, const char *valu
 	return strcasecmp(option, value) == 0;
 }
 
+/* One option group: -N, and the first -o ExitOnForwardFailure; returns the index of its last word. */
+static int read_ssh_group(char *const *argv, int i, int destination_at, struct ssh_words *out, int *eoff_seen)
+{
+	for (const char *c = argv[i] + 1; *c; c++) {
+		if (*c == 'N')
+			out->no_shell = 1;
+		if (!strchr(ssh_value_letters, *c))
+			continue;
+		const char *value = c[1] ? c + 1 : argv[i + 1];
+		if (!c[1] && i + 1 < destination_at)
+			i++;
+		int is_no = *c == 'o' && value ? option_value_is(value, "ExitOnForwardFailure", "no") : -1;
+		if (is_no >= 0 && !*eoff_seen) {
+			*eoff_seen = 1;
+			out->keeps_failed_forwards = is_no;
+		}
+		break;
+	}
+	return i;
+}
+
 /* Walk ssh's words up to the destination as ssh reads them. */
 static void read_ssh_words(char *const *argv, int destination_at, struct ssh_words *out)
 {
@@ -812,25 +851,9 @@ static void read_ssh_words(char *const *argv, int destination_at, struct ssh_wor
 	if (destination_at < 0)
 		return;
 	out->has_command = argv[destination_at] != NULL && argv[destination_at + 1] != NULL;
-	for (int i = 1; i < destination_at && argv[i]; i++) {
-		if (!is_option_group(argv[i]))
-			continue;
-		for (const char *c = argv[i] + 1; *c; c++) {
-			if (*c == 'N')
-				out->no_shell = 1;
-			if (!strchr(ssh_value_letters, *c))
-				continue;
-			const char *value = c[1] ? c + 1 : argv[i + 1];
-			if (!c[1] && i + 1 < destination_at)
-				i++;
-			int is_no = *c == 'o' && value ? option_value_is(value, "ExitOnForwardFailure", "no") : -1;
-			if (is_no >= 0 && !eoff_seen) {
-				eoff_seen = 1;
-				out->keeps_failed_forwards = is_no;
-			}
-			break;
-		}
-	}
+	for (int i = 1; i < destination_at && argv[i]; i++)
+		if (is_option_group(argv[i]))
+			i = read_ssh_group(argv, i, destination_at, out, &eoff_seen);
 }
 
 /* resolve_executable, or NULL and why not, in the words every error message uses. */

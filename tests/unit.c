@@ -2723,6 +2723,38 @@ static void test_shell_hint(void)
 		"wrong cause");
 }
 
+/* local_port_holder finds this process's own listener (Linux /proc). */
+static void test_local_port_holder(void)
+{
+#ifdef __linux__
+	struct sockaddr_in a;
+	socklen_t len = sizeof a;
+	long pid = -1;
+	char name[64] = "x";
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 1) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+		result("local-port-holder-own-listener", "cannot listen on a loopback port");
+	} else {
+		int port = ntohs(a.sin_port);
+		int held = local_port_holder(port, &pid, name, sizeof name);
+		resultf("local-port-holder-own-listener", held == 1 && pid == (long)getpid() && strcmp(name, "unit") == 0,
+			"port %d: held %d pid %ld (want %ld) name \"%s\"", port, held, pid, (long)getpid(), name);
+		close(fd);
+		fd = -1;
+		held = local_port_holder(port, &pid, name, sizeof name);
+		resultf("local-port-holder-free-port", held == 0 && pid == 0 && name[0] == '\0', "held %d pid %ld", held,
+			pid);
+	}
+	if (fd >= 0)
+		close(fd);
+#endif
+}
+
 static void test_user_forwards(void)
 {
 	static const struct {
@@ -2897,6 +2929,7 @@ int main(void)
 	test_failure_wait();
 	test_ssh_words();
 	test_shell_hint();
+	test_local_port_holder();
 	test_user_forwards();
 	test_filter_ssh_words();
 	test_ssh_names();
