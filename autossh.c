@@ -1729,13 +1729,17 @@ static struct line_class classify_ssh_line(const char *line)
 }
 
 /*
- * What a classified line makes of this ssh's cause (autossh(1) CAUSES):
- * CAUSE_NONE if it changes nothing.  auth, hostkey and config only before
- * authentication; an unknown host name is config only for a gated first start.
+ * What a classified line makes of this ssh's cause so far (autossh(1)
+ * CAUSES): CAUSE_NONE if it changes nothing.  auth, hostkey and config only
+ * before authentication; an unknown host name is config only for a gated
+ * first start; the "Connection closed by ..." that follows a busy server's
+ * kex_exchange_identification line restates it.
  */
-static enum ssh_cause cause_of_line(struct line_class c, int authenticated, int gated_first)
+static enum ssh_cause cause_of_line(struct line_class c, enum ssh_cause so_far, int authenticated, int gated_first)
 {
 	if (c.cause == CAUSE_NONE || (c.flags & LINE_NEVER_CAUSE))
+		return CAUSE_NONE;
+	if (so_far == CAUSE_BUSY && c.cause == CAUSE_NETWORK && (c.flags & LINE_SERVER_DROPPED))
 		return CAUSE_NONE;
 	if ((c.flags & LINE_NAME_UNKNOWN) && !gated_first)
 		return CAUSE_NETWORK;
@@ -4234,7 +4238,7 @@ static void take_ssh_line(struct state *st, const char *line, long long now)
 		snprintf(st->ssh_last_line, sizeof st->ssh_last_line, "%s", line);
 	if (c.flags & LINE_AUTHENTICATED)
 		st->authenticated = 1;
-	cause = cause_of_line(c, st->authenticated, gated_first_start(st));
+	cause = cause_of_line(c, st->ssh_cause, st->authenticated, gated_first_start(st));
 	if (cause == CAUSE_NONE)
 		return;
 	/* The forward's first line names its port: later lines of the same failure keep it. */

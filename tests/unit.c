@@ -2591,31 +2591,40 @@ static void test_cause_of_line(void)
 {
 	static const struct {
 		const char *name, *line;
+		enum ssh_cause so_far;
 		int authenticated, gated_first;
 		enum ssh_cause want;
 	} cases[] = {
-		{ "cause-auth-before-login", "u@h: Permission denied (publickey).", 0, 0, CAUSE_AUTH },
-		{ "cause-auth-not-after-login", "u@h: Permission denied (publickey).", 1, 0, CAUSE_NONE },
-		{ "cause-hostkey-not-after-login", "Host key verification failed.", 1, 1, CAUSE_NONE },
-		{ "cause-config-not-after-login", "x: line 1: Bad configuration option: y", 1, 1, CAUSE_NONE },
-		{ "cause-unknown-host-gated-first", "ssh: Could not resolve hostname h: Name or service not known", 0, 1,
+		{ "cause-auth-before-login", "u@h: Permission denied (publickey).", CAUSE_NONE, 0, 0, CAUSE_AUTH },
+		{ "cause-auth-not-after-login", "u@h: Permission denied (publickey).", CAUSE_NONE, 1, 0, CAUSE_NONE },
+		{ "cause-hostkey-not-after-login", "Host key verification failed.", CAUSE_NONE, 1, 1, CAUSE_NONE },
+		{ "cause-config-not-after-login", "x: line 1: Bad configuration option: y", CAUSE_NONE, 1, 1, CAUSE_NONE },
+		{ "cause-unknown-host-gated-first", "ssh: Could not resolve hostname h: Name or service not known", CAUSE_NONE, 0, 1,
 		  CAUSE_CONFIG },
-		{ "cause-unknown-host-later-is-network", "ssh: Could not resolve hostname h: Name or service not known", 0,
+		{ "cause-unknown-host-later-is-network", "ssh: Could not resolve hostname h: Name or service not known", CAUSE_NONE, 0,
 		  0, CAUSE_NETWORK },
-		{ "cause-identity-warning-never", "Warning: Identity file k not accessible: No such file or directory.", 0,
+		{ "cause-identity-warning-never", "Warning: Identity file k not accessible: No such file or directory.", CAUSE_NONE, 0,
 		  1, CAUSE_NONE },
-		{ "cause-prohibited-never", "channel 2: open failed: administratively prohibited: open failed", 1, 0,
+		{ "cause-prohibited-never", "channel 2: open failed: administratively prohibited: open failed", CAUSE_NONE, 1, 0,
 		  CAUSE_NONE },
-		{ "cause-network-after-login", "Connection to h closed by remote host.", 1, 0, CAUSE_NETWORK },
-		{ "cause-busy", "kex_exchange_identification: read: Connection reset by peer", 0, 0, CAUSE_BUSY },
-		{ "cause-remote-forward", "Warning: remote port forwarding failed for listen port 7", 1, 0,
+		{ "cause-network-after-login", "Connection to h closed by remote host.", CAUSE_NONE, 1, 0, CAUSE_NETWORK },
+		{ "cause-busy", "kex_exchange_identification: read: Connection reset by peer", CAUSE_NONE, 0, 0, CAUSE_BUSY },
+		{ "cause-remote-forward", "Warning: remote port forwarding failed for listen port 7", CAUSE_NONE, 1, 0,
 		  CAUSE_REMOTE_FORWARD },
-		{ "cause-plain-line-none", "Pseudo-terminal will not be allocated because stdin is not a terminal.", 0, 0,
+		{ "cause-closed-after-kex-stays-busy", "Connection closed by 127.0.0.1 port 2222", CAUSE_BUSY, 0, 0,
+		  CAUSE_NONE },
+		{ "cause-reset-after-kex-stays-busy", "Connection reset by 127.0.0.1 port 2222", CAUSE_BUSY, 0, 0,
+		  CAUSE_NONE },
+		{ "cause-refused-after-busy-is-network", "ssh: connect to host h port 22: Connection refused", CAUSE_BUSY,
+		  0, 0, CAUSE_NETWORK },
+		{ "cause-auth-after-busy", "u@h: Permission denied (publickey).", CAUSE_BUSY, 0, 0, CAUSE_AUTH },
+		{ "cause-plain-line-none", "Pseudo-terminal will not be allocated because stdin is not a terminal.", CAUSE_NONE, 0, 0,
 		  CAUSE_NONE },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		enum ssh_cause got =
-			cause_of_line(classify_ssh_line(cases[i].line), cases[i].authenticated, cases[i].gated_first);
+			cause_of_line(classify_ssh_line(cases[i].line), cases[i].so_far, cases[i].authenticated,
+				      cases[i].gated_first);
 		resultf(cases[i].name, got == cases[i].want, "got %s, want %s", cause_name(got), cause_name(cases[i].want));
 	}
 }
