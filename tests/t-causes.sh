@@ -74,6 +74,33 @@ sed -e "s|StrictHostKeyChecking .*|StrictHostKeyChecking yes|" \
 	-e "s|UserKnownHostsFile .*|UserKnownHostsFile $T/known_other|" "$SSH_CFG" >"$T/hostkey_config"
 fix_needed host-key "$T/hostkey_config" hostkey 'host key not accepted'
 
+# ---------------------------------------------------------------- the other causes, caused by the installed ssh
+
+# cause_case NAME CAUSE LINE_ERE ARG...: autossh -M 0 -N ARG... logs 'ssh failed: CAUSE: <line>'.
+cause_case() {
+	_n=$1 _c=$2 _l=$3
+	shift 3
+	WHY=
+	bg_run AUTOSSH_LOGFILE="$T/$_n.log" AUTOSSH_GATETIME=0 AUTOSSH_POLL=30 "$AUTOSSH" -M 0 -N "$@" \
+		>"$T/$_n.out" 2>&1
+	_a=$BG_PID
+	wait_log 15 "$T/$_n.log" ": ssh failed: $_c: .*$_l" || WHY="no 'ssh failed: $_c: ...$_l' line"
+	report "causes: $_n is $_c" "$T/$_n.log" "$T/$_n.out"
+	kill -TERM "$_a" 2>/dev/null || :
+	wait_gone 5 "$_a" || :
+}
+
+closed=$(free_port)
+cause_case refused network 'Connection refused' -F "$SSH_CFG" -p "$closed" testhost
+busy=$(free_port)
+socat "TCP-LISTEN:$busy,bind=127.0.0.1,reuseaddr,fork" SYSTEM:true </dev/null >/dev/null 2>&1 &
+track_pid "$!"
+wait_for 5 sh -c "ss -Hltn '( sport = :$busy )' | grep -q ." || :
+cause_case busy-server busy 'kex_exchange_identification' -F "$SSH_CFG" -p "$busy" testhost
+printf 'Host *\n\tNoSuchOptionHere yes\n' >"$T/bad_config"
+cause_case bad-option config 'Bad configuration option' -F "$T/bad_config" testhost
+cause_case unknown-host network 'Could not resolve hostname' -F "$SSH_CFG" -o HostName=no-such-host.invalid testhost
+
 # ---------------------------------------------------------------- forwards
 
 # A plain ssh holding remote port $1 on the server (the "old session").
