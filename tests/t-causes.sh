@@ -161,6 +161,24 @@ report "$name" "$T/rfno.log" "$T/rfno.out"
 kill -TERM "$a" "$HOLDER" 2>/dev/null || :
 wait_gone 5 "$a" || :
 
+name="causes: server port held, gated first ssh: exit 1, as with ExitOnForwardFailure=yes"
+rp=$(free_port)
+WHY=
+hold_remote_port "$rp" "$x" || WHY="the holder did not get port $rp"
+bg_run AUTOSSH_LOGFILE="$T/rfg.log" "$AUTOSSH" -M 0 -N -F "$SSH_CFG" -o LogLevel=INFO \
+	-R "$rp:127.0.0.1:$x" testhost >"$T/rfg.out" 2>&1
+if [ -n "$WHY" ]; then
+	:
+elif ! wait_exit 15 "$BG_PID"; then
+	WHY="autossh still runs 15 s later"
+elif [ "$EXIT_STATUS" != 1 ]; then
+	WHY="exit status $EXIT_STATUS, want 1"
+elif [ "$(count "$T/rfg.log" ': starting ssh ')" != 1 ]; then
+	WHY="ssh was restarted"
+fi
+report "$name" "$T/rfg.log" "$T/rfg.out"
+kill -TERM "$HOLDER" 2>/dev/null || :
+
 name="causes: local -L port held by socat: the log names the port and socat's pid, no server hint"
 lp=$(free_port)
 WHY=
