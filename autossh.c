@@ -4329,8 +4329,8 @@ static void settle_cause(struct state *st, const char *fallback)
 	if (cause != st->cause) {
 		st->cause_count = 1;
 		st->route_cut_used = 0;
-		/* An ssh that said nothing: its exit line already told all there is (as 1.4g's log). */
-		if (cause != CAUSE_UNKNOWN || st->ssh_last_line[0])
+		/* Only ssh's own words: autossh's reason to stop it, or an exit line, is logged already. */
+		if (st->ssh_cause != CAUSE_NONE || (fallback == NULL && st->ssh_last_line[0]))
 			logmsg(LOG_INFO, "ssh failed: %s: %s", cause_name(cause), line);
 		if (cause_needs_a_fix(cause))
 			logmsg(LOG_INFO, "retrying in %d s, then every %ld s: fix it (autossh --doctor --connect "
