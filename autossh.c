@@ -468,7 +468,6 @@ static double rng_unit(void)
 	return (double)(rng_next() >> 11) / 9007199254740991.0;
 }
 
-
 #ifdef __linux__
 /* Inodes of the sockets listening on TCP port in one /proc/net/tcp{,6} table; returns how many. */
 static int listening_inodes(const char *table, int port, unsigned long *inodes, int max)
@@ -924,6 +923,65 @@ static void build_ssh_argv(struct config *cfg, char **words, int n_words, int in
 	}
 	cfg->ssh_argv[k] = NULL;
 	cfg->ssh_argc = k;
+}
+
+/* What the user's own ssh words say about the session (autossh(1) CAUSES). */
+struct ssh_words {
+	int no_shell;                   /* -N */
+	int has_command;                /* words after the destination */
+	int keeps_failed_forwards;      /* -o ExitOnForwardFailure=no, the first such option given */
+};
+
+/* Is this -o value "ExitOnForwardFailure=no" (ssh_config syntax: any case, '=' or blanks)? */
+static int option_value_is(const char *option, const char *key, const char *value)
+{
+	size_t key_len = strlen(key);
+
+	if (strncasecmp(option, key, key_len) != 0)
+		return -1;
+	option += key_len;
+	if (*option != '=' && *option != ' ' && *option != '\t')
+		return -1;
+	option += strspn(option, " \t");
+	if (*option == '=')
+		option++;
+	option += strspn(option, " \t");
+	return strcasecmp(option, value) == 0;
+}
+
+/* One option group: -N, and the first -o ExitOnForwardFailure; returns the index of its last word. */
+static int read_ssh_group(char *const *argv, int i, int destination_at, struct ssh_words *out, int *eoff_seen)
+{
+	for (const char *c = argv[i] + 1; *c; c++) {
+		if (*c == 'N')
+			out->no_shell = 1;
+		if (!strchr(ssh_value_letters, *c))
+			continue;
+		const char *value = c[1] ? c + 1 : argv[i + 1];
+		if (!c[1] && i + 1 < destination_at)
+			i++;
+		int is_no = *c == 'o' && value ? option_value_is(value, "ExitOnForwardFailure", "no") : -1;
+		if (is_no >= 0 && !*eoff_seen) {
+			*eoff_seen = 1;
+			out->keeps_failed_forwards = is_no;
+		}
+		break;
+	}
+	return i;
+}
+
+/* Walk ssh's words up to the destination as ssh reads them. */
+static void read_ssh_words(char *const *argv, int destination_at, struct ssh_words *out)
+{
+	int eoff_seen = 0;
+
+	memset(out, 0, sizeof *out);
+	if (destination_at < 0)
+		return;
+	out->has_command = argv[destination_at] != NULL && argv[destination_at + 1] != NULL;
+	for (int i = 1; i < destination_at && argv[i]; i++)
+		if (is_option_group(argv[i]))
+			i = read_ssh_group(argv, i, destination_at, out, &eoff_seen);
 }
 
 /* resolve_executable, or NULL and why not, in the words every error message uses. */
@@ -1867,6 +1925,16 @@ static int looks_handed_off(int wait_status, long long lived_ms, int user_forwar
 	       lived_ms < HANDED_OFF_MS;
 }
 
+/*
+ * With -f ssh's stdin is /dev/null: without -N or a command the remote
+ * shell reads end-of-file and ends at once, and ssh exits 0.
+ */
+static int shell_ended_at_once(int wait_status, long long lived_ms, int background, int no_shell, int has_command)
+{
+	return background && !no_shell && !has_command && WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0 &&
+	       lived_ms < HANDED_OFF_MS;
+}
+
 /* A start this soon after the previous one counts as a quick retry (autossh(1) RESTARTS). */
 static long min_uptime_seconds(long poll)
 {
@@ -1900,6 +1968,181 @@ static long long jittered_ms(long seconds, long jitter_percent, long poll, doubl
 	if (jitter_percent == 0)
 		return (long long)seconds * 1000;
 	return ms > cap ? cap : ms;
+}
+
+/* How a line of ssh's stderr bears on the cause (autossh(1) CAUSES). */
+enum line_flag {
+	LINE_PLAIN = 0,
+	LINE_NEVER_CAUSE = 1,           /* logged, named by the doctor, never a failure's cause */
+	LINE_FORWARD_FAILED = 2,        /* a forward failed as a whole: a failed start */
+	LINE_NAME_UNKNOWN = 4,          /* unknown host name: config only for a gated first start */
+	LINE_AUTHENTICATED = 8,         /* ssh got past authentication */
+	LINE_SERVER_DROPPED = 16        /* the server ended an established session */
+};
+
+struct line_class {
+	enum ssh_cause cause;           /* CAUSE_NONE: the line tells no cause */
+	int flags;
+};
+
+/* OpenSSH's own words, first match wins; kept as ssh prints them. */
+static const struct {
+	const char *text;
+	enum ssh_cause cause;
+	int flags;
+} ssh_messages[] = {
+	{ "Identity file ", CAUSE_NONE, LINE_NEVER_CAUSE },      /* "... not accessible: ..." */
+	{ "administratively prohibited", CAUSE_NONE, LINE_NEVER_CAUSE },
+	{ "Cannot assign requested address", CAUSE_NONE, LINE_PLAIN },  /* ::1 without IPv6 */
+	{ "Authenticated to ", CAUSE_NONE, LINE_AUTHENTICATED },
+	{ "Authentication succeeded", CAUSE_NONE, LINE_AUTHENTICATED },
+	{ "Allocated port ", CAUSE_NONE, LINE_AUTHENTICATED },
+	{ "remote port forwarding failed for listen port", CAUSE_REMOTE_FORWARD,
+	  LINE_FORWARD_FAILED | LINE_AUTHENTICATED },
+	{ "cannot listen to port", CAUSE_LOCAL_FORWARD, LINE_FORWARD_FAILED | LINE_AUTHENTICATED },
+	{ "Could not request local forwarding", CAUSE_LOCAL_FORWARD, LINE_FORWARD_FAILED | LINE_AUTHENTICATED },
+	{ "Address already in use", CAUSE_LOCAL_FORWARD, LINE_FORWARD_FAILED | LINE_AUTHENTICATED },
+	{ "kex_exchange_identification", CAUSE_BUSY, LINE_PLAIN },
+	{ "ssh_exchange_identification", CAUSE_BUSY, LINE_PLAIN },
+	{ "banner exchange", CAUSE_BUSY, LINE_PLAIN },
+	{ "Permission denied (", CAUSE_AUTH, LINE_PLAIN },
+	{ "Too many authentication failures", CAUSE_AUTH, LINE_PLAIN },
+	{ "Host key verification failed", CAUSE_HOSTKEY, LINE_PLAIN },
+	{ "REMOTE HOST IDENTIFICATION HAS CHANGED", CAUSE_HOSTKEY, LINE_PLAIN },
+	{ "host key is known for", CAUSE_HOSTKEY, LINE_PLAIN },
+	{ "Bad configuration option", CAUSE_CONFIG, LINE_PLAIN },
+	{ "Temporary failure in name resolution", CAUSE_NETWORK, LINE_PLAIN },
+	{ "Could not resolve hostname", CAUSE_CONFIG, LINE_NAME_UNKNOWN },
+	{ "Connection refused", CAUSE_NETWORK, LINE_PLAIN },
+	{ "Connection timed out", CAUSE_NETWORK, LINE_PLAIN },
+	{ "Operation timed out", CAUSE_NETWORK, LINE_PLAIN },
+	{ "No route to host", CAUSE_NETWORK, LINE_PLAIN },
+	{ "Network is unreachable", CAUSE_NETWORK, LINE_PLAIN },
+	{ "closed by remote host", CAUSE_NETWORK, LINE_SERVER_DROPPED },
+	{ "Connection closed by ", CAUSE_NETWORK, LINE_SERVER_DROPPED },
+	{ "Connection reset", CAUSE_NETWORK, LINE_SERVER_DROPPED },
+	{ "Timeout, server ", CAUSE_NETWORK, LINE_PLAIN },       /* "... not responding." */
+	{ "Broken pipe", CAUSE_NETWORK, LINE_PLAIN },
+};
+
+/* One line of ssh's stderr against the table; ssh's debug output tells nothing but authentication. */
+static struct line_class classify_ssh_line(const char *line)
+{
+	struct line_class c = { CAUSE_NONE, LINE_PLAIN };
+	int debug = strncmp(line, "debug", 5) == 0;
+
+	for (size_t i = 0; i < sizeof ssh_messages / sizeof ssh_messages[0]; i++) {
+		if (strstr(line, ssh_messages[i].text) == NULL)
+			continue;
+		if (debug && !(ssh_messages[i].flags & LINE_AUTHENTICATED))
+			return c;
+		c.cause = ssh_messages[i].cause;
+		c.flags = ssh_messages[i].flags;
+		return c;
+	}
+	return c;
+}
+
+/*
+ * What a classified line makes of this ssh's cause so far (autossh(1)
+ * CAUSES): CAUSE_NONE if it changes nothing.  auth, hostkey and config only
+ * before authentication; an unknown host name is config only for a gated
+ * first start; the "Connection closed by ..." that follows a busy server's
+ * kex_exchange_identification line restates it.
+ */
+static enum ssh_cause cause_of_line(struct line_class c, enum ssh_cause so_far, int authenticated, int gated_first)
+{
+	if (c.cause == CAUSE_NONE || (c.flags & LINE_NEVER_CAUSE))
+		return CAUSE_NONE;
+	if (so_far == CAUSE_BUSY && c.cause == CAUSE_NETWORK && (c.flags & LINE_SERVER_DROPPED))
+		return CAUSE_NONE;
+	if ((c.flags & LINE_NAME_UNKNOWN) && !gated_first)
+		return CAUSE_NETWORK;
+	if (authenticated && (c.cause == CAUSE_AUTH || c.cause == CAUSE_HOSTKEY || c.cause == CAUSE_CONFIG))
+		return CAUSE_NONE;
+	return c.cause;
+}
+
+/* The port a forward failure line names ("listen port N", "port: N", "bind [A]:N: ..."), 0 if none. */
+static int forward_port_in_line(const char *line)
+{
+	static const char *const before[] = { "listen port ", "listen to port: ", "]:" };
+	long port;
+
+	for (size_t i = 0; i < sizeof before / sizeof before[0]; i++) {
+		const char *at = strstr(line, before[i]);
+		if (at == NULL)
+			continue;
+		at += strlen(before[i]);
+		char digits[8];
+		size_t n = strspn(at, "0123456789");
+		if (n == 0 || n >= sizeof digits)
+			continue;
+		memcpy(digits, at, n);
+		digits[n] = '\0';
+		port = strtol(digits, NULL, 10);
+		return port >= 1 && port <= 65535 ? (int)port : 0;
+	}
+	return 0;
+}
+
+/* In STATUS= and --check: what went wrong, in words. */
+static const char *cause_phrase(enum ssh_cause cause)
+{
+	static const char *const phrases[N_CAUSES] = {
+		"", "network error", "server busy", "authentication failed", "host key not accepted",
+		"configuration error", "remote forward failed", "local forward failed", "ssh failed"
+	};
+	return (unsigned)cause < N_CAUSES ? phrases[cause] : "ssh failed";
+}
+
+/* Causes a retry within seconds cannot fix (autossh(1) CAUSES): 60 s, then POLL. */
+static int cause_needs_a_fix(enum ssh_cause cause)
+{
+	return cause == CAUSE_AUTH || cause == CAUSE_HOSTKEY || cause == CAUSE_CONFIG;
+}
+
+/*
+ * The waits by cause (autossh(1) CAUSES).  BUSY_BASE_MS: the first busy
+ * wait is drawn from 0..1.5 s, doubling with each busy failure in a row up
+ * to POLL ("full jitter"), so a fleet that a full MaxStartups turned away
+ * comes back spread out.  DROPPED_SPREAD_MS: after the server ended an
+ * established session, the first restart is spread over 0..2 s, so the
+ * sessions of one restarted sshd do not all knock at the same moment.
+ */
+enum { BUSY_BASE_MS = 1500, DROPPED_SPREAD_MS = 2000, NEEDS_FIX_FIRST_WAIT_S = 60 };
+
+struct wait_inputs {
+	enum ssh_cause cause;
+	int consecutive;                /* failures with this cause in a row, this one included (>= 1) */
+	int server_dropped;             /* the server ended this ssh's established session */
+	int tries;                      /* the quick restarts of autossh(1) RESTARTS */
+	long poll, jitter_percent;
+	double unit01;                  /* uniform in [0, 1] */
+};
+
+/* Milliseconds to wait before the next start after a failed one. */
+static long long failure_wait_ms(const struct wait_inputs *in)
+{
+	long long poll_ms = (long long)in->poll * 1000;
+	long long schedule = jittered_ms(grace_seconds(in->tries, in->poll), in->jitter_percent, in->poll, in->unit01);
+
+	if (cause_needs_a_fix(in->cause))
+		return in->consecutive <= 1 && NEEDS_FIX_FIRST_WAIT_S * 1000LL < poll_ms ? NEEDS_FIX_FIRST_WAIT_S * 1000LL
+											 : poll_ms;
+	if (in->cause == CAUSE_BUSY) {
+		long long cap = BUSY_BASE_MS;
+		for (int k = 1; k < in->consecutive && cap < poll_ms; k++)
+			cap *= 2;
+		if (cap > poll_ms)
+			cap = poll_ms;
+		return (long long)(in->unit01 * (double)cap);
+	}
+	if (in->server_dropped && in->consecutive <= 1) {
+		long long spread = (long long)(in->unit01 * DROPPED_SPREAD_MS);
+		return schedule > spread ? schedule : spread;
+	}
+	return schedule;
 }
 
 /* The probe line (autossh(1) MONITORING); returns its length. */
@@ -3932,9 +4175,20 @@ struct state {
 	int ready_fd;                   /* -f: the foreground waits on this */
 	const char *pidline;            /* what the pidfile holds */
 	int pidfile_written;            /* ours to remove at exit */
-	int stderr_fd;                  /* read end of ssh's stderr (-f) */
+	int stderr_fd;                  /* read end of ssh's stderr */
 	char stderr_line[513];          /* a partial line of ssh's stderr, cut at 512 bytes */
 	size_t stderr_len;
+	int passthrough_fd;             /* without -f: where ssh's stderr bytes go on (ours), -1 if none */
+	unsigned long passthrough_dropped;  /* bytes of it a stalled reader made us drop */
+	struct ssh_words words;         /* -N, a command, -o ExitOnForwardFailure=no */
+	enum ssh_cause ssh_cause;       /* this ssh: the cause its classified lines tell so far */
+	char ssh_cause_line[256];
+	char ssh_last_line[256];        /* this ssh's last line (an unknown cause names it) */
+	int ssh_server_dropped;         /* this ssh's established session was ended by the server */
+	int forward_port;               /* the port of this ssh's failed forward, 0 if none */
+	long long forward_stop_at;      /* a forward failed: stop ssh then unless it exits first; 0: none */
+	int cause_count;                /* failures in a row with st->cause */
+	int route_cut_used;             /* a route change already ended a wait for this cause */
 	int explained_stale_forward;    /* the hint about a held server port given for this ssh */
 	struct probe probe;             /* the probe in flight, and recent round trips */
 	struct evidence evidence;       /* the current probe window's stall evidence */
@@ -3974,7 +4228,7 @@ static void state_init(struct state *st, const struct config *cfg)
 	memset(st, 0, sizeof *st);
 	st->cfg = cfg;
 	st->listener = st->self_pipe = -1;
-	st->stderr_fd = st->ready_fd = -1;
+	st->stderr_fd = st->ready_fd = st->passthrough_fd = -1;
 	st->probe.conn_fd = st->probe.reply_fd = -1;
 	st->route_fd = st->diag_fd = st->notify.fd = -1;
 	st->notify.socket = cfg->notify_socket;
@@ -3985,6 +4239,8 @@ static void state_init(struct state *st, const struct config *cfg)
 	else if (cfg->statusfile)
 		name_from_status_path(cfg->statusfile, st->name, sizeof st->name);
 	onchange_init(&st->hook);
+	if (cfg->ssh_argv != NULL)
+		read_ssh_words(cfg->ssh_argv, cfg->destination_at, &st->words);
 }
 
 static int monitoring(const struct state *st)
@@ -4032,18 +4288,33 @@ static void write_status_file(const struct state *st)
 	write_file_atomically(cfg->statusfile, content);
 }
 
+/* "STATUS=backoff: authentication failed (<ssh's line>); next try in 60 s" (autossh(1) CAUSES). */
+static void format_backoff_status(const struct state *st, char *buf, size_t len)
+{
+	long long left_ms = st->backoff_until - monotime_ms();
+	size_t line_len = strlen(st->cause_line);
+
+	if (line_len > 0 && st->cause_line[line_len - 1] == '.')
+		line_len--;
+	snprintf(buf, len, "STATUS=backoff: %s (%.*s); next try in %lld s", cause_phrase(st->cause), (int)line_len,
+		 st->cause_line, left_ms > 0 ? (left_ms + 999) / 1000 : 0);
+}
+
 /* Tell systemd and the status file; the status file also after every probe. */
 static void report_state(struct state *st, int probe_done)
 {
 	const char *name = state_name(st);
 
 	if (name != st->reported_state) {
-		char status[160];
+		char status[400];
 		st->reported_state = name;
 		st->state_since = time(NULL);
 		logmsg(LOG_DEBUG, "state %s", name);
-		snprintf(status, sizeof status, "STATUS=%s; %d restart%s", name, st->starts > 0 ? st->starts - 1 : 0,
-			 st->starts == 2 ? "" : "s");
+		if (st->phase == PHASE_BACKOFF && st->cause != CAUSE_NONE)
+			format_backoff_status(st, status, sizeof status);
+		else
+			snprintf(status, sizeof status, "STATUS=%s; %d restart%s", name,
+				 st->starts > 0 ? st->starts - 1 : 0, st->starts == 2 ? "" : "s");
 		notify_send(&st->notify, status);
 	} else if (!probe_done) {
 		return;
@@ -4075,13 +4346,18 @@ static void close_ssh_stderr(struct state *st)
 	st->stderr_len = 0;
 }
 
-/* With -f, ssh's stderr comes through a pipe to the log (autossh(1) LOGGING). */
+/*
+ * ssh's stderr comes through a pipe, read in the one poll(): passed on to
+ * our stderr unchanged, or with -f logged a line at a time (autossh(1)
+ * LOGGING); every line is classified (autossh(1) CAUSES).  Without a
+ * writer of our own for stderr, ssh keeps the inherited one.
+ */
 static int open_ssh_stderr(struct state *st, int *write_end)
 {
 	int fds[2];
 
 	*write_end = -1;
-	if (!st->cfg->background)
+	if (!st->cfg->background && st->passthrough_fd < 0 && (st->passthrough_fd = log_writer_for(STDERR_FILENO)) < 0)
 		return 0;
 	if (cloexec_pipe(fds) != 0)
 		return -1;
@@ -4156,6 +4432,10 @@ static void start_ssh(struct state *st, long long now)
 	st->ssh_exited = 0;
 	st->ssh_started_at = now;
 	st->proven = st->authenticated = 0;
+	st->ssh_cause = CAUSE_NONE;
+	st->ssh_cause_line[0] = st->ssh_last_line[0] = '\0';
+	st->ssh_server_dropped = st->forward_port = 0;
+	st->forward_stop_at = 0;
 	probe_forget_rtts(&st->probe);  /* round trips of another connection say nothing */
 	st->next_probe_at = monitoring(st) ? now + cfg->first_poll * 1000LL : 0;
 	/*
@@ -4194,6 +4474,25 @@ static int path_moved_since_start(const struct state *st)
 	return path_changed(&st->path_at_start, &now);
 }
 
+/* The wait a failed start earns by its cause (autossh(1) CAUSES). */
+static long long wait_for_cause(const struct state *st)
+{
+	struct wait_inputs in = { st->cause, st->cause_count, st->ssh_server_dropped, st->tries, st->cfg->poll,
+				  st->cfg->jitter, rng_unit() };
+	return failure_wait_ms(&in);
+}
+
+/* A route change ends a wait; after an auth, hostkey or config failure only once. */
+static int route_change_ends_wait(struct state *st)
+{
+	if (!cause_needs_a_fix(st->cause))
+		return 1;
+	if (st->route_cut_used)
+		return 0;
+	st->route_cut_used = 1;
+	return 1;
+}
+
 /* Restart through the backoff (autossh(1) RESTARTS). */
 static void request_restart(struct state *st, long long now)
 {
@@ -4204,18 +4503,22 @@ static void request_restart(struct state *st, long long now)
 	if (maxstart_reached(st))
 		return;
 	grace = grace_seconds(st->tries, cfg->poll);
-	if (grace > 0 && path_moved_since_start(st)) {
+	long long wait_ms = wait_for_cause(st);
+	if (wait_ms > 0 && path_moved_since_start(st) && route_change_ends_wait(st)) {
 		logmsg(LOG_INFO, "network changed: %s", st->net.what[0] ? st->net.what : "path to the server");
 		st->net.what[0] = '\0';
-		grace = 0;
+		wait_ms = 0;
 	}
-	if (grace <= 0) {
+	if (wait_ms <= 0) {
 		start_ssh(st, now);
 		return;
 	}
-	logmsg(LOG_DEBUG, "sleeping for grace time %ld secs", grace);
+	if (grace > 0 && !cause_needs_a_fix(st->cause) && st->cause != CAUSE_BUSY)
+		logmsg(LOG_DEBUG, "sleeping for grace time %ld secs", grace);
+	else
+		logmsg(LOG_DEBUG, "waiting %lld ms after a %s failure", wait_ms, cause_name(st->cause));
 	st->phase = PHASE_BACKOFF;
-	st->backoff_until = now + jittered_ms(grace, cfg->jitter, cfg->poll, rng_unit());
+	st->backoff_until = now + wait_ms;
 	report_state(st, 0);
 }
 
@@ -4284,45 +4587,164 @@ static void note_allocated_port(struct state *st, const char *line)
 	write_status_file(st);
 }
 
-static void log_ssh_stderr_line(struct state *st, const char *line)
+enum { FORWARD_FAIL_GRACE_MS = 500 };  /* with ExitOnForwardFailure=yes ssh exits by itself first */
+
+static int gated_first_start(const struct state *st)
 {
-	logmsg(LOG_INFO, "ssh: %s", line);
+	return st->starts == 1 && st->cfg->gatetime > 0 && !st->cfg->background;
+}
+
+/* Name who holds a local forward's port, or the server's port (autossh(1) CAUSES); once per ssh. */
+static void explain_failed_forward(struct state *st, enum ssh_cause cause, int port)
+{
+	long pid;
+	char name[64];
+
+	if (st->explained_stale_forward || port <= 0)
+		return;
+	st->explained_stale_forward = 1;
+	if (cause == CAUSE_REMOTE_FORWARD)
+		logmsg(LOG_INFO, "the server still holds port %d, often for the previous session of this tunnel: "
+				 "set ClientAliveInterval in the server's sshd_config so that it frees a dead session's ports",
+		       port);
+	else if (local_port_holder(port, &pid, name, sizeof name) && pid > 0 && pid != (long)st->ssh_pid)
+		logmsg(LOG_INFO, "local port %d is held by %s (pid %ld): free it or forward another port", port,
+		       name[0] ? name : "?", pid);
+	else
+		logmsg(LOG_INFO, "local port %d is held by another socket: free it or forward another port", port);
+}
+
+/*
+ * A forward failed as a whole while ssh may stay connected: a failed start
+ * (autossh(1) CAUSES), unless the user asked for -o ExitOnForwardFailure=no.
+ */
+static void forward_failed(struct state *st, enum ssh_cause cause, const char *line, long long now)
+{
+	int port = forward_port_in_line(line);
+
+	if (st->forward_port == 0)
+		st->forward_port = port;
+	explain_failed_forward(st, cause, port);
+	if (!st->words.keeps_failed_forwards && st->forward_stop_at == 0 && st->phase == PHASE_RUNNING)
+		st->forward_stop_at = now + FORWARD_FAIL_GRACE_MS;
+}
+
+/* One whole line of ssh's stderr: the -f log, authentication seen, the cause (autossh(1) CAUSES). */
+static void take_ssh_line(struct state *st, const char *line, long long now)
+{
+	struct line_class c = classify_ssh_line(line);
+	enum ssh_cause cause;
+
+	if (st->cfg->background)
+		logmsg(LOG_INFO, "ssh: %s", line);
+	if (strncmp(line, "debug", 5) != 0)
+		snprintf(st->ssh_last_line, sizeof st->ssh_last_line, "%s", line);
 	note_allocated_port(st, line);
-	if (!st->explained_stale_forward &&
-	    (strstr(line, "remote port forwarding failed") || strstr(line, "Address already in use"))) {
-		st->explained_stale_forward = 1;
-		logmsg(LOG_INFO, "the server port is probably still held by the old session; "
-				 "set ClientAliveInterval in the server's sshd_config to free it sooner");
+	if (c.flags & LINE_AUTHENTICATED)
+		st->authenticated = 1;
+	cause = cause_of_line(c, st->ssh_cause, st->authenticated, gated_first_start(st));
+	if (cause == CAUSE_NONE)
+		return;
+	/* The forward's first line names its port: later lines of the same failure keep it. */
+	if (!(st->forward_port && cause == st->ssh_cause))
+		snprintf(st->ssh_cause_line, sizeof st->ssh_cause_line, "%s", line);
+	st->ssh_cause = cause;
+	st->ssh_server_dropped = (c.flags & LINE_SERVER_DROPPED) && st->authenticated;
+	if (c.flags & LINE_FORWARD_FAILED)
+		forward_failed(st, cause, line, now);
+}
+
+/* Pass bytes on unchanged, in writes of at most PIPE_BUF that never wait; count what a stalled reader drops. */
+static void pass_ssh_stderr(struct state *st, const char *buf, size_t len)
+{
+	while (len > 0) {
+		size_t piece = len < PIPE_BUF ? len : PIPE_BUF;
+		if (write_line_now(st->passthrough_fd, buf, piece) != 0) {
+			st->passthrough_dropped += piece;
+		} else if (st->passthrough_dropped > 0) {
+			logmsg(LOG_INFO, "%lu bytes of ssh's stderr dropped", st->passthrough_dropped);
+			st->passthrough_dropped = 0;
+		}
+		buf += piece;
+		len -= piece;
 	}
 }
 
-/* Log ssh's stderr a line at a time, lines cut to 512 bytes. */
-static void read_ssh_stderr(struct state *st)
+static void take_ssh_bytes(struct state *st, const char *buf, size_t n, long long now)
 {
-	char buf[1024];
-	ssize_t n;
-
-	while ((n = read(st->stderr_fd, buf, sizeof buf)) > 0) {
-		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] == '\n' || st->stderr_len == sizeof st->stderr_line - 1) {
-				st->stderr_line[st->stderr_len] = '\0';
-				if (st->stderr_len > 0)
-					log_ssh_stderr_line(st, st->stderr_line);
-				st->stderr_len = 0;
-				if (buf[i] == '\n')
-					continue;
-			}
-			if (buf[i] != '\r')
-				st->stderr_line[st->stderr_len++] = buf[i];
+	if (!st->cfg->background && st->passthrough_fd >= 0)
+		pass_ssh_stderr(st, buf, n);
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] == '\n' || st->stderr_len == sizeof st->stderr_line - 1) {
+			st->stderr_line[st->stderr_len] = '\0';
+			if (st->stderr_len > 0)
+				take_ssh_line(st, st->stderr_line, now);
+			st->stderr_len = 0;
+			if (buf[i] == '\n')
+				continue;
 		}
+		if (buf[i] != '\r')
+			st->stderr_line[st->stderr_len++] = buf[i];
 	}
-	if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+}
+
+/*
+ * Read what ssh's stderr holds now (a bounded number of reads per wake-up);
+ * at_exit: ssh is gone, take the rest and close without waiting for an
+ * end-of-file that a ProxyCommand child holding the pipe would delay.
+ */
+static void read_ssh_stderr(struct state *st, int at_exit, long long now)
+{
+	char buf[PIPE_BUF];
+	ssize_t n = -1;
+
+	errno = EAGAIN;
+	for (int reads = 0; reads < (at_exit ? 1024 : 64) && (n = read(st->stderr_fd, buf, sizeof buf)) > 0; reads++)
+		take_ssh_bytes(st, buf, (size_t)n, now);
+	if (at_exit || n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		if (st->stderr_len > 0) {
 			st->stderr_line[st->stderr_len] = '\0';
-			log_ssh_stderr_line(st, st->stderr_line);
+			take_ssh_line(st, st->stderr_line, now);
 		}
 		close_ssh_stderr(st);
 	}
+}
+
+/*
+ * A start failed: its cause is this ssh's last classified line, else
+ * fallback (autossh stopped it) as network, else unknown (autossh(1)
+ * CAUSES).  Said once per change of cause.
+ */
+static void settle_cause(struct state *st, const char *fallback)
+{
+	enum ssh_cause cause = st->ssh_cause;
+	char line[sizeof st->cause_line];
+
+	if (cause != CAUSE_NONE)
+		snprintf(line, sizeof line, "%s", st->ssh_cause_line);
+	else if (fallback != NULL)
+		snprintf(line, sizeof line, "%s", fallback);
+	else if (st->ssh_last_line[0])
+		snprintf(line, sizeof line, "%s", st->ssh_last_line);
+	else
+		snprintf(line, sizeof line, "ssh exited with %s", st->last_exit);
+	if (cause == CAUSE_NONE)
+		cause = fallback != NULL ? CAUSE_NETWORK : CAUSE_UNKNOWN;
+	if (cause != st->cause) {
+		st->cause_count = 1;
+		st->route_cut_used = 0;
+		/* Only ssh's own words: autossh's reason to stop it, or an exit line, is logged already. */
+		if (st->ssh_cause != CAUSE_NONE || (fallback == NULL && st->ssh_last_line[0]))
+			logmsg(LOG_INFO, "ssh failed: %s: %s", cause_name(cause), line);
+		if (cause_needs_a_fix(cause))
+			logmsg(LOG_INFO, "retrying in %d s, then every %ld s: fix it (autossh --doctor --connect "
+					 "checks the set-up), then SIGHUP or SIGUSR1 retries at once",
+			       NEEDS_FIX_FIRST_WAIT_S, st->cfg->poll);
+	} else if (st->cause_count < INT_MAX) {
+		st->cause_count++;
+	}
+	st->cause = cause;
+	snprintf(st->cause_line, sizeof st->cause_line, "%s", line);
 }
 
 static void record_exit(struct state *st, int wait_status)
@@ -4342,7 +4764,7 @@ static void on_ssh_exit(struct state *st, long long now)
 	const struct config *cfg = st->cfg;
 
 	if (st->stderr_fd >= 0)
-		read_ssh_stderr(st);
+		read_ssh_stderr(st, 1, now);
 	record_exit(st, st->ssh_wait_status);
 	probe_close(&st->probe);
 	evidence_close_ssh(&st->evidence);
@@ -4350,6 +4772,8 @@ static void on_ssh_exit(struct state *st, long long now)
 	st->ssh_exited = 0;
 	if (st->phase == PHASE_STOPPING) {
 		logmsg(LOG_DEBUG, "ssh stopped (%s)", st->last_exit);
+		if (st->after_stop == AFTER_RESTART_BACKOFF)
+			settle_cause(st, "restarted by autossh");
 		after_ssh_stopped(st, now);
 		return;
 	}
@@ -4357,10 +4781,16 @@ static void on_ssh_exit(struct state *st, long long now)
 						cfg->gatetime > 0 && !cfg->background,
 						now - st->ssh_started_at, cfg->gatetime, cfg->progname);
 	logmsg(d.level, "%s", d.message);
-	if (looks_handed_off(st->ssh_wait_status, now - st->ssh_started_at, cfg->user_forwards))
+	if (shell_ended_at_once(st->ssh_wait_status, now - st->ssh_started_at, cfg->background, st->words.no_shell,
+				st->words.has_command))
+		logmsg(LOG_INFO, "the remote shell ended at once because its stdin is /dev/null under -f: "
+				 "add -N for a tunnel without a remote command");
+	else if (looks_handed_off(st->ssh_wait_status, now - st->ssh_started_at, cfg->user_forwards))
 		logmsg(LOG_INFO, "ssh exited at once with status 0: connection sharing (ControlMaster/ControlPersist) "
 				 "or ForkAfterAuthentication hands the session to another process; "
 				 "autossh cannot supervise it");
+	if (d.action == ACTION_RESTART || d.exit_status != 0)
+		settle_cause(st, NULL);
 	if (d.action == ACTION_EXIT)
 		finish(st, d.exit_status, 0);
 	else
@@ -4427,6 +4857,9 @@ static void mark_proven(struct state *st)
 	if (st->proven)
 		return;
 	st->proven = st->authenticated = 1;
+	st->cause = CAUSE_NONE;  /* healthy: the next failure's cause is said again */
+	st->cause_line[0] = '\0';
+	st->cause_count = st->route_cut_used = 0;
 	st->next_early_at = 0;
 	st->connect_deadline = 0;
 	logmsg(LOG_DEBUG, "ssh proven");
@@ -4603,7 +5036,7 @@ static enum net_action network_action(enum ssh_phase phase, int monitored, int p
 /* resumed: after a suspend any path may be gone, changed or not: act as if it moved. */
 static void take_cheap_action(struct state *st, int resumed, long long now)
 {
-	int moved = st->phase == PHASE_BACKOFF && (resumed || path_moved_since_start(st));
+	int moved = st->phase == PHASE_BACKOFF && (resumed || path_moved_since_start(st)) && route_change_ends_wait(st);
 	enum net_action action =
 		network_action(st->phase, monitoring(st), st->proven, st->probe.phase != PROBE_IDLE, moved);
 
@@ -4736,6 +5169,8 @@ static int check_readiness(struct state *st, const struct tcp_reading *r, long l
 		if (now_seen.conn.family == 0)
 			return 0;
 		st->sockets = now_seen;
+		if (now_seen.n_listen > 0)
+			st->authenticated = 1;  /* ssh listens for forwards only after login */
 	}
 	if (!connection_ready(st, r, since_start))
 		return 0;
@@ -4851,11 +5286,35 @@ static void fire_proven_timer(struct state *st, long long now)
 	report_state(st, 1);
 }
 
+/*
+ * ssh stayed connected after a forward failed (autossh(1) CAUSES): a failed
+ * start; a gated first ssh ends the run with status 1.  1 if ssh is done with.
+ */
+static int fire_forward_failure(struct state *st, long long now)
+{
+	const struct config *cfg = st->cfg;
+
+	st->forward_stop_at = 0;
+	if (ssh_exit_judged(st, now))
+		return 1;
+	if (gated_first_start(st) && now - st->ssh_started_at <= cfg->gatetime * 1000LL) {
+		logmsg(LOG_ERR, "ssh's forward failed (%s); %s exiting", st->ssh_cause_line, cfg->progname);
+		settle_cause(st, NULL);
+		begin_exit(st, 1, 0, now);
+		return 1;
+	}
+	logmsg(LOG_INFO, "forward failed, restarting ssh");
+	stop_ssh(st, AFTER_RESTART_BACKOFF, now);
+	return 1;
+}
+
 static void fire_running_deadlines(struct state *st, long long now)
 {
 	const struct config *cfg = st->cfg;
 
 	fire_proven_timer(st, now);
+	if (st->forward_stop_at && now >= st->forward_stop_at && fire_forward_failure(st, now))
+		return;
 	if (st->connect_deadline && now >= st->connect_deadline) {
 		st->connect_deadline = 0;
 		if (!st->proven) {
@@ -4929,6 +5388,7 @@ static int poll_timeout(const struct state *st, long long now)
 		consider(&nearest, st->backoff_until);
 	if (st->phase == PHASE_RUNNING) {
 		consider(&nearest, st->proven_at);
+		consider(&nearest, st->forward_stop_at);
 		consider(&nearest, st->connect_deadline);
 		consider(&nearest, st->next_probe_at);
 		consider(&nearest, st->next_early_at);
@@ -5169,7 +5629,7 @@ static void handle_wakeup(struct state *st, struct pollfd *fds, long long now)
 	if (st->ssh_exited && st->phase != PHASE_DONE)
 		on_ssh_exit(st, now);
 	if (st->stderr_fd >= 0 && fds[FD_STDERR].fd == st->stderr_fd && fds[FD_STDERR].revents)
-		read_ssh_stderr(st);
+		read_ssh_stderr(st, 0, now);
 	onchange_output_ready(&st->hook, &fds[FD_HOOK]);
 	struct probe *p = &st->probe;
 	int awaiting_loop = st->phase == PHASE_RUNNING &&
@@ -5594,6 +6054,17 @@ static int status_pid_alive(long long pid)
 	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
+/* The cause a status file's "reason=<cause>: <line>" names; unknown if none. */
+static enum ssh_cause cause_named(const char *reason)
+{
+	size_t len = strcspn(reason, ":");
+
+	for (int c = CAUSE_NETWORK; c < N_CAUSES; c++)
+		if (strlen(cause_name((enum ssh_cause)c)) == len && strncmp(reason, cause_name((enum ssh_cause)c), len) == 0)
+			return (enum ssh_cause)c;
+	return CAUSE_UNKNOWN;
+}
+
 enum health { HEALTH_OK, HEALTH_UNHEALTHY, HEALTH_DEAD };
 
 /*
@@ -5611,7 +6082,8 @@ static enum health judge_status(const struct status_snapshot *snap, int alive, l
 		return HEALTH_DEAD;
 	}
 	if (strcmp(snap->state, "connected") != 0) {
-		snprintf(why, len, "state is %s%s%s%s", snap->state[0] ? snap->state : "unknown",
+		snprintf(why, len, "state is %s%s%s%s%s%s", snap->state[0] ? snap->state : "unknown",
+			 snap->reason[0] ? ": " : "", snap->reason[0] ? cause_phrase(cause_named(snap->reason)) : "",
 			 snap->reason[0] ? " (" : "", snap->reason, snap->reason[0] ? ")" : "");
 		return HEALTH_UNHEALTHY;
 	}

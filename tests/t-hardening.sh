@@ -82,14 +82,15 @@ closed_case out '>&-'
 closed_case err '2>&-'
 closed_case all '<&- >&- 2>&-'
 
-name="fds: with 0-2 closed and no -f, the log file is not put on 0-2 (ssh gets /dev/null there)"
+# ssh's fd 2 is the pipe autossh reads its standard error from (autossh(1) LOGGING).
+name="fds: with 0-2 closed and no -f, the log file is not put on 0-2 (ssh gets /dev/null there, its stderr pipe on 2)"
 WHY=
 bg_run AUTOSSH_PATH="$STUB" STUB_LOG="$T/nof.stub" STUB_FDS="$T/nof.fds" AUTOSSH_GATETIME=0 \
 	AUTOSSH_LOGFILE="$T/nof.log" "$AUTOSSH" -M 0 host <&- >&- 2>&-
 A=$BG_PID
 if ! wait_for 5 log_has "$T/nof.stub" .; then
 	WHY="ssh never started"
-elif [ "$(awk '$1 <= 2 && $2 != "/dev/null"' "$T/nof.fds")" != "" ]; then
+elif [ "$(awk '$1 <= 1 && $2 != "/dev/null" || $1 == 2 && $2 !~ /^pipe:/' "$T/nof.fds")" != "" ]; then
 	WHY="ssh inherited: $(tr '\n' ' ' <"$T/nof.fds")"
 elif ! log_has "$T/nof.log" 'ssh child pid is'; then
 	WHY="log file lacks 'ssh child pid is'"

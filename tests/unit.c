@@ -1893,7 +1893,7 @@ static void test_judge_status(void)
 		{ "judge-start-unknown-trusts-pid", "connected", "0", "", 500, 0, 1, -1, HEALTH_OK, "connected" },
 		{ "judge-no-pid-start-in-file", "connected", "0", "", -1, 0, 1, 777, HEALTH_OK, "connected" },
 		{ "judge-backoff-with-reason", "backoff", "0", "network: Connection refused", 500, 0, 1, 500,
-		  HEALTH_UNHEALTHY, "state is backoff (network: Connection refused)" },
+		  HEALTH_UNHEALTHY, "state is backoff: network error (network: Connection refused)" },
 		{ "judge-starting", "starting", "0", "", 500, 0, 1, 500, HEALTH_UNHEALTHY, "state is starting" },
 		{ "judge-no-state", "", "0", "", 500, 0, 1, 500, HEALTH_UNHEALTHY, "state is unknown" },
 		{ "judge-probe-fresh", "connected", "20000", "", 500, 5, 1, 500, HEALTH_OK,
@@ -2665,6 +2665,245 @@ static void test_handed_off_hint(void)
 			"got %d", !cases[i].want);
 }
 
+/* One sample of each OpenSSH message the cause table holds (autossh(1) CAUSES). */
+static void test_classify_ssh_lines(void)
+{
+	static const struct {
+		const char *line;
+		enum ssh_cause cause;
+		int flags;      /* the flags that must be set */
+	} cases[] = {
+		{ "ssh: connect to host 127.0.0.1 port 2222: Connection refused", CAUSE_NETWORK, 0 },
+		{ "ssh: connect to host 10.9.9.9 port 22: Connection timed out", CAUSE_NETWORK, 0 },
+		{ "ssh: connect to host 10.9.9.9 port 22: Operation timed out", CAUSE_NETWORK, 0 },
+		{ "ssh: connect to host 10.9.9.9 port 22: No route to host", CAUSE_NETWORK, 0 },
+		{ "ssh: connect to host 10.9.9.9 port 22: Network is unreachable", CAUSE_NETWORK, 0 },
+		{ "ssh: Could not resolve hostname example.org: Temporary failure in name resolution", CAUSE_NETWORK, 0 },
+		{ "Connection closed by 127.0.0.1 port 2222", CAUSE_NETWORK, LINE_SERVER_DROPPED },
+		{ "Connection reset by 127.0.0.1 port 2222", CAUSE_NETWORK, LINE_SERVER_DROPPED },
+		{ "Connection to 127.0.0.1 closed by remote host.", CAUSE_NETWORK, LINE_SERVER_DROPPED },
+		{ "Timeout, server 127.0.0.1 not responding.", CAUSE_NETWORK, 0 },
+		{ "client_loop: send disconnect: Broken pipe", CAUSE_NETWORK, 0 },
+		{ "kex_exchange_identification: read: Connection reset by peer", CAUSE_BUSY, 0 },
+		{ "kex_exchange_identification: Connection closed by remote host", CAUSE_BUSY, 0 },
+		{ "ssh_exchange_identification: Connection closed by remote host", CAUSE_BUSY, 0 },
+		{ "banner exchange: Connection to 127.0.0.1 port 2222: invalid format", CAUSE_BUSY, 0 },
+		{ "root@127.0.0.1: Permission denied (publickey).", CAUSE_AUTH, 0 },
+		{ "Received disconnect from 127.0.0.1 port 2222:2: Too many authentication failures", CAUSE_AUTH, 0 },
+		{ "Host key verification failed.", CAUSE_HOSTKEY, 0 },
+		{ "@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @", CAUSE_HOSTKEY, 0 },
+		{ "No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.",
+		  CAUSE_HOSTKEY, 0 },
+		{ "/tmp/x/ssh_config: line 3: Bad configuration option: bogus", CAUSE_CONFIG, 0 },
+		{ "ssh: Could not resolve hostname nosuch.invalid: Name or service not known", CAUSE_CONFIG,
+		  LINE_NAME_UNKNOWN },
+		{ "Warning: remote port forwarding failed for listen port 5432", CAUSE_REMOTE_FORWARD,
+		  LINE_FORWARD_FAILED | LINE_AUTHENTICATED },
+		{ "Error: remote port forwarding failed for listen port 5432", CAUSE_REMOTE_FORWARD,
+		  LINE_FORWARD_FAILED },
+		{ "bind [127.0.0.1]:5432: Address already in use", CAUSE_LOCAL_FORWARD, LINE_FORWARD_FAILED },
+		{ "channel_setup_fwd_listener_tcpip: cannot listen to port: 5432", CAUSE_LOCAL_FORWARD,
+		  LINE_FORWARD_FAILED },
+		{ "Could not request local forwarding.", CAUSE_LOCAL_FORWARD, LINE_FORWARD_FAILED },
+		{ "bind [::1]:5432: Cannot assign requested address", CAUSE_NONE, 0 },
+		{ "Warning: Identity file /home/u/.ssh/id_x not accessible: No such file or directory.", CAUSE_NONE,
+		  LINE_NEVER_CAUSE },
+		{ "channel 3: open failed: administratively prohibited: open failed", CAUSE_NONE, LINE_NEVER_CAUSE },
+		{ "Authenticated to 127.0.0.1 ([127.0.0.1]:2222) using \"publickey\".", CAUSE_NONE, LINE_AUTHENTICATED },
+		{ "debug1: Authentication succeeded (publickey).", CAUSE_NONE, LINE_AUTHENTICATED },
+		{ "Allocated port 40123 for remote forward to 127.0.0.1:22", CAUSE_NONE, LINE_AUTHENTICATED },
+		{ "debug1: connect to address 127.0.0.1 port 2222: Connection refused", CAUSE_NONE, 0 },
+		{ "Warning: Permanently added '[127.0.0.1]:2222' (ED25519) to the list of known hosts.", CAUSE_NONE, 0 },
+		{ "", CAUSE_NONE, 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct line_class c = classify_ssh_line(cases[i].line);
+		char name[96];
+		snprintf(name, sizeof name, "classify-%zu-%s", i, cause_name(cases[i].cause)[0] ? cause_name(cases[i].cause) : "none");
+		resultf(name, c.cause == cases[i].cause && (c.flags & cases[i].flags) == cases[i].flags,
+			"\"%s\": got %s flags %d, want %s flags %d", cases[i].line, cause_name(c.cause), c.flags,
+			cause_name(cases[i].cause), cases[i].flags);
+	}
+}
+
+/* Which classified lines become a failure's cause (autossh(1) CAUSES). */
+static void test_cause_of_line(void)
+{
+	static const struct {
+		const char *name, *line;
+		enum ssh_cause so_far;
+		int authenticated, gated_first;
+		enum ssh_cause want;
+	} cases[] = {
+		{ "cause-auth-before-login", "u@h: Permission denied (publickey).", CAUSE_NONE, 0, 0, CAUSE_AUTH },
+		{ "cause-auth-not-after-login", "u@h: Permission denied (publickey).", CAUSE_NONE, 1, 0, CAUSE_NONE },
+		{ "cause-hostkey-not-after-login", "Host key verification failed.", CAUSE_NONE, 1, 1, CAUSE_NONE },
+		{ "cause-config-not-after-login", "x: line 1: Bad configuration option: y", CAUSE_NONE, 1, 1, CAUSE_NONE },
+		{ "cause-unknown-host-gated-first", "ssh: Could not resolve hostname h: Name or service not known", CAUSE_NONE, 0, 1,
+		  CAUSE_CONFIG },
+		{ "cause-unknown-host-later-is-network", "ssh: Could not resolve hostname h: Name or service not known", CAUSE_NONE, 0,
+		  0, CAUSE_NETWORK },
+		{ "cause-identity-warning-never", "Warning: Identity file k not accessible: No such file or directory.", CAUSE_NONE, 0,
+		  1, CAUSE_NONE },
+		{ "cause-prohibited-never", "channel 2: open failed: administratively prohibited: open failed", CAUSE_NONE, 1, 0,
+		  CAUSE_NONE },
+		{ "cause-network-after-login", "Connection to h closed by remote host.", CAUSE_NONE, 1, 0, CAUSE_NETWORK },
+		{ "cause-busy", "kex_exchange_identification: read: Connection reset by peer", CAUSE_NONE, 0, 0, CAUSE_BUSY },
+		{ "cause-remote-forward", "Warning: remote port forwarding failed for listen port 7", CAUSE_NONE, 1, 0,
+		  CAUSE_REMOTE_FORWARD },
+		{ "cause-closed-after-kex-stays-busy", "Connection closed by 127.0.0.1 port 2222", CAUSE_BUSY, 0, 0,
+		  CAUSE_NONE },
+		{ "cause-reset-after-kex-stays-busy", "Connection reset by 127.0.0.1 port 2222", CAUSE_BUSY, 0, 0,
+		  CAUSE_NONE },
+		{ "cause-refused-after-busy-is-network", "ssh: connect to host h port 22: Connection refused", CAUSE_BUSY,
+		  0, 0, CAUSE_NETWORK },
+		{ "cause-auth-after-busy", "u@h: Permission denied (publickey).", CAUSE_BUSY, 0, 0, CAUSE_AUTH },
+		{ "cause-plain-line-none", "Pseudo-terminal will not be allocated because stdin is not a terminal.", CAUSE_NONE, 0, 0,
+		  CAUSE_NONE },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		enum ssh_cause got =
+			cause_of_line(classify_ssh_line(cases[i].line), cases[i].so_far, cases[i].authenticated,
+				      cases[i].gated_first);
+		resultf(cases[i].name, got == cases[i].want, "got %s, want %s", cause_name(got), cause_name(cases[i].want));
+	}
+}
+
+static void test_forward_port_in_line(void)
+{
+	static const struct {
+		const char *line;
+		int want;
+	} cases[] = {
+		{ "Warning: remote port forwarding failed for listen port 5432", 5432 },
+		{ "channel_setup_fwd_listener_tcpip: cannot listen to port: 8080", 8080 },
+		{ "bind [127.0.0.1]:2200: Address already in use", 2200 },
+		{ "bind [::1]:65535: Address already in use", 65535 },
+		{ "Could not request local forwarding.", 0 },
+		{ "bind [127.0.0.1]:99999: Address already in use", 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char name[48];
+		snprintf(name, sizeof name, "forward-port-in-line-%zu", i);
+		int got = forward_port_in_line(cases[i].line);
+		resultf(name, got == cases[i].want, "\"%s\": got %d, want %d", cases[i].line, got, cases[i].want);
+	}
+}
+
+/* The waits by cause (autossh(1) CAUSES). */
+static void test_failure_wait(void)
+{
+	static const struct {
+		const char *name;
+		enum ssh_cause cause;
+		int consecutive, dropped, tries;
+		long poll, jitter;
+		double unit;
+		long long want_ms;
+	} cases[] = {
+		{ "wait-network-quick", CAUSE_NETWORK, 1, 0, 1, 600, 0, 0.5, 0 },
+		{ "wait-network-schedule", CAUSE_NETWORK, 3, 0, 7, 600, 0, 0.5, 8000 },
+		{ "wait-unknown-schedule", CAUSE_UNKNOWN, 1, 0, 6, 600, 0, 0.9, 2000 },
+		{ "wait-network-jitter", CAUSE_NETWORK, 1, 0, 7, 600, 50, 1.0, 12000 },
+		{ "wait-remote-forward-schedule", CAUSE_REMOTE_FORWARD, 4, 0, 8, 600, 0, 0.3, 18000 },
+		{ "wait-local-forward-quick", CAUSE_LOCAL_FORWARD, 1, 0, 0, 600, 0, 0.3, 0 },
+		{ "wait-auth-first-60s", CAUSE_AUTH, 1, 0, 0, 600, 0, 0.5, 60000 },
+		{ "wait-auth-then-poll", CAUSE_AUTH, 2, 0, 1, 600, 0, 0.5, 600000 },
+		{ "wait-hostkey-first-60s", CAUSE_HOSTKEY, 1, 0, 9, 600, 20, 0.0, 60000 },
+		{ "wait-config-then-poll", CAUSE_CONFIG, 5, 0, 0, 300, 0, 0.5, 300000 },
+		{ "wait-auth-poll-below-60", CAUSE_AUTH, 1, 0, 0, 30, 0, 0.5, 30000 },
+		{ "wait-busy-first-full-jitter", CAUSE_BUSY, 1, 0, 0, 600, 0, 0.5, BUSY_BASE_MS / 2 },
+		{ "wait-busy-first-top", CAUSE_BUSY, 1, 0, 0, 600, 0, 1.0, BUSY_BASE_MS },
+		{ "wait-busy-third-doubles", CAUSE_BUSY, 3, 0, 9, 600, 0, 1.0, BUSY_BASE_MS * 4 },
+		{ "wait-busy-zero", CAUSE_BUSY, 3, 0, 0, 600, 0, 0.0, 0 },
+		{ "wait-busy-capped-at-poll", CAUSE_BUSY, 40, 0, 0, 30, 0, 1.0, 30000 },
+		{ "wait-busy-ignores-jitter-setting", CAUSE_BUSY, 1, 0, 0, 600, 50, 1.0, BUSY_BASE_MS },
+		{ "wait-dropped-spread", CAUSE_NETWORK, 1, 1, 0, 600, 0, 0.5, DROPPED_SPREAD_MS / 2 },
+		{ "wait-dropped-only-first", CAUSE_NETWORK, 2, 1, 1, 600, 0, 0.5, 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct wait_inputs in = { cases[i].cause, cases[i].consecutive, cases[i].dropped, cases[i].tries,
+					  cases[i].poll, cases[i].jitter, cases[i].unit };
+		long long got = failure_wait_ms(&in);
+		resultf(cases[i].name, got == cases[i].want_ms, "got %lld ms, want %lld", got, cases[i].want_ms);
+	}
+}
+
+static void test_ssh_words(void)
+{
+	static const struct {
+		const char *name;
+		const char *argv[12];
+		int no_shell, has_command, keeps;
+	} cases[] = {
+		{ "words-plain", { "ssh", "-L", "1:h:2", "host" }, 0, 0, 0 },
+		{ "words-N", { "ssh", "-NL", "1:h:2", "host" }, 1, 0, 0 },
+		{ "words-command", { "ssh", "host", "uptime" }, 0, 1, 0 },
+		{ "words-eoff-no", { "ssh", "-o", "ExitOnForwardFailure=no", "host" }, 0, 0, 1 },
+		{ "words-eoff-no-joined-any-case", { "ssh", "-oexitonforwardfailure no", "host" }, 0, 0, 1 },
+		{ "words-eoff-yes", { "ssh", "-o", "ExitOnForwardFailure=yes", "host" }, 0, 0, 0 },
+		{ "words-eoff-first-wins", { "ssh", "-o", "ExitOnForwardFailure=yes", "-o", "ExitOnForwardFailure=no",
+					     "host" }, 0, 0, 0 },
+		{ "words-N-value-not-letter", { "ssh", "-l", "N", "host" }, 0, 0, 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ssh_words w;
+		int dest = 1;
+		while (cases[i].argv[dest + 1] && strcmp(cases[i].argv[dest], "host") != 0)
+			dest++;
+		read_ssh_words((char *const *)cases[i].argv, dest, &w);
+		resultf(cases[i].name,
+			w.no_shell == cases[i].no_shell && w.has_command == cases[i].has_command &&
+				w.keeps_failed_forwards == cases[i].keeps,
+			"got -N %d command %d keep %d", w.no_shell, w.has_command, w.keeps_failed_forwards);
+	}
+}
+
+static void test_shell_hint(void)
+{
+	resultf("shell-hint-f-no-N", shell_ended_at_once(0, 300, 1, 0, 0) == 1, "no hint");
+	resultf("shell-hint-not-with-N", shell_ended_at_once(0, 300, 1, 1, 0) == 0, "hint");
+	resultf("shell-hint-not-with-command", shell_ended_at_once(0, 300, 1, 0, 1) == 0, "hint");
+	resultf("shell-hint-not-without-f", shell_ended_at_once(0, 300, 0, 0, 0) == 0, "hint");
+	resultf("shell-hint-not-status-255", shell_ended_at_once(255 << 8, 300, 1, 0, 0) == 0, "hint");
+	resultf("check-cause-named", cause_named("auth: u@h: Permission denied (publickey).") == CAUSE_AUTH &&
+					     cause_named("remote-forward: x") == CAUSE_REMOTE_FORWARD &&
+					     cause_named("whatever") == CAUSE_UNKNOWN,
+		"wrong cause");
+}
+
+/* local_port_holder finds this process's own listener (Linux /proc). */
+static void test_local_port_holder(void)
+{
+#ifdef __linux__
+	struct sockaddr_in a;
+	socklen_t len = sizeof a;
+	long pid = -1;
+	char name[64] = "x";
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 1) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+		result("local-port-holder-own-listener", "cannot listen on a loopback port");
+	} else {
+		int port = ntohs(a.sin_port);
+		int held = local_port_holder(port, &pid, name, sizeof name);
+		resultf("local-port-holder-own-listener", held == 1 && pid == (long)getpid() && name[0] != '\0',
+			"port %d: held %d pid %ld (want %ld) name \"%s\"", port, held, pid, (long)getpid(), name);
+		close(fd);
+		fd = -1;
+		held = local_port_holder(port, &pid, name, sizeof name);
+		resultf("local-port-holder-free-port", held == 0 && pid == 0 && name[0] == '\0', "held %d pid %ld", held,
+			pid);
+	}
+	if (fd >= 0)
+		close(fd);
+#endif
+}
+
 static void test_user_forwards(void)
 {
 	static const struct {
@@ -2897,36 +3136,6 @@ static void test_usage_variables_known(void)
 	resultf("usage-variables-known", missing[0] == '\0', "not in autossh_variables: %s", missing);
 }
 
-/* A listener of our own on a loopback port: it is found, and so are we. */
-static void test_local_port_holder(void)
-{
-#ifdef __linux__
-	struct sockaddr_in a;
-	socklen_t len = sizeof a;
-	char name[64];
-	long pid = -1;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), held, port;
-
-	memset(&a, 0, sizeof a);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 1) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
-		result("local-port-holder", "cannot listen on a loopback port");
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	port = ntohs(a.sin_port);
-	held = local_port_holder(port, &pid, name, sizeof name);
-	resultf("local-port-holder-finds-our-listener", held == 1 && pid == (long)getpid() && name[0] != '\0',
-		"held %d pid %ld (want %ld) name \"%s\"", held, pid, (long)getpid(), name);
-	close(fd);
-	held = local_port_holder(port, &pid, name, sizeof name);
-	resultf("local-port-holder-free-port", held == 0 && pid == 0 && name[0] == '\0', "held %d pid %ld", held, pid);
-#endif
-}
-
 int main(void)
 {
 	if (setup_tmpdir() != 0) {
@@ -2966,6 +3175,13 @@ int main(void)
 	test_parse_diag_reply();
 	test_netwatch_config();
 	test_handed_off_hint();
+	test_classify_ssh_lines();
+	test_cause_of_line();
+	test_forward_port_in_line();
+	test_failure_wait();
+	test_ssh_words();
+	test_shell_hint();
+	test_local_port_holder();
 	test_user_forwards();
 	test_filter_ssh_words();
 	test_ssh_names();
@@ -2973,7 +3189,6 @@ int main(void)
 	test_connect_order();
 	test_relative_paths();
 	test_unknown_variables();
-	test_local_port_holder();
 	test_usage_variables_known();
 	test_temp_names();
 	test_missing_directory_names();
