@@ -3525,9 +3525,10 @@ static long test_timeout_ms(unsigned srtt_ms)
 
 /*
  * Did this ssh fail on the network before it logged in?  Then every
- * further start waits for a completed test connect (autossh(1) TCP
- * EVIDENCE).  cause is what ssh's stderr said; with nothing said, an ssh
- * that exited 255 before its connection was ever established counts.
+ * further start waits for a completed test connect
+ * (autossh(1) TCP EVIDENCE).  cause is what ssh's stderr said; with
+ * nothing said, an ssh that exited 255 before its connection was ever
+ * established counts.
  */
 static int failed_on_network(enum ssh_cause cause, int authenticated, int exited_255, int ever_established)
 {
