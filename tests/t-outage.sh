@@ -235,6 +235,80 @@ blind_case() {
 	stop_autossh "$A"
 }
 
+# A ProxyCommand over a Unix socket (the proxy holds no TCP socket) and a
+# -R forward in use (ssh's own outgoing TCP connection): that connection
+# must never be taken for the server connection.
+proxy_case() {
+	name="outage: ProxyCommand without a TCP socket and a -R forward in use: ssh's forwarded connection is not taken for the server's, the proxy is said once"
+	setup "$name" || return 0
+	WHY=
+	socat "UNIX-LISTEN:$T/px.sock,fork" "TCP:$SSHD_ADDR:$SSHD_PORT" </dev/null >/dev/null 2>&1 &
+	track_pid "$!"
+	wait_for 5 test -S "$T/px.sock" || :
+	printf '\tProxyCommand socat - UNIX-CONNECT:%s\n' "$T/px.sock" >>"$SSH_CFG"
+	TP=$(free_port)
+	start_echo "$TP"
+	RP=$(free_port)
+	tunnel 0 "$SA60 -R 127.0.0.1:$RP:127.0.0.1:$TP" AUTOSSH_POLL=600
+	if ! wait_for 20 echo_ok "$LP"; then
+		WHY="tunnel never came up"
+	else
+		ip netns exec "$NS" sh -c "sleep 20 | socat - TCP:127.0.0.1:$RP" >/dev/null 2>&1 &
+		track_pid "$!"
+		if ! wait_log 10 "$LOG" ": ssh's proxy holds no TCP socket autossh can read"; then
+			WHY="no 'ssh's proxy holds no TCP socket autossh can read ...' line within 10 s"
+		else
+			sleep 2
+			if log_has "$LOG" "ssh's connection: .* to 127\.0\.0\.1:$TP "; then
+				WHY="log: $(grep "ssh's connection: " "$LOG" | head -n 1)"
+			elif [ "$(grep -c "proxy holds no TCP socket" "$LOG")" != 1 ]; then
+				WHY="the proxy line came $(grep -c "proxy holds no TCP socket" "$LOG") times"
+			fi
+		fi
+	fi
+	report "$name" "$LOG"
+	stop_autossh "$A"
+}
+
+# route_portid PID: the netlink port id of PID's route socket (the one
+# subscribed to groups), from /proc/PID/net/netlink.
+route_portid() {
+	_rp_inodes=$(find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -printf '%l\n' 2>/dev/null |
+		sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p' | tr '\n' ' ')
+	awk -v inodes=" $_rp_inodes " 'NR > 1 && $2 == 0 && $4 != "00000000" && index(inodes, " " $NF " ") { print $3; exit }' \
+		"/proc/$1/net/netlink"
+}
+
+# A process (not the kernel) sends autossh's route socket a "default route
+# changed" message: it must not be heard.
+sender_case() {
+	name="outage: a route message sent by a process, not the kernel, is ignored"
+	setup "$name" || return 0
+	WHY=
+	tunnel "$(free_port)" "$SA60" AUTOSSH_POLL=600
+	portid=
+	if ! wait_for 20 echo_ok "$LP" || ! wait_for 10 grep -q '^last_probe_ok=[1-9]' "$T/status"; then
+		WHY="tunnel never came up"
+	elif ! portid=$(route_portid "$A") || [ -z "$portid" ]; then
+		WHY="no route socket found in /proc/$A/net/netlink"
+	else
+		# nlmsghdr (28 bytes, RTM_NEWROUTE) + rtmsg: AF_INET, /0, table main, unicast.
+		printf '\034\000\000\000\030\000\000\000\000\000\000\000\000\000\000\000\002\000\000\000\376\000\000\001\000\000\000\000' \
+			>"$T/newroute"
+		hex=$(printf '%08x' "$portid" | sed 's/\(..\)\(..\)\(..\)\(..\)/\4\3\2\1/')
+		if ! socat -u "OPEN:$T/newroute" "SOCKET-SENDTO:16:3:0:x0000${hex}00000000" 2>"$T/socat.err"; then
+			WHY="could not send: $(cat "$T/socat.err")"
+		else
+			sleep 2
+			if log_has "$LOG" 'route socket: route|network changed'; then
+				WHY="heard: $(grep -E 'route socket: route|network changed' "$LOG" | head -n 1)"
+			fi
+		fi
+	fi
+	report "$name" "$LOG"
+	stop_autossh "$A"
+}
+
 # ---------------------------------------------------------------- run
 
 scenario flow flow_case
@@ -243,4 +317,6 @@ scenario return return_case
 scenario carrier carrier_case
 scenario refresh refresh_case
 scenario blind blind_case
+scenario sender sender_case
+scenario proxy proxy_case
 scenarios_wait
