@@ -2745,8 +2745,11 @@ static void route_message(const struct nlmsghdr *h, void *ctx)
 	char what[WHAT_LEN];
 
 	parse_route_message(h, &ev);
-	if ((ev.kind == NET_ADDR_ADDED || ev.kind == NET_ADDR_REMOVED) &&
-	    note_address(rr->known, ev.kind == NET_ADDR_ADDED, ev.family, ev.ifindex, ev.addr))
+	/* A tentative address is not known yet: its announcement once usable is news. */
+	if (ev.kind == NET_ADDR_REMOVED)
+		note_address(rr->known, 0, ev.family, ev.ifindex, ev.addr);
+	else if (ev.kind == NET_ADDR_ADDED && !ev.tentative &&
+		 note_address(rr->known, 1, ev.family, ev.ifindex, ev.addr))
 		return;  /* announced again: a refresh */
 	enum net_effect effect = net_event_effect(&ev, rr->conn);
 	if (effect == NET_IGNORE)
@@ -3041,7 +3044,7 @@ static void dump_address_message(const struct nlmsghdr *h, void *ctx)
 		return;
 	}
 	parse_route_message(h, &ev);
-	if (ev.kind == NET_ADDR_ADDED)
+	if (ev.kind == NET_ADDR_ADDED && !ev.tentative)
 		note_address(d->set, 1, ev.family, ev.ifindex, ev.addr);
 }
 
@@ -4807,7 +4810,9 @@ static void look_at_connection(struct state *st, long long now)
 			got = -1;
 		}
 		st->diag_answered |= got == 1;
-		if (got == 0) {  /* gone: find it again */
+		if (got == 0) {  /* gone: find it again; a stall of it is over */
+			tests_stop(st);
+			memset(&st->stall, 0, sizeof st->stall);
 			st->sockets_of = 0;
 			memset(&st->reading, 0, sizeof st->reading);
 			st->next_look_at = now + TCP_LOOK_RETRANS_MS;
@@ -4822,7 +4827,9 @@ static void look_at_connection(struct state *st, long long now)
 		st->ever_established = 1;
 		st->last_srtt_ms = r.srtt_ms ? r.srtt_ms : st->last_srtt_ms;
 	}
-	enum stall_action action = stall_on_look(&st->stall, &r, judged, tests_allowed(st, &st->sockets.conn), now);
+	/* Whether a test may be made is asked only when one would be (it reads /proc). */
+	int can_test = judged == TCP_DEAD && !st->stall.judging && tests_allowed(st, &st->sockets.conn);
+	enum stall_action action = stall_on_look(&st->stall, &r, judged, can_test, now);
 	if (action != STALL_NOTHING) {
 		stall_act(st, action, &r, now);
 		if (st->phase != PHASE_RUNNING)
