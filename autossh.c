@@ -2132,6 +2132,18 @@ static int local_forward_ports(char *const *argv, int *ports, int max)
 	return n;
 }
 
+/* ssh option letter with its value: -J, or -o ProxyJump or ProxyCommand (not "none")? */
+static int names_proxy(char letter, const char *value)
+{
+	if (letter == 'J')
+		return 1;
+	if (letter != 'o' || (strncasecmp(value, "ProxyJump", 9) != 0 && strncasecmp(value, "ProxyCommand", 12) != 0))
+		return 0;
+	value += strcspn(value, " \t=");
+	value += strspn(value, " \t=");
+	return strcasecmp(value, "none") != 0;
+}
+
 /* -J, or -o ProxyJump or ProxyCommand (not "none"), among ssh's options up to the destination. */
 static int proxy_in_arguments(char *const *argv)
 {
@@ -2144,15 +2156,8 @@ static int proxy_in_arguments(char *const *argv)
 			const char *value = c[1] ? c + 1 : argv[i + 1];
 			if (!c[1] && argv[i + 1])
 				i++;
-			if (*c == 'J' && value)
+			if (value && names_proxy(*c, value))
 				return 1;
-			if (*c == 'o' && value &&
-			    (strncasecmp(value, "ProxyJump", 9) == 0 || strncasecmp(value, "ProxyCommand", 12) == 0)) {
-				const char *v = value + strcspn(value, " \t=");
-				v += strspn(v, " \t=");
-				if (strcasecmp(v, "none") != 0)
-					return 1;
-			}
 			break;
 		}
 	}
@@ -3689,14 +3694,16 @@ static void test_connect_end(int fd)
 	close(fd);
 }
 
-/* The socket of a connect in progress; -1 if it ended at once (*completed says how). */
-static int test_connect_begin(const struct tcp_socket *to, int *completed)
+/*
+ * The socket of the connect, in progress or ended at once (refused,
+ * unreachable): poll() reports either.  -1 if there is no socket.
+ */
+static int test_connect_begin(const struct tcp_socket *to)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int fd = tcp_socket_nonblocking(to->family);
 
-	*completed = 0;
 	if (fd < 0)
 		return -1;
 #ifdef IP_BIND_ADDRESS_NO_PORT
@@ -3706,21 +3713,19 @@ static int test_connect_begin(const struct tcp_socket *to, int *completed)
 	len = socket_address(to->family, to->local, 0, &ss);
 	(void)bind(fd, (struct sockaddr *)&ss, len);  /* an address gone since: the kernel picks one */
 	len = socket_address(to->family, to->remote, to->remote_port, &ss);
-	int refused_or_done = connect(fd, (struct sockaddr *)&ss, len);
-	if (refused_or_done != 0 && (errno == EINPROGRESS || errno == EINTR))
-		return fd;
-	*completed = refused_or_done == 0;
-	test_connect_end(fd);
-	return -1;
+	(void)connect(fd, (struct sockaddr *)&ss, len);
+	return fd;
 }
 
-/* The connect in progress on fd became writable or failed: did the handshake complete? */
+/* poll() reported the connect's end: did the handshake complete (connected, no error)? */
 static int test_connect_completed(int fd)
 {
+	struct sockaddr_storage peer;
+	socklen_t peer_len = sizeof peer, len = sizeof(int);
 	int err = 0;
-	socklen_t len = sizeof err;
 
-	return getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+	return getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0 &&
+	       getpeername(fd, (struct sockaddr *)&peer, &peer_len) == 0;
 }
 
 /* Is process pid in autossh's network namespace?  Unknown counts as yes. */
@@ -3799,6 +3804,10 @@ struct state {
 	struct ssh_sockets sockets;     /* valid while sockets_of == ssh_pid */
 	pid_t sockets_of;               /* the ssh whose sockets were found; 0: look again */
 	struct tcp_reading reading;     /* the previous look */
+	long long next_look_at;         /* next inet_diag look; 0: none */
+	struct stall stall;             /* the stall being judged (autossh(1) TCP EVIDENCE) */
+	long long test_deadline;        /* when it is abandoned */
+	long long next_test_at;         /* the next test; 0: none planned */
 	struct address_set known;       /* the host's addresses: one announced again is no change */
 	int proxy_configured;           /* -J, ProxyJump or ProxyCommand in ssh's arguments */
 	int said_proxy_unreadable;      /* "ssh's proxy holds no TCP socket..." said */
@@ -3806,15 +3815,11 @@ struct state {
 	int ever_established;           /* this ssh's connection was seen established */
 	int server_other_ns;            /* the connection found is in another network namespace */
 	unsigned last_srtt_ms;          /* the last smoothed round trip seen to the server */
-	struct stall stall;             /* the stall being judged (autossh(1) TCP EVIDENCE) */
 	int test_fd;                    /* the test connect in flight; -1: none */
 	int test_for_stall;             /* what it is for: a stall (1) or a wait for the path (0) */
-	long long test_deadline;        /* when it is abandoned */
-	long long next_test_at;         /* the next test; 0: none planned */
 	int path_wait;                  /* BACKOFF: the start waits for a completed test connect */
 	int path_wait_failed;           /* a test of this wait failed: the path is down */
 	int path_wait_ok;               /* a test of this wait completed: start when the wait ends */
-	long long next_look_at;         /* next inet_diag look; 0: none */
 	int forward_ports[MAX_FORWARDS], n_forward_ports;  /* the user's -L ports: their listeners prove ssh ready */
 	char last_exit[32];             /* the status file's "last_exit" */
 	enum ssh_cause cause;           /* why the last start failed; CAUSE_NONE when healthy */
@@ -4605,22 +4610,24 @@ static void connection_stalled(struct state *st, const struct tcp_reading *r, in
 	stop_ssh(st, AFTER_RESTART_BACKOFF, now);
 }
 
-static void test_finished(struct state *st, int completed, long long now);
-
-/* A test connect now (none if one is in flight); for_stall: to ssh's connection, else to the last server. */
+/*
+ * A test connect now (none if one is in flight); for_stall: to ssh's
+ * connection, else to the last server.  Its end comes through poll().
+ */
 static void begin_test(struct state *st, int for_stall, long long now)
 {
 	const struct tcp_socket *to = for_stall ? &st->sockets.conn : &st->server;
-	int completed;
 
 	st->next_test_at = 0;
 	if (st->test_fd >= 0)
 		return;
 	st->test_for_stall = for_stall;
 	st->test_deadline = now + test_timeout_ms(for_stall ? st->reading.srtt_ms : st->last_srtt_ms);
-	st->test_fd = test_connect_begin(to, &completed);
-	if (st->test_fd < 0)
-		test_finished(st, completed, now);
+	st->test_fd = test_connect_begin(to);
+	if (st->test_fd < 0) {
+		logmsg(LOG_DEBUG, "test connect: socket: %s", strerror(errno));
+		st->next_test_at = now + TEST_EVERY_MS;
+	}
 }
 
 /* Carry out the stall verdict's action (autossh(1) TCP EVIDENCE). */
@@ -4698,6 +4705,13 @@ static void test_finished(struct state *st, int completed, long long now)
 		stall_act(st, stall_on_test(&st->stall, completed), &st->reading, now);
 	else if (!for_stall && st->phase == PHASE_BACKOFF && st->path_wait)
 		path_wait_tested(st, completed, now);
+}
+
+/* poll() says the test connect ended. */
+static void test_wakeup(struct state *st, const struct pollfd *fd, long long now)
+{
+	if (st->test_fd >= 0 && fd->fd == st->test_fd && fd->revents)
+		test_finished(st, test_connect_completed(st->test_fd), now);
 }
 
 /* The test's deadline, and the next test of a stall or a wait. */
@@ -5065,8 +5079,7 @@ static void handle_wakeup(struct state *st, struct pollfd *fds, long long now)
 		probe_finished(st, probe_advance(st->cfg, p, st->listener, conn_ev, reply_ev,
 						 fds[FD_LISTEN].revents, now), now);
 	}
-	if (st->test_fd >= 0 && fds[FD_TEST].fd == st->test_fd && fds[FD_TEST].revents)
-		test_finished(st, test_connect_completed(st->test_fd), now);
+	test_wakeup(st, &fds[FD_TEST], now);
 	if (st->phase != PHASE_DONE)
 		watch_wakeup(st, fds[FD_ROUTE].revents, now);
 	if (st->phase != PHASE_DONE)
