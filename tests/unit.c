@@ -2567,7 +2567,8 @@ static void test_parse_diag_reply(void)
 static void test_netwatch_config(void)
 {
 	static const char *const args[] = { "autossh", "-M", "0", "-L", "8080:x:80", "host", NULL };
-	static const char *const off[] = { "AUTOSSH_NETWATCH=0", "AUTOSSH_TCP_EVIDENCE=0", NULL };
+	static const char *const off[] = { "AUTOSSH_NETWATCH=0", "AUTOSSH_TCP_EVIDENCE=0", "AUTOSSH_TEST_CONNECT=0", NULL };
+	static const char *const bad[] = { "AUTOSSH_TEST_CONNECT=yes", NULL };
 	static const char *const none[] = { NULL };
 	struct config cfg;
 	char err[ERRLEN];
@@ -2577,8 +2578,15 @@ static void test_netwatch_config(void)
 		cfg.tcp_evidence);
 	config_free(&cfg);
 	parse(args, off, &cfg, err, sizeof err);
-	resultf("netwatch-turned-off", cfg.netwatch == 0 && cfg.tcp_evidence == 0, "netwatch %d tcp %d", cfg.netwatch,
-		cfg.tcp_evidence);
+	resultf("netwatch-turned-off", cfg.netwatch == 0 && cfg.tcp_evidence == 0 && cfg.test_connect == 0,
+		"netwatch %d tcp %d test %d", cfg.netwatch, cfg.tcp_evidence, cfg.test_connect);
+	config_free(&cfg);
+	parse(args, none, &cfg, err, sizeof err);
+	resultf("test-connect-default-on", cfg.test_connect == 1, "test %d", cfg.test_connect);
+	config_free(&cfg);
+	enum parse_result rc = parse(args, bad, &cfg, err, sizeof err);
+	resultf("test-connect-validated", rc == PARSE_ERROR && strstr(err, "AUTOSSH_TEST_CONNECT") && strstr(err, "expected 0 or 1"),
+		"rc %d: %s", rc, err);
 	config_free(&cfg);
 }
 
