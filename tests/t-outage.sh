@@ -209,8 +209,9 @@ refresh_case() {
 		ip addr change "$(client_addr)/30" dev "$VETH" valid_lft 3600 preferred_lft 3600
 		ip addr replace "$(client_addr)/30" dev "$VETH"
 		sleep 3
-		if log_has "$LOG" 'network changed|route socket: address'; then
-			WHY="log: $(grep -E 'network changed|route socket: address' "$LOG" | head -n 1)"
+		re="(network changed: |route socket: )address $(re_escape "$(client_addr)") added"
+		if log_has "$LOG" "$re"; then
+			WHY="log: $(grep -E "$re" "$LOG" | head -n 1)"
 		fi
 	fi
 	report "$name" "$LOG"
@@ -300,8 +301,9 @@ sender_case() {
 			WHY="could not send: $(cat "$T/socat.err")"
 		else
 			sleep 2
-			if log_has "$LOG" 'route socket: route|network changed'; then
-				WHY="heard: $(grep -E 'route socket: route|network changed' "$LOG" | head -n 1)"
+			re='(route socket|network changed): route 0\.0\.0\.0/0 changed'
+			if log_has "$LOG" "$re"; then
+				WHY="heard: $(grep -E "$re" "$LOG" | head -n 1)"
 			fi
 		fi
 	fi
