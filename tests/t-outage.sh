@@ -83,6 +83,9 @@ _new_ssh_echoes() {
 	[ -n "$_ns" ] && [ "$_ns" != "$1" ] && echo_ok "$LP"
 }
 
+# waited SECONDS CMD...: wait_for, and T_DONE is when CMD succeeded.
+waited() { wait_for "$@" && T_DONE=$(now_ms); }
+
 _trickle_grows() { wait_for "$2" _trickle_grew "$1" "$(_trickle_size "$1")"; }
 
 # ---------------------------------------------------------------- one flow dead, the path works
@@ -96,9 +99,10 @@ flow_case() {
 	if [ -z "$WHY" ]; then
 		old=$(ssh_pid)
 		cport=$(ssh_client_port)
+		t0=$(now_ms)
 		if [ -z "$cport" ] || ! kill_flow "$cport"; then
 			WHY="could not kill the flow (client port '$cport')"
-		elif ! wait_for 20 _new_ssh_echoes "$old"; then
+		elif ! waited 20 _new_ssh_echoes "$old"; then
 			WHY="no new ssh carrying traffic within 20 s of the flow's death"
 		elif ! log_has "$LOG" "$STALLED; a new connection works$"; then
 			WHY="no 'stalled ...; a new connection works' line"
@@ -106,6 +110,7 @@ flow_case() {
 			WHY="no 'port down, restarting ssh' line"
 		fi
 	fi
+	[ -n "$WHY" ] || echo "# one flow dead: traffic through a new ssh $((T_DONE - t0)) ms after"
 	report "$name" "$LOG"
 	# What sshd logs for a test connect: quoted in autossh(1) TCP EVIDENCE.
 	grep -iE 'reset|closed|banner|kex_exchange' "$T/sshd.log" >"$T/sshd.test-connect" 2>/dev/null || :
@@ -159,12 +164,14 @@ return_case() {
 		blackhole_client
 		sleep 10
 		lift_blackhole
-		if ! wait_for 8 _new_ssh_echoes "$old"; then
+		t0=$(now_ms)
+		if ! waited 8 _new_ssh_echoes "$old"; then
 			WHY="no new ssh carrying traffic within 8 s of the path's return"
 		elif ! log_has "$LOG" ': path to [^ ]+ works again \(a test connect completed\): starting ssh$'; then
 			WHY="no 'path to ... works again (a test connect completed): starting ssh' line"
 		fi
 	fi
+	[ -n "$WHY" ] || echo "# 10 s outage: traffic $((T_DONE - t0)) ms after the path returned"
 	report "$name" "$LOG"
 	stop_autossh "$A"
 }
@@ -184,7 +191,8 @@ carrier_case() {
 		ip netns exec "$NS" ip link set "$VETH_NS" down
 		sleep 12
 		ip netns exec "$NS" ip link set "$VETH_NS" up
-		if ! wait_for 5 _new_ssh_echoes "$old"; then
+		t0=$(now_ms)
+		if ! waited 5 _new_ssh_echoes "$old"; then
 			WHY="no new ssh carrying traffic within 5 s of the carrier's return"
 		elif log_has "$LOG" 'network changed \(link [^ ]+ down\), restarting ssh'; then
 			WHY="restarted for a carrier loss: $(grep 'network changed (link' "$LOG" | head -n 1)"
@@ -192,6 +200,7 @@ carrier_case() {
 			WHY="no 'network changed: link ... up: test connect' or 'works again' line"
 		fi
 	fi
+	[ -n "$WHY" ] || echo "# carrier lost 12 s: traffic $((T_DONE - t0)) ms after it came back"
 	report "$name" "$LOG"
 	stop_autossh "$A"
 }
