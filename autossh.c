@@ -2263,19 +2263,24 @@ static socklen_t socket_address(int family, const unsigned char *addr, int port,
 }
 
 /*
- * The host's addresses as the route socket announced them: an address
- * announced again (a lifetime refresh: a router advertisement, a DHCP
- * renewal) is no change.  A full set forgets nothing and treats the rest
- * as new.
+ * The host's addresses and links as the route socket announced them: an
+ * address announced again (a lifetime refresh: a router advertisement, a
+ * DHCP renewal) is no change; a link seen without carrier and then with
+ * it is a carrier back, which the kernel reports with no flag change.  A
+ * full table forgets nothing and treats the rest as new.
  */
-enum { MAX_KNOWN_ADDRS = 64 };
+enum { MAX_KNOWN_ADDRS = 64, MAX_KNOWN_LINKS = 32 };
 struct known_address {
 	int family, ifindex;
 	unsigned char addr[16];
 };
-struct address_set {
-	int n;
+struct known_link {
+	int ifindex, up;
+};
+struct known_net {
+	int n, n_links;
 	struct known_address a[MAX_KNOWN_ADDRS];
+	struct known_link links[MAX_KNOWN_LINKS];
 };
 
 
@@ -2283,7 +2288,7 @@ struct address_set {
 
 /* Linux: the readers of /proc and route messages and their decisions (pure), then the sockets. */
 
-static int address_index(const struct address_set *set, int family, int ifindex, const unsigned char *addr)
+static int address_index(const struct known_net *set, int family, int ifindex, const unsigned char *addr)
 {
 	for (int i = 0; i < set->n; i++)
 		if (set->a[i].family == family && set->a[i].ifindex == ifindex &&
@@ -2293,7 +2298,7 @@ static int address_index(const struct address_set *set, int family, int ifindex,
 }
 
 /* Record an address added (1 if it was already there: a refresh) or removed (0). */
-static int note_address(struct address_set *set, int added, int family, int ifindex, const unsigned char *addr)
+static int note_address(struct known_net *set, int added, int family, int ifindex, const unsigned char *addr)
 {
 	int i = address_index(set, family, ifindex, addr);
 
@@ -2735,9 +2740,30 @@ static int netlink_read(int fd, void (*each)(const struct nlmsghdr *, void *), v
 	return 0;
 }
 
+/* Record a link's state (up: set up and with carrier); 1 if a link known to be down came up. */
+static int note_link(struct known_net *set, int ifindex, int up, int removed)
+{
+	for (int i = 0; i < set->n_links; i++) {
+		if (set->links[i].ifindex != ifindex)
+			continue;
+		if (removed) {
+			set->links[i] = set->links[--set->n_links];
+			return 0;
+		}
+		int came_up = up && !set->links[i].up;
+		set->links[i].up = up;
+		return came_up;
+	}
+	if (!removed && set->n_links < MAX_KNOWN_LINKS) {
+		set->links[set->n_links].ifindex = ifindex;
+		set->links[set->n_links++].up = up;
+	}
+	return 0;
+}
+
 struct route_reading {
 	struct net_coalesce *coalesce;
-	struct address_set *known;
+	struct known_net *known;
 	const struct tcp_socket *conn;
 	long long now;
 	int act;
@@ -2750,6 +2776,9 @@ static void route_message(const struct nlmsghdr *h, void *ctx)
 	char what[WHAT_LEN];
 
 	parse_route_message(h, &ev);
+	if ((h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK) &&
+	    note_link(rr->known, ev.ifindex, ev.link_up, h->nlmsg_type == RTM_DELLINK) && ev.kind == NET_NONE)
+		ev.kind = NET_LINK_UP;  /* carrier back */
 	/* A tentative address is not known yet: its announcement once usable is news. */
 	if (ev.kind == NET_ADDR_REMOVED)
 		note_address(rr->known, 0, ev.family, ev.ifindex, ev.addr);
@@ -2768,7 +2797,7 @@ static void route_message(const struct nlmsghdr *h, void *ctx)
  * Read the route socket to empty; NET_DO_* for what the changes ask.  Lost
  * messages (an overrun) may have said anything: a suspect change.
  */
-static int read_route_changes(int fd, struct net_coalesce *c, struct address_set *known,
+static int read_route_changes(int fd, struct net_coalesce *c, struct known_net *known,
 			      const struct tcp_socket *conn, long long now)
 {
 	struct route_reading rr = { c, known, conn, now, 0 };
@@ -3035,7 +3064,7 @@ static void find_ssh_sockets(long ssh_pid, int proxy_configured, struct ssh_sock
 }
 
 struct address_dump {
-	struct address_set *set;
+	struct known_net *set;
 	int done;
 };
 
@@ -3054,7 +3083,7 @@ static void dump_address_message(const struct nlmsghdr *h, void *ctx)
 }
 
 /* The host's addresses now (a dump; the kernel answers as it is read). */
-static void read_known_addresses(struct address_set *set)
+static void read_known_addresses(struct known_net *set)
 {
 	struct {
 		struct nlmsghdr h;
@@ -3083,7 +3112,7 @@ static int route_socket_open(void)
 	return -1;
 }
 
-static int read_route_changes(int fd, struct net_coalesce *c, struct address_set *known,
+static int read_route_changes(int fd, struct net_coalesce *c, struct known_net *known,
 			      const struct tcp_socket *conn, long long now)
 {
 	(void)fd;
@@ -3108,7 +3137,7 @@ static void find_ssh_sockets(long ssh_pid, int proxy_configured, struct ssh_sock
 	memset(out, 0, sizeof *out);
 }
 
-static void read_known_addresses(struct address_set *set)
+static void read_known_addresses(struct known_net *set)
 {
 	set->n = 0;
 }
@@ -3808,7 +3837,7 @@ struct state {
 	struct stall stall;             /* the stall being judged (autossh(1) TCP EVIDENCE) */
 	long long test_deadline;        /* when it is abandoned */
 	long long next_test_at;         /* the next test; 0: none planned */
-	struct address_set known;       /* the host's addresses: one announced again is no change */
+	struct known_net known;       /* the host's addresses: one announced again is no change */
 	int proxy_configured;           /* -J, ProxyJump or ProxyCommand in ssh's arguments */
 	int said_proxy_unreadable;      /* "ssh's proxy holds no TCP socket..." said */
 	int diag_answered;              /* an inet_diag lookup found a socket: a miss means gone */

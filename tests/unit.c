@@ -2493,7 +2493,7 @@ static void test_stall_verdict(void)
 
 static void test_netwatch_defects(void)
 {
-	struct address_set set;
+	struct known_net set;
 	unsigned char a[16] = { 10, 0, 0, 5 }, b[16] = { 10, 0, 0, 6 };
 	memset(&set, 0, sizeof set);
 	resultf("addr-new", note_address(&set, 1, AF_INET, 2, a) == 0 && set.n == 1, "n %d", set.n);
@@ -2502,6 +2502,12 @@ static void test_netwatch_defects(void)
 	resultf("addr-other-new", note_address(&set, 1, AF_INET, 2, b) == 0 && set.n == 3, "n %d", set.n);
 	note_address(&set, 0, AF_INET, 2, a);
 	resultf("addr-removed-then-new", note_address(&set, 1, AF_INET, 2, a) == 0, "n %d", set.n);
+	resultf("link-first-seen", note_link(&set, 7, 0, 0) == 0 && set.n_links == 1, "n %d", set.n_links);
+	resultf("link-carrier-back", note_link(&set, 7, 1, 0) == 1, "came up");
+	resultf("link-still-up", note_link(&set, 7, 1, 0) == 0, "no change");
+	resultf("link-first-seen-up", note_link(&set, 8, 1, 0) == 0, "unknown before");
+	note_link(&set, 7, 0, 1);
+	resultf("link-removed", set.n_links == 1 && note_link(&set, 7, 1, 0) == 0, "n %d", set.n_links);
 	struct sockaddr_nl from;
 	memset(&from, 0, sizeof from);
 	from.nl_family = AF_NETLINK;
