@@ -3849,6 +3849,7 @@ struct state {
 	int path_wait;                  /* BACKOFF: the start waits for a completed test connect */
 	int path_wait_failed;           /* a test of this wait failed: the path is down */
 	int path_wait_ok;               /* a test of this wait completed: start when the wait ends */
+	char test_after[WHAT_LEN];      /* the network change that brought the test forward; "": none */
 	int forward_ports[MAX_FORWARDS], n_forward_ports;  /* the user's -L ports: their listeners prove ssh ready */
 	char last_exit[32];             /* the status file's "last_exit" */
 	enum ssh_cause cause;           /* why the last start failed; CAUSE_NONE when healthy */
@@ -4530,7 +4531,8 @@ static void take_cheap_action(struct state *st, int resumed, long long now)
 	if (action == NET_ACT_NONE && st->phase == PHASE_BACKOFF && st->path_wait && !st->path_wait_ok &&
 	    st->test_fd < 0) {
 		/* A link up (carrier back) or a new address may have brought the path back: test it now. */
-		logmsg(LOG_INFO, "network changed: %s: test connect", st->net.what[0] ? st->net.what : "?");
+		logmsg(LOG_DEBUG, "network changed: %s: test connect", st->net.what[0] ? st->net.what : "?");
+		snprintf(st->test_after, sizeof st->test_after, "%s", st->net.what[0] ? st->net.what : "?");
 		st->net.what[0] = '\0';
 		begin_test(st, 0, now);
 		return;
@@ -4650,6 +4652,8 @@ static void begin_test(struct state *st, int for_stall, long long now)
 	st->next_test_at = 0;
 	if (st->test_fd >= 0)
 		return;
+	if (for_stall || st->phase != PHASE_BACKOFF)
+		st->test_after[0] = '\0';
 	st->test_for_stall = for_stall;
 	st->test_deadline = now + test_timeout_ms(for_stall ? st->reading.srtt_ms : st->last_srtt_ms);
 	st->test_fd = test_connect_begin(to);
@@ -4706,6 +4710,7 @@ static void path_wait_tested(struct state *st, int completed, long long now)
 
 	format_endpoint(&st->server, where, sizeof where);
 	if (!completed) {
+		st->test_after[0] = '\0';
 		if (!st->path_wait_failed)
 			logmsg(LOG_INFO, "path to %s down: ssh starts once a test connect completes", where);
 		st->path_wait_failed = 1;
@@ -4717,7 +4722,8 @@ static void path_wait_tested(struct state *st, int completed, long long now)
 		return;
 	}
 	if (st->path_wait_failed)
-		logmsg(LOG_INFO, "path to %s works again (a test connect completed): starting ssh", where);
+		logmsg(LOG_INFO, "path to %s works again (a test connect completed%s%s): starting ssh", where,
+		       st->test_after[0] ? " after " : "", st->test_after);
 	start_ssh(st, now);
 }
 

@@ -226,7 +226,7 @@ else
 	if [ -z "$WHY" ]; then
 		if ! wait_for 10 tunnel_ok "$LP"; then
 			WHY="tunnel not back within 10 s of sshd's return"
-		elif ! log_has "$LOG" ': path to [^ ]+ works again \(a test connect completed\): starting ssh$'; then
+		elif ! log_has "$LOG" ': path to [^ ]+ works again \(a test connect completed( after [^)]*)?\): starting ssh$'; then
 			WHY="no 'path to ... works again (a test connect completed): starting ssh' line"
 		else
 			echo "# sshd down: $starts starts in 20 s; tunnel back $(($(now_ms) - t1)) ms after sshd returned"

@@ -167,7 +167,7 @@ return_case() {
 		t0=$(now_ms)
 		if ! waited 8 _new_ssh_echoes "$old"; then
 			WHY="no new ssh carrying traffic within 8 s of the path's return"
-		elif ! log_has "$LOG" ': path to [^ ]+ works again \(a test connect completed\): starting ssh$'; then
+		elif ! log_has "$LOG" ': path to [^ ]+ works again \(a test connect completed( after [^)]*)?\): starting ssh$'; then
 			WHY="no 'path to ... works again (a test connect completed): starting ssh' line"
 		fi
 	fi
@@ -196,8 +196,8 @@ carrier_case() {
 			WHY="no new ssh carrying traffic within 5 s of the carrier's return"
 		elif log_has "$LOG" 'network changed \(link [^ ]+ down\), restarting ssh'; then
 			WHY="restarted for a carrier loss: $(grep 'network changed (link' "$LOG" | head -n 1)"
-		elif ! log_has "$LOG" ': network changed: link [^ ]+ up: test connect$|: path to [^ ]+ works again \(a test connect completed\)'; then
-			WHY="no 'network changed: link ... up: test connect' or 'works again' line"
+		elif ! log_has "$LOG" ': path to [^ ]+ works again \(a test connect completed( after link [^ ]+ up)?\): starting ssh$'; then
+			WHY="no 'path to ... works again (a test connect completed[ after link ... up]): starting ssh' line"
 		fi
 	fi
 	[ -n "$WHY" ] || echo "# carrier lost 12 s: traffic $((T_DONE - t0)) ms after it came back"
