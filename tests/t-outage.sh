@@ -320,6 +320,36 @@ sender_case() {
 	stop_autossh "$A"
 }
 
+# autossh (and ssh) run inside the server's namespace, so a burst there
+# touches no other test: autossh is stopped while 3000 address changes
+# overrun its route socket; once it runs again the lost changes count as
+# one that may matter.
+overrun_case() {
+	name="outage: a route socket overrun (changes lost while autossh was stopped) is taken as a change that may matter"
+	setup "$name" || return 0
+	WHY=
+	LOG=$T/a.log
+	LP=$(free_port)
+	bg_run AUTOSSH_LOGFILE="$LOG" AUTOSSH_DEBUG=1 AUTOSSH_GATETIME=0 AUTOSSH_POLL=600 \
+		ip netns exec "$NS" "$AUTOSSH" -M 0 -N -F "$SSH_CFG" -L "127.0.0.1:$LP:127.0.0.1:$EP" testhost \
+		>"$T/a.out" 2>&1
+	A=$BG_PID
+	if ! wait_log 20 "$LOG" ': state connected$'; then
+		WHY="tunnel never came up"
+	else
+		awk 'BEGIN { for (i = 0; i < 3000; i++) printf "addr add 127.79.%d.%d/32 dev lo\n", i / 250, i % 250 + 1 }' \
+			>"$T/burst"
+		kill -STOP "$A"
+		ip netns exec "$NS" ip -batch "$T/burst" 2>"$T/burst.err" || WHY="ip -batch: $(head -n 1 "$T/burst.err")"
+		kill -CONT "$A"
+		if [ -z "$WHY" ] && ! wait_log 5 "$LOG" ': route socket: overrun, changes lost$'; then
+			WHY="no 'route socket: overrun, changes lost' line within 5 s"
+		fi
+	fi
+	report "$name" "$LOG"
+	stop_autossh "$A"
+}
+
 # ---------------------------------------------------------------- run
 
 scenario flow flow_case
@@ -330,4 +360,5 @@ scenario refresh refresh_case
 scenario blind blind_case
 scenario sender sender_case
 scenario proxy proxy_case
+scenario overrun overrun_case
 scenarios_wait
