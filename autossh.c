@@ -4600,9 +4600,17 @@ static void fire_network_deadlines(struct state *st, long long now)
 /* The route socket has news: act on what matters (autossh(1) NETWORK CHANGES). */
 static void watch_wakeup(struct state *st, int route_events, long long now)
 {
-	if (st->route_fd >= 0 && route_events &&
-	    (read_route_changes(st->route_fd, &st->net, &st->known, known_connection(st), now) & NET_DO_CHEAP))
+	if (st->route_fd < 0 || !route_events)
+		return;
+	if (read_route_changes(st->route_fd, &st->net, &st->known, known_connection(st), now) & NET_DO_CHEAP) {
 		take_cheap_action(st, 0, now);
+	} else if (st->net.cheap_due && st->phase == PHASE_BACKOFF && st->path_wait && !st->path_wait_ok &&
+		   st->test_fd < 0) {
+		/* Held back by the repeat limit; a test is cheap and the path may be back (carrier): test now. */
+		logmsg(LOG_DEBUG, "network changed: %s: test connect", st->net.what[0] ? st->net.what : "?");
+		snprintf(st->test_after, sizeof st->test_after, "%s", st->net.what[0] ? st->net.what : "?");
+		begin_test(st, 0, now);
+	}
 }
 
 /* A resume from suspend is a change that matters too; the TCP readings of before say nothing. */
