@@ -3837,7 +3837,7 @@ struct state {
 	struct stall stall;             /* the stall being judged (autossh(1) TCP EVIDENCE) */
 	long long test_deadline;        /* when it is abandoned */
 	long long next_test_at;         /* the next test; 0: none planned */
-	struct known_net known;       /* the host's addresses: one announced again is no change */
+	struct known_net known;         /* the host's addresses and links (a refresh, a carrier back) */
 	int proxy_configured;           /* -J, ProxyJump or ProxyCommand in ssh's arguments */
 	int said_proxy_unreadable;      /* "ssh's proxy holds no TCP socket..." said */
 	int diag_answered;              /* an inet_diag lookup found a socket: a miss means gone */
@@ -4521,6 +4521,22 @@ static enum net_action network_action(enum ssh_phase phase, int monitored, int p
 	return proven ? NET_ACT_PROBE_NOW : NET_ACT_PROBE_EARLY;
 }
 
+/*
+ * In a wait for the path, a change (a link up, carrier back, an address)
+ * may have brought the path back: test it now, unless a test is in flight.
+ */
+static int test_path_now(struct state *st, long long now)
+{
+	const char *what = st->net.what[0] ? st->net.what : "?";
+
+	if (st->phase != PHASE_BACKOFF || !st->path_wait || st->path_wait_ok || st->test_fd >= 0)
+		return 0;
+	logmsg(LOG_DEBUG, "network changed: %s: test connect", what);
+	snprintf(st->test_after, sizeof st->test_after, "%s", what);
+	begin_test(st, 0, now);
+	return 1;
+}
+
 /* resumed: after a suspend any path may be gone, changed or not: act as if it moved. */
 static void take_cheap_action(struct state *st, int resumed, long long now)
 {
@@ -4528,13 +4544,8 @@ static void take_cheap_action(struct state *st, int resumed, long long now)
 	enum net_action action =
 		network_action(st->phase, monitoring(st), st->proven, st->probe.phase != PROBE_IDLE, moved);
 
-	if (action == NET_ACT_NONE && st->phase == PHASE_BACKOFF && st->path_wait && !st->path_wait_ok &&
-	    st->test_fd < 0) {
-		/* A link up (carrier back) or a new address may have brought the path back: test it now. */
-		logmsg(LOG_DEBUG, "network changed: %s: test connect", st->net.what[0] ? st->net.what : "?");
-		snprintf(st->test_after, sizeof st->test_after, "%s", st->net.what[0] ? st->net.what : "?");
+	if (action == NET_ACT_NONE && test_path_now(st, now)) {
 		st->net.what[0] = '\0';
-		begin_test(st, 0, now);
 		return;
 	}
 	if (action == NET_ACT_NONE) {
@@ -4604,12 +4615,8 @@ static void watch_wakeup(struct state *st, int route_events, long long now)
 		return;
 	if (read_route_changes(st->route_fd, &st->net, &st->known, known_connection(st), now) & NET_DO_CHEAP) {
 		take_cheap_action(st, 0, now);
-	} else if (st->net.cheap_due && st->phase == PHASE_BACKOFF && st->path_wait && !st->path_wait_ok &&
-		   st->test_fd < 0) {
-		/* Held back by the repeat limit; a test is cheap and the path may be back (carrier): test now. */
-		logmsg(LOG_DEBUG, "network changed: %s: test connect", st->net.what[0] ? st->net.what : "?");
-		snprintf(st->test_after, sizeof st->test_after, "%s", st->net.what[0] ? st->net.what : "?");
-		begin_test(st, 0, now);
+	} else if (st->net.cheap_due) {
+		test_path_now(st, now);  /* held back by the repeat limit, but a test is cheap */
 	}
 }
 
