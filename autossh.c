@@ -585,6 +585,7 @@ struct config {
 	int net_timeout_fixed;          /* AUTOSSH_NET_TIMEOUT given */
 	long jitter, connect_timeout;
 	int netwatch, tcp_evidence;     /* AUTOSSH_NETWATCH, AUTOSSH_TCP_EVIDENCE */
+	int test_connect;               /* AUTOSSH_TEST_CONNECT */
 	char message[MAX_MESSAGE + 1];
 	const char *ssh_path;           /* AUTOSSH_PATH as given */
 	char *ssh_exec;                 /* resolved executable */
@@ -1185,7 +1186,8 @@ static int parse_env_extensions(struct env_ctx *ctx, struct config *cfg)
 	int r;
 
 	if (env_switch(ctx, "AUTOSSH_NETWATCH", &cfg->netwatch) < 0 ||
-	    env_switch(ctx, "AUTOSSH_TCP_EVIDENCE", &cfg->tcp_evidence) < 0)
+	    env_switch(ctx, "AUTOSSH_TCP_EVIDENCE", &cfg->tcp_evidence) < 0 ||
+	    env_switch(ctx, "AUTOSSH_TEST_CONNECT", &cfg->test_connect) < 0)
 		return -1;
 	if ((v = env_value(ctx, "AUTOSSH_MONITOR_ADDR")) != NULL) {
 		int is_v6;
@@ -1256,7 +1258,7 @@ static const char *const autossh_variables[] = {
 	"AUTOSSH_GATETIME", "AUTOSSH_MAXSTART", "AUTOSSH_MESSAGE", "AUTOSSH_PORT", "AUTOSSH_MAXLIFETIME",
 	"AUTOSSH_PIDFILE", "AUTOSSH_LOGFILE", "AUTOSSH_NTSERVICE", "AUTOSSH_NETWATCH", "AUTOSSH_TCP_EVIDENCE",
 	"AUTOSSH_MONITOR_ADDR", "AUTOSSH_NET_TIMEOUT", "AUTOSSH_STATUSFILE", "AUTOSSH_JITTER",
-	"AUTOSSH_CONNECT_TIMEOUT", "AUTOSSH_NAME", "AUTOSSH_ONCHANGE"
+	"AUTOSSH_CONNECT_TIMEOUT", "AUTOSSH_TEST_CONNECT", "AUTOSSH_NAME", "AUTOSSH_ONCHANGE"
 };
 
 /*
@@ -1326,7 +1328,7 @@ static void config_defaults(struct config *cfg, const char *argv0)
 	cfg->first_poll = -1;
 	cfg->gatetime = 30;
 	cfg->maxstart = -1;
-	cfg->netwatch = cfg->tcp_evidence = 1;
+	cfg->netwatch = cfg->tcp_evidence = cfg->test_connect = 1;
 	cfg->ssh_path = SSH_PATH;
 }
 
@@ -1473,6 +1475,7 @@ static void print_usage(FILE *to, const char *progname)
 		"    AUTOSSH_LOGFILE      log to this file, - for stderr (syslog)\n"
 		"    AUTOSSH_NETWATCH     act on network changes and resume, 0 or 1 (1)\n"
 		"    AUTOSSH_TCP_EVIDENCE read ssh's TCP connection state, 0 or 1 (1)\n"
+		"    AUTOSSH_TEST_CONNECT test the path with a TCP connect before restarting, 0 or 1 (1)\n"
 		"    AUTOSSH_NTSERVICE    ignored (unset)\n"
 		"    AUTOSSH_MONITOR_ADDR loopback address for the probe (127.0.0.1)\n"
 		"    AUTOSSH_NET_TIMEOUT  fixed probe timeout in ms (adaptive)\n"
@@ -2192,15 +2195,14 @@ static socklen_t monitor_sockaddr(const struct config *cfg, int port, struct soc
 	return sizeof *v4;
 }
 
-/* A non-blocking, close-on-exec TCP socket for addr:port. */
-static int monitor_socket(const struct config *cfg, int port, struct sockaddr_storage *ss, socklen_t *len)
+/* A non-blocking, close-on-exec TCP socket of this family. */
+static int tcp_socket_nonblocking(int family)
 {
-	*len = monitor_sockaddr(cfg, port, ss);
 #if defined(SOCK_CLOEXEC) && defined(SOCK_NONBLOCK)
 	/* One call instead of three: probes run for months. */
-	return socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	return socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 #else
-	int fd = socket(ss->ss_family, SOCK_STREAM, 0);
+	int fd = socket(family, SOCK_STREAM, 0);
 	if (fd < 0)
 		return -1;
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -2210,6 +2212,13 @@ static int monitor_socket(const struct config *cfg, int port, struct sockaddr_st
 	}
 	return fd;
 #endif
+}
+
+/* A non-blocking, close-on-exec TCP socket for addr:port. */
+static int monitor_socket(const struct config *cfg, int port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	*len = monitor_sockaddr(cfg, port, ss);
+	return tcp_socket_nonblocking(ss->ss_family);
 }
 
 /* Bind addr:port; listen if asked, else only show that it can be bound. */
@@ -2763,6 +2772,7 @@ static void notify_send(struct notifier *n, const char *text)
 
 enum { NET_REPEAT_MS = 1000, NET_HOLD_MS = 1000 };
 enum { MAX_FORWARDS = 16, MAX_OWNED = 64, WHAT_LEN = 96 };
+enum { NETLINK_OVERRUN = 1, ROUTE_RCVBUF = 256 * 1024 };
 
 /* TCP states as /proc/net/tcp and tcp_info number them. */
 enum { TCPS_ESTABLISHED = 1, TCPS_SYN_SENT = 2, TCPS_LISTEN = 10 };
@@ -2782,6 +2792,7 @@ struct ssh_sockets {
 	struct tcp_socket conn;         /* family 0: none found */
 	int listen_ports[MAX_FORWARDS];
 	int n_listen;
+	int proxied;                    /* a proxy holds the connection: never one of ssh's own sockets */
 };
 
 static int port_listed(int port, const int *ports, int n)
@@ -2852,6 +2863,38 @@ static int local_forward_ports(char *const *argv, int *ports, int max)
 	return n;
 }
 
+/* ssh option letter with its value: -J, or -o ProxyJump or ProxyCommand (not "none")? */
+static int names_proxy(char letter, const char *value)
+{
+	if (letter == 'J')
+		return 1;
+	if (letter != 'o' || (strncasecmp(value, "ProxyJump", 9) != 0 && strncasecmp(value, "ProxyCommand", 12) != 0))
+		return 0;
+	value += strcspn(value, " \t=");
+	value += strspn(value, " \t=");
+	return strcasecmp(value, "none") != 0;
+}
+
+/* -J, or -o ProxyJump or ProxyCommand (not "none"), among ssh's options up to the destination. */
+static int proxy_in_arguments(char *const *argv)
+{
+	for (int i = 1; argv[i] && argv[i][0] == '-' && argv[i][1]; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		for (const char *c = argv[i] + 1; *c; c++) {
+			if (!strchr(ssh_value_letters, *c))
+				continue;
+			const char *value = c[1] ? c + 1 : argv[i + 1];
+			if (!c[1] && argv[i + 1])
+				i++;
+			if (value && names_proxy(*c, value))
+				return 1;
+			break;
+		}
+	}
+	return 0;
+}
+
 /* Every -L port has a listener of ssh's own. */
 static int forwards_listening(const struct ssh_sockets *s, const int *wanted, int n_wanted)
 {
@@ -2897,6 +2940,7 @@ struct net_event {
 	int family, ifindex, prefix_len;
 	unsigned char addr[16];
 	int link_up;                    /* links: up and running */
+	int admin_up;                   /* links: IFF_UP (set up by an administrator) */
 	int deprecated, tentative;      /* addresses */
 	char ifname[32];
 };
@@ -2931,9 +2975,79 @@ static void describe_address(int family, const unsigned char *addr, char *buf, s
 
 enum addr_state { ADDR_PRESENT, ADDR_GONE, ADDR_IF_DOWN, ADDR_UNKNOWN };
 
+/* addr (4 or 16 bytes of family) and port as a socket address. */
+static socklen_t socket_address(int family, const unsigned char *addr, int port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	if (family == AF_INET) {
+		struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)port);
+		memcpy(&v4->sin_addr, addr, 4);
+		return sizeof *v4;
+	}
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+	v6->sin6_family = AF_INET6;
+	v6->sin6_port = htons((uint16_t)port);
+	memcpy(&v6->sin6_addr, addr, 16);
+	return sizeof *v6;
+}
+
+/*
+ * The host's addresses and links as the route socket announced them: an
+ * address announced again (a lifetime refresh: a router advertisement, a
+ * DHCP renewal) is no change; a link seen without carrier and then with
+ * it is a carrier back, which the kernel reports with no flag change.  A
+ * full table forgets nothing and treats the rest as new.
+ */
+enum { MAX_KNOWN_ADDRS = 64, MAX_KNOWN_LINKS = 32 };
+struct known_address {
+	int family, ifindex;
+	unsigned char addr[16];
+};
+struct known_link {
+	int ifindex, up;
+};
+struct known_net {
+	int n, n_links;
+	struct known_address a[MAX_KNOWN_ADDRS];
+	struct known_link links[MAX_KNOWN_LINKS];
+};
+
+
 #ifdef __linux__
 
 /* Linux: the readers of /proc and route messages and their decisions (pure), then the sockets. */
+
+static int address_index(const struct known_net *set, int family, int ifindex, const unsigned char *addr)
+{
+	for (int i = 0; i < set->n; i++)
+		if (set->a[i].family == family && set->a[i].ifindex == ifindex &&
+		    memcmp(set->a[i].addr, addr, family == AF_INET ? 4 : 16) == 0)
+			return i;
+	return -1;
+}
+
+/* Record an address added (1 if it was already there: a refresh) or removed (0). */
+static int note_address(struct known_net *set, int added, int family, int ifindex, const unsigned char *addr)
+{
+	int i = address_index(set, family, ifindex, addr);
+
+	if (!added) {
+		if (i >= 0)
+			set->a[i] = set->a[--set->n];
+		return 0;
+	}
+	if (i >= 0)
+		return 1;
+	if (set->n < MAX_KNOWN_ADDRS) {
+		struct known_address *k = &set->a[set->n++];
+		k->family = family;
+		k->ifindex = ifindex;
+		memcpy(k->addr, addr, 16);
+	}
+	return 0;
+}
 
 /* 8 or 32 hex digits, 32-bit words in host order as /proc/net/tcp prints them. */
 static int parse_hex_address(const char *hex, unsigned char *out)
@@ -3027,11 +3141,14 @@ static int better_connection(const struct tcp_socket *a, const struct tcp_socket
  * From the TCP sockets of ssh and its descendants: the ports ssh listens on
  * and its connection to the server, the established (or connecting) socket
  * that is not one its own listeners accepted.  With ProxyJump or
- * ProxyCommand the proxy below ssh holds it; otherwise ssh's oldest one.
+ * ProxyCommand (proxied: ssh has a child, or a proxy is configured) the
+ * proxy below ssh holds it, never ssh (ssh's own are forwarded
+ * connections then); otherwise ssh's oldest one.
  */
-static void choose_ssh_sockets(const struct tcp_socket *socks, int n, struct ssh_sockets *out)
+static void choose_ssh_sockets(const struct tcp_socket *socks, int n, int proxied, struct ssh_sockets *out)
 {
 	memset(out, 0, sizeof *out);
+	out->proxied = proxied;
 	for (int i = 0; i < n; i++)
 		if (socks[i].depth == 0 && socks[i].state == TCPS_LISTEN && out->n_listen < MAX_FORWARDS &&
 		    !port_listed(socks[i].local_port, out->listen_ports, out->n_listen))
@@ -3040,7 +3157,7 @@ static void choose_ssh_sockets(const struct tcp_socket *socks, int n, struct ssh
 		const struct tcp_socket *s = &socks[i];
 		if (s->state != TCPS_ESTABLISHED && s->state != TCPS_SYN_SENT)
 			continue;
-		if (s->depth == 0 && port_listed(s->local_port, out->listen_ports, out->n_listen))
+		if (s->depth == 0 && (proxied || port_listed(s->local_port, out->listen_ports, out->n_listen)))
 			continue;
 		if (better_connection(s, &out->conn))
 			out->conn = *s;
@@ -3192,14 +3309,20 @@ static void parse_link_message(const struct nlmsghdr *h, struct net_event *ev)
 
 	ev->ifindex = ifi->ifi_index;
 	/* Carrier (LOWER_UP) comes before the operational state (RUNNING) follows it. */
-	ev->link_up = (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & (IFF_RUNNING | IFF_LOWER_UP));
+	ev->admin_up = (ifi->ifi_flags & IFF_UP) != 0;
+	ev->link_up = ev->admin_up && (ifi->ifi_flags & (IFF_RUNNING | IFF_LOWER_UP));
 	for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
 		if (a->rta_type == IFLA_IFNAME)
 			take_attribute(a, ev->ifname, sizeof ev->ifname - 1);
-	if (h->nlmsg_type == RTM_DELLINK)
+	/*
+	 * Down means set down or removed; a carrier loss alone is nothing (the
+	 * routes stay, and TCP carries a connection across it), its return is
+	 * a link up.
+	 */
+	if (h->nlmsg_type == RTM_DELLINK || ((ifi->ifi_change & IFF_UP) && !ev->admin_up))
 		ev->kind = NET_LINK_DOWN;
-	else if (ifi->ifi_change & (IFF_UP | IFF_RUNNING | IFF_LOWER_UP))
-		ev->kind = ev->link_up ? NET_LINK_UP : NET_LINK_DOWN;
+	else if ((ifi->ifi_change & (IFF_UP | IFF_RUNNING | IFF_LOWER_UP)) && ev->link_up)
+		ev->kind = NET_LINK_UP;
 }
 
 static void parse_address_message(const struct nlmsghdr *h, struct net_event *ev)
@@ -3291,6 +3414,9 @@ static int route_socket_open(void)
 		errno = saved;
 		return -1;
 	}
+	/* Room for a burst (a VPN coming up, a container host's churn); an overrun is still survived. */
+	int rcvbuf = ROUTE_RCVBUF;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	return fd;
 }
 
@@ -3313,24 +3439,62 @@ static const struct nlmsghdr *netlink_next(const struct nlmsghdr *h, size_t *lef
 	return (const struct nlmsghdr *)(const void *)((const char *)h + step);
 }
 
-/* Read one datagram; call each(message) for every message in it.  -1 when empty. */
+/* Only the kernel speaks on these sockets: a process that sends to ours is not heard. */
+static int netlink_from_kernel(const struct sockaddr_nl *from, socklen_t len)
+{
+	return len >= sizeof *from && from->nl_family == AF_NETLINK && from->nl_pid == 0;
+}
+
+/*
+ * Read one datagram; call each(message) for every message in it.  -1 when
+ * empty, NETLINK_OVERRUN when messages were lost (ENOBUFS: the socket goes on).
+ */
 static int netlink_read(int fd, void (*each)(const struct nlmsghdr *, void *), void *ctx)
 {
+	struct sockaddr_nl from;
+	socklen_t from_len;
 	ssize_t n;
 
-	do
-		n = recv(fd, netlink_buf.bytes, sizeof netlink_buf.bytes, MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
+	do {
+		from_len = sizeof from;
+		memset(&from, 0, sizeof from);
+		n = recvfrom(fd, netlink_buf.bytes, sizeof netlink_buf.bytes, MSG_DONTWAIT, (struct sockaddr *)&from,
+			     &from_len);
+	} while (n < 0 && errno == EINTR);
 	if (n <= 0)
-		return n < 0 && errno == ENOBUFS ? 0 : -1;  /* ENOBUFS: events lost, the socket goes on */
+		return n < 0 && errno == ENOBUFS ? NETLINK_OVERRUN : -1;
+	if (!netlink_from_kernel(&from, from_len))
+		return 0;
 	size_t left = (size_t)n;
 	for (const struct nlmsghdr *h = &netlink_buf.h; netlink_fits(h, left); h = netlink_next(h, &left))
 		each(h, ctx);
 	return 0;
 }
 
+/* Record a link's state (up: set up and with carrier); 1 if a link known to be down came up. */
+static int note_link(struct known_net *set, int ifindex, int up, int removed)
+{
+	for (int i = 0; i < set->n_links; i++) {
+		if (set->links[i].ifindex != ifindex)
+			continue;
+		if (removed) {
+			set->links[i] = set->links[--set->n_links];
+			return 0;
+		}
+		int came_up = up && !set->links[i].up;
+		set->links[i].up = up;
+		return came_up;
+	}
+	if (!removed && set->n_links < MAX_KNOWN_LINKS) {
+		set->links[set->n_links].ifindex = ifindex;
+		set->links[set->n_links++].up = up;
+	}
+	return 0;
+}
+
 struct route_reading {
 	struct net_coalesce *coalesce;
+	struct known_net *known;
 	const struct tcp_socket *conn;
 	long long now;
 	int act;
@@ -3343,6 +3507,15 @@ static void route_message(const struct nlmsghdr *h, void *ctx)
 	char what[WHAT_LEN];
 
 	parse_route_message(h, &ev);
+	if ((h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK) &&
+	    note_link(rr->known, ev.ifindex, ev.link_up, h->nlmsg_type == RTM_DELLINK) && ev.kind == NET_NONE)
+		ev.kind = NET_LINK_UP;  /* carrier back */
+	/* A tentative address is not known yet: its announcement once usable is news. */
+	if (ev.kind == NET_ADDR_REMOVED)
+		note_address(rr->known, 0, ev.family, ev.ifindex, ev.addr);
+	else if (ev.kind == NET_ADDR_ADDED && !ev.tentative &&
+		 note_address(rr->known, 1, ev.family, ev.ifindex, ev.addr))
+		return;  /* announced again: a refresh */
 	enum net_effect effect = net_event_effect(&ev, rr->conn);
 	if (effect == NET_IGNORE)
 		return;
@@ -3351,12 +3524,21 @@ static void route_message(const struct nlmsghdr *h, void *ctx)
 	rr->act |= coalesce_change(rr->coalesce, effect, what, rr->now);
 }
 
-/* Read the route socket to empty; NET_DO_* for what the changes ask. */
-static int read_route_changes(int fd, struct net_coalesce *c, const struct tcp_socket *conn, long long now)
+/*
+ * Read the route socket to empty; NET_DO_* for what the changes ask.  Lost
+ * messages (an overrun) may have said anything: a suspect change.
+ */
+static int read_route_changes(int fd, struct net_coalesce *c, struct known_net *known,
+			      const struct tcp_socket *conn, long long now)
 {
-	struct route_reading rr = { c, conn, now, 0 };
-	while (netlink_read(fd, route_message, &rr) == 0)
-		;
+	struct route_reading rr = { c, known, conn, now, 0 };
+	int got;
+
+	while ((got = netlink_read(fd, route_message, &rr)) >= 0)
+		if (got == NETLINK_OVERRUN) {
+			logmsg(LOG_DEBUG, "route socket: overrun, changes lost");
+			rr.act |= coalesce_change(c, NET_SUSPICIOUS, "route socket overrun: changes lost", now);
+		}
 	return rr.act;
 }
 
@@ -3382,7 +3564,7 @@ static void search_dump_message(const struct nlmsghdr *h, void *ctx)
 		s->ifindex = ev.ifindex;
 	if (h->nlmsg_type == RTM_NEWLINK && s->ifindex && ev.ifindex == s->ifindex) {
 		s->link_seen = 1;
-		s->link_up = ev.link_up;
+		s->link_up = ev.admin_up;
 		memcpy(s->ifname, ev.ifname, sizeof s->ifname);
 	}
 }
@@ -3410,24 +3592,6 @@ static int netlink_ask(int fd, int type, int ifindex, struct address_search *s)
 		if (netlink_read(fd, search_dump_message, s) != 0)
 			return -1;
 	return 0;
-}
-
-/* addr (4 or 16 bytes of family) and port as a socket address. */
-static socklen_t socket_address(int family, const unsigned char *addr, int port, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof *ss);
-	if (family == AF_INET) {
-		struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-		v4->sin_family = AF_INET;
-		v4->sin_port = htons((uint16_t)port);
-		memcpy(&v4->sin_addr, addr, 4);
-		return sizeof *v4;
-	}
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-	v6->sin6_family = AF_INET6;
-	v6->sin6_port = htons((uint16_t)port);
-	memcpy(&v6->sin6_addr, addr, 16);
-	return sizeof *v6;
 }
 
 /* Can a socket be bound to conn's local address?  1 yes, 0 it is gone, -1 unknown. */
@@ -3600,12 +3764,13 @@ static void read_tcp_table(long pid, const char *table, struct tcp_socket *owned
 }
 
 /* ssh's connection to the server and its listeners, looking through ssh's descendants. */
-static void find_ssh_sockets(long ssh_pid, struct ssh_sockets *out)
+static void find_ssh_sockets(long ssh_pid, int proxy_configured, struct ssh_sockets *out)
 {
 	struct tcp_socket owned[MAX_OWNED];
 	long level[8], next[8];
 	int n = add_process_sockets(ssh_pid, 0, owned, 0, MAX_OWNED);
 	int n_level = child_pids(ssh_pid, level, 8);
+	int proxied = proxy_configured || n_level > 0;
 
 	for (int depth = 1; depth <= 3 && n_level > 0; depth++) {
 		int n_next = 0;
@@ -3617,6 +3782,7 @@ static void find_ssh_sockets(long ssh_pid, struct ssh_sockets *out)
 		n_level = n_next;
 	}
 	memset(out, 0, sizeof *out);
+	out->proxied = proxied;
 	if (n == 0)
 		return;  /* no socket at all: the tables (costly to read on a busy host) would not help */
 	read_tcp_table(ssh_pid, "tcp", owned, n);
@@ -3625,7 +3791,48 @@ static void find_ssh_sockets(long ssh_pid, struct ssh_sockets *out)
 	for (int i = 0; i < n; i++)
 		if (owned[i].family)
 			owned[k++] = owned[i];
-	choose_ssh_sockets(owned, k, out);
+	choose_ssh_sockets(owned, k, proxied, out);
+}
+
+struct address_dump {
+	struct known_net *set;
+	int done;
+};
+
+static void dump_address_message(const struct nlmsghdr *h, void *ctx)
+{
+	struct address_dump *d = ctx;
+	struct net_event ev;
+
+	if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+		d->done = 1;
+		return;
+	}
+	parse_route_message(h, &ev);
+	if (ev.kind == NET_ADDR_ADDED && !ev.tentative)
+		note_address(d->set, 1, ev.family, ev.ifindex, ev.addr);
+}
+
+/* The host's addresses now (a dump; the kernel answers as it is read). */
+static void read_known_addresses(struct known_net *set)
+{
+	struct {
+		struct nlmsghdr h;
+		struct ifaddrmsg a;
+	} req;
+	struct address_dump d = { set, 0 };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+
+	if (fd < 0)
+		return;
+	memset(&req, 0, sizeof req);
+	req.h.nlmsg_len = sizeof req;
+	req.h.nlmsg_type = RTM_GETADDR;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	if (send(fd, &req, sizeof req, 0) == (ssize_t)sizeof req)
+		while (!d.done && netlink_read(fd, dump_address_message, &d) == 0)
+			;
+	close(fd);
 }
 
 #else /* not Linux: nothing to watch */
@@ -3636,10 +3843,12 @@ static int route_socket_open(void)
 	return -1;
 }
 
-static int read_route_changes(int fd, struct net_coalesce *c, const struct tcp_socket *conn, long long now)
+static int read_route_changes(int fd, struct net_coalesce *c, struct known_net *known,
+			      const struct tcp_socket *conn, long long now)
 {
 	(void)fd;
 	(void)c;
+	(void)known;
 	(void)conn;
 	(void)now;
 	return 0;
@@ -3652,10 +3861,16 @@ static enum addr_state local_address_state(const struct tcp_socket *conn, char *
 	return ADDR_UNKNOWN;
 }
 
-static void find_ssh_sockets(long ssh_pid, struct ssh_sockets *out)
+static void find_ssh_sockets(long ssh_pid, int proxy_configured, struct ssh_sockets *out)
 {
 	(void)ssh_pid;
+	(void)proxy_configured;
 	memset(out, 0, sizeof *out);
+}
+
+static void read_known_addresses(struct known_net *set)
+{
+	set->n = 0;
 }
 
 static void view_path(const struct tcp_socket *server, struct path_view *view)
@@ -3958,6 +4173,8 @@ struct tcp_reading {
 	unsigned retransmits, backoff;  /* consecutive retransmission time-outs */
 	unsigned rto_ms;                /* the current, backed-off time-out */
 	unsigned last_ack_recv_ms;      /* since the last ACK */
+	unsigned last_data_sent_ms;     /* since the last data sent */
+	unsigned srtt_ms;               /* smoothed round trip */
 };
 
 enum tcp_verdict { TCP_QUIET, TCP_RETRANSMITTING, TCP_DEAD };
@@ -4010,6 +4227,94 @@ static enum tcp_verdict tcp_verdict(const struct tcp_reading *previous, const st
 static int acks_since(const struct tcp_reading *r, long long ms_since_probe_start)
 {
 	return r->valid && r->state == TCPS_ESTABLISHED && (long long)r->last_ack_recv_ms <= ms_since_probe_start + 10;
+}
+
+/*
+ * A stuck connection alone restarts nothing (autossh(1) TCP EVIDENCE):
+ * part (a) is tcp_verdict's; part (b) is a test connect to the same
+ * address and port.  A restart helps only when a new connection works and
+ * the old one does not; never restart into an outage.  Pure: the loop
+ * carries the actions out.
+ */
+enum {
+	TEST_EVERY_MS = 1000,           /* while the path is down: a test about once a second */
+	TEST_MIN_MS = 250,              /* a test is abandoned after max(this, 4 srtt) */
+	TEST_NO_RTT_MS = 1000           /* ... or this, with no round trip known */
+};
+
+struct stall {
+	int judging;                    /* part (a) held: this stall is being judged */
+	int path_down;                  /* a test of this stall failed ("path ... down" said) */
+	long long chance_until;         /* the path is back: the old connection's last chance; 0: none */
+};
+
+enum stall_action { STALL_NOTHING, STALL_TEST, STALL_RESTART, STALL_PATH_DOWN, STALL_CHANCE, STALL_RECOVERED };
+
+/* A look at the connection: r the reading, verdict part (a), can_test whether part (b) is possible. */
+static enum stall_action stall_on_look(const struct stall *s, const struct tcp_reading *r, enum tcp_verdict verdict,
+				       int can_test, long long now)
+{
+	if (!s->judging)
+		return verdict != TCP_DEAD ? STALL_NOTHING : can_test ? STALL_TEST : STALL_RESTART;
+	if (r->valid && verdict == TCP_QUIET)
+		return STALL_RECOVERED;  /* ACKs came back */
+	if (s->chance_until && now >= s->chance_until)
+		return STALL_RESTART;
+	return STALL_NOTHING;
+}
+
+/*
+ * A test connect of this stall ended.  The first one completes: the path
+ * works, only this flow is dead.  One fails: the whole path is down, keep
+ * ssh.  A later one completes: the path is back, give the old connection
+ * its chance.
+ */
+static enum stall_action stall_on_test(const struct stall *s, int completed)
+{
+	if (!completed)
+		return STALL_PATH_DOWN;
+	return s->path_down ? STALL_CHANCE : STALL_RESTART;
+}
+
+/* The old connection's chance: its next retransmission (last send + RTO), plus 2 srtt for the ACK. */
+static long long chance_deadline(const struct tcp_reading *r, long long now)
+{
+	long long next_send = now - (long long)r->last_data_sent_ms + r->rto_ms;
+	return (next_send > now ? next_send : now) + 2LL * r->srtt_ms;
+}
+
+/* How long a test connect may take: max(250 ms, 4 srtt); 1 s with no round trip known. */
+static long test_timeout_ms(unsigned srtt_ms)
+{
+	if (srtt_ms == 0)
+		return TEST_NO_RTT_MS;
+	return 4L * srtt_ms > TEST_MIN_MS ? 4L * srtt_ms : TEST_MIN_MS;
+}
+
+/*
+ * Did this ssh fail on the network before it logged in?  Then every
+ * further start waits for a completed test connect
+ * (autossh(1) TCP EVIDENCE).  cause is what ssh's stderr said; with
+ * nothing said, an ssh that exited 255 before its connection was ever
+ * established counts.
+ */
+static int failed_on_network(enum ssh_cause cause, int authenticated, int exited_255, int ever_established)
+{
+	if (authenticated)
+		return 0;
+	if (cause == CAUSE_NETWORK)
+		return 1;
+	return (cause == CAUSE_NONE || cause == CAUSE_UNKNOWN) && exited_255 && !ever_established;
+}
+
+/*
+ * A test of a wait for the path ended: start now if it completed after the
+ * path was seen down, or once the backoff wait is over; a completed test
+ * before that holds the start to the wait's end.
+ */
+static int path_wait_starts(int completed, int a_test_failed, int wait_over)
+{
+	return completed && (a_test_failed || wait_over);
 }
 
 /* How soon to look again: fast while retransmitting or while ssh's readiness is pending. */
@@ -4067,6 +4372,8 @@ static int parse_diag_reply(const struct nlmsghdr *h, size_t len, unsigned seq, 
 		r->backoff = info.tcpi_backoff;
 		r->rto_ms = info.tcpi_rto / 1000;
 		r->last_ack_recv_ms = info.tcpi_last_ack_recv;
+		r->last_data_sent_ms = info.tcpi_last_data_sent;
+		r->srtt_ms = info.tcpi_rtt / 1000;
 		return 1;
 	}
 	return -1;
@@ -4131,6 +4438,67 @@ static int tcp_look(int fd, unsigned *seq, const struct tcp_socket *s, struct tc
 }
 
 #endif
+
+/*
+ * The test connect (autossh(1) TCP EVIDENCE), portable: a non-blocking TCP
+ * connect to the server's address and port, from ssh's local address with
+ * port 0 (BindAddress, BindInterface and policy routing see the same
+ * path), closed with a reset as soon as the handshake completes; nothing
+ * is sent.
+ */
+static void test_connect_end(int fd)
+{
+	struct linger reset = { 1, 0 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+	close(fd);
+}
+
+/*
+ * The socket of the connect, in progress or ended at once (refused,
+ * unreachable): poll() reports either.  -1 if there is no socket.
+ */
+static int test_connect_begin(const struct tcp_socket *to)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd = tcp_socket_nonblocking(to->family);
+
+	if (fd < 0)
+		return -1;
+#ifdef IP_BIND_ADDRESS_NO_PORT
+	int one = 1;
+	(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+#endif
+	len = socket_address(to->family, to->local, 0, &ss);
+	(void)bind(fd, (struct sockaddr *)&ss, len);  /* an address gone since: the kernel picks one */
+	len = socket_address(to->family, to->remote, to->remote_port, &ss);
+	(void)connect(fd, (struct sockaddr *)&ss, len);
+	return fd;
+}
+
+/* poll() reported the connect's end: did the handshake complete (connected, no error)? */
+static int test_connect_completed(int fd)
+{
+	struct sockaddr_storage peer;
+	socklen_t peer_len = sizeof peer, len = sizeof(int);
+	int err = 0;
+
+	return getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0 &&
+	       getpeername(fd, (struct sockaddr *)&peer, &peer_len) == 0;
+}
+
+/* Is process pid in autossh's network namespace?  Unknown counts as yes. */
+static int same_net_namespace(long pid)
+{
+	char path[64], mine[64], theirs[64];
+	ssize_t a, b;
+
+	snprintf(path, sizeof path, "/proc/%ld/ns/net", pid);
+	a = readlink("/proc/self/ns/net", mine, sizeof mine);
+	b = readlink(path, theirs, sizeof theirs);
+	return a <= 0 || b <= 0 || (a == b && memcmp(mine, theirs, (size_t)a) == 0);
+}
 
 
 /* -------------------------------------------------------------------- loop */
@@ -4208,6 +4576,22 @@ struct state {
 	pid_t sockets_of;               /* the ssh whose sockets were found; 0: look again */
 	struct tcp_reading reading;     /* the previous look */
 	long long next_look_at;         /* next inet_diag look; 0: none */
+	struct stall stall;             /* the stall being judged (autossh(1) TCP EVIDENCE) */
+	long long test_deadline;        /* when it is abandoned */
+	long long next_test_at;         /* the next test; 0: none planned */
+	struct known_net known;         /* the host's addresses and links (a refresh, a carrier back) */
+	int proxy_configured;           /* -J, ProxyJump or ProxyCommand in ssh's arguments */
+	int said_proxy_unreadable;      /* "ssh's proxy holds no TCP socket..." said */
+	int diag_answered;              /* an inet_diag lookup found a socket: a miss means gone */
+	int ever_established;           /* this ssh's connection was seen established */
+	int server_other_ns;            /* the connection found is in another network namespace */
+	unsigned last_srtt_ms;          /* the last smoothed round trip seen to the server */
+	int test_fd;                    /* the test connect in flight; -1: none */
+	int test_for_stall;             /* what it is for: a stall (1) or a wait for the path (0) */
+	int path_wait;                  /* BACKOFF: the start waits for a completed test connect */
+	int path_wait_failed;           /* a test of this wait failed: the path is down */
+	int path_wait_ok;               /* a test of this wait completed: start when the wait ends */
+	char test_after[WHAT_LEN];      /* the network change that brought the test forward; "": none */
 	int forward_ports[MAX_FORWARDS], n_forward_ports;  /* the user's -L ports: their listeners prove ssh ready */
 	char last_exit[32];             /* the status file's "last_exit" */
 	enum ssh_cause cause;           /* why the last start failed; CAUSE_NONE when healthy */
@@ -4230,7 +4614,7 @@ static void state_init(struct state *st, const struct config *cfg)
 	st->listener = st->self_pipe = -1;
 	st->stderr_fd = st->ready_fd = st->passthrough_fd = -1;
 	st->probe.conn_fd = st->probe.reply_fd = -1;
-	st->route_fd = st->diag_fd = st->notify.fd = -1;
+	st->route_fd = st->diag_fd = st->notify.fd = st->test_fd = -1;
 	st->notify.socket = cfg->notify_socket;
 	strcpy(st->last_exit, "none");
 	st->pid_start = -1;
@@ -4241,6 +4625,26 @@ static void state_init(struct state *st, const struct config *cfg)
 	onchange_init(&st->hook);
 	if (cfg->ssh_argv != NULL)
 		read_ssh_words(cfg->ssh_argv, cfg->destination_at, &st->words);
+}
+
+/* A test connect may only go where ssh's connection goes: not from another network namespace. */
+static int tests_allowed(const struct state *st, const struct tcp_socket *conn)
+{
+	return st->cfg->test_connect && conn->family && same_net_namespace(conn->pid);
+}
+
+static void test_close(struct state *st)
+{
+	if (st->test_fd >= 0)
+		test_connect_end(st->test_fd);
+	st->test_fd = -1;
+}
+
+/* No test in flight or planned: the stall or wait it was for is over. */
+static void tests_stop(struct state *st)
+{
+	test_close(st);
+	st->next_test_at = 0;
 }
 
 static int monitoring(const struct state *st)
@@ -4447,6 +4851,9 @@ static void start_ssh(struct state *st, long long now)
 	st->proven_at = monitoring(st) ? 0 : now + UNMONITORED_PROVEN_MS;
 	st->sockets_of = 0;
 	st->probe_passed_at = 0;
+	tests_stop(st);
+	memset(&st->stall, 0, sizeof st->stall);
+	st->path_wait = st->ever_established = 0;
 	if (st->route_fd >= 0) {
 		st->path_target = st->server;
 		view_path(&st->path_target, &st->path_at_start);
@@ -4493,6 +4900,30 @@ static int route_change_ends_wait(struct state *st)
 	return 1;
 }
 
+/* After a network failure before login, the next start waits for the path (autossh(1) TCP EVIDENCE). */
+static int start_waits_for_path(const struct state *st)
+{
+	int status = st->ssh_wait_status;
+
+	return st->cfg->test_connect && st->server.family && !st->server_other_ns &&
+	       failed_on_network(st->cause, st->authenticated, WIFEXITED(status) && WEXITSTATUS(status) == 255,
+				 st->ever_established);
+}
+
+/* The backoff wait, with the start held until a test connect completes; the first test now. */
+static void begin_path_wait(struct state *st, long long until, long long now)
+{
+	logmsg(LOG_DEBUG, "the start waits for a completed test connect");
+	st->phase = PHASE_BACKOFF;
+	st->backoff_until = until;
+	st->path_wait = 1;
+	st->path_wait_failed = st->path_wait_ok = 0;
+	tests_stop(st);
+	st->test_for_stall = 0;
+	st->next_test_at = now;
+	report_state(st, 0);
+}
+
 /* Restart through the backoff (autossh(1) RESTARTS). */
 static void request_restart(struct state *st, long long now)
 {
@@ -4509,14 +4940,18 @@ static void request_restart(struct state *st, long long now)
 		st->net.what[0] = '\0';
 		wait_ms = 0;
 	}
+	if (wait_ms > 0 && grace > 0 && !cause_needs_a_fix(st->cause) && st->cause != CAUSE_BUSY)
+		logmsg(LOG_DEBUG, "sleeping for grace time %ld secs", grace);
+	else if (wait_ms > 0)
+		logmsg(LOG_DEBUG, "waiting %lld ms after a %s failure", wait_ms, cause_name(st->cause));
+	if (start_waits_for_path(st)) {
+		begin_path_wait(st, now + (wait_ms > 0 ? wait_ms : 0), now);
+		return;
+	}
 	if (wait_ms <= 0) {
 		start_ssh(st, now);
 		return;
 	}
-	if (grace > 0 && !cause_needs_a_fix(st->cause) && st->cause != CAUSE_BUSY)
-		logmsg(LOG_DEBUG, "sleeping for grace time %ld secs", grace);
-	else
-		logmsg(LOG_DEBUG, "waiting %lld ms after a %s failure", wait_ms, cause_name(st->cause));
 	st->phase = PHASE_BACKOFF;
 	st->backoff_until = now + wait_ms;
 	report_state(st, 0);
@@ -4532,6 +4967,8 @@ static void signal_ssh(const struct state *st, int sig)
 static void stop_ssh(struct state *st, enum after_stop after, long long now)
 {
 	probe_close(&st->probe);
+	tests_stop(st);
+	memset(&st->stall, 0, sizeof st->stall);
 	st->after_stop = after;
 	st->phase = PHASE_STOPPING;
 	st->kill_at = now + KILL_GRACE_MS;
@@ -4767,6 +5204,8 @@ static void on_ssh_exit(struct state *st, long long now)
 		read_ssh_stderr(st, 1, now);
 	record_exit(st, st->ssh_wait_status);
 	probe_close(&st->probe);
+	tests_stop(st);
+	memset(&st->stall, 0, sizeof st->stall);
 	evidence_close_ssh(&st->evidence);
 	st->ssh_pid = 0;
 	st->ssh_exited = 0;
@@ -4810,6 +5249,7 @@ static void on_exit_signal(struct state *st, int sig, long long now)
 }
 
 static void probe_now(struct state *st, long long now);
+static void begin_test(struct state *st, int for_stall, long long now);
 
 /*
  * A signal the handler recorded, acted on here in the loop (autossh(1)
@@ -5033,6 +5473,22 @@ static enum net_action network_action(enum ssh_phase phase, int monitored, int p
 	return proven ? NET_ACT_PROBE_NOW : NET_ACT_PROBE_EARLY;
 }
 
+/*
+ * In a wait for the path, a change (a link up, carrier back, an address)
+ * may have brought the path back: test it now, unless a test is in flight.
+ */
+static int test_path_now(struct state *st, long long now)
+{
+	const char *what = st->net.what[0] ? st->net.what : "?";
+
+	if (st->phase != PHASE_BACKOFF || !st->path_wait || st->path_wait_ok || st->test_fd >= 0)
+		return 0;
+	logmsg(LOG_DEBUG, "network changed: %s: test connect", what);
+	snprintf(st->test_after, sizeof st->test_after, "%s", what);
+	begin_test(st, 0, now);
+	return 1;
+}
+
 /* resumed: after a suspend any path may be gone, changed or not: act as if it moved. */
 static void take_cheap_action(struct state *st, int resumed, long long now)
 {
@@ -5040,6 +5496,10 @@ static void take_cheap_action(struct state *st, int resumed, long long now)
 	enum net_action action =
 		network_action(st->phase, monitoring(st), st->proven, st->probe.phase != PROBE_IDLE, moved);
 
+	if (action == NET_ACT_NONE && test_path_now(st, now)) {
+		st->net.what[0] = '\0';
+		return;
+	}
 	if (action == NET_ACT_NONE) {
 		if (st->phase == PHASE_BACKOFF)
 			logmsg(LOG_DEBUG, "network changed (%s); the path to the server did not: the wait goes on",
@@ -5074,7 +5534,7 @@ static void check_held_change(struct state *st, long long now)
 	st->net.hold_until = 0;
 	if (st->phase != PHASE_RUNNING || st->ssh_exited)
 		return;
-	find_ssh_sockets(st->ssh_pid, &found);
+	find_ssh_sockets(st->ssh_pid, st->proxy_configured, &found);
 	if (found.conn.family == 0)
 		return;
 	/* Name what happened to ssh's connection, not whichever change came first. */
@@ -5103,9 +5563,13 @@ static void fire_network_deadlines(struct state *st, long long now)
 /* The route socket has news: act on what matters (autossh(1) NETWORK CHANGES). */
 static void watch_wakeup(struct state *st, int route_events, long long now)
 {
-	if (st->route_fd >= 0 && route_events &&
-	    (read_route_changes(st->route_fd, &st->net, known_connection(st), now) & NET_DO_CHEAP))
+	if (st->route_fd < 0 || !route_events)
+		return;
+	if (read_route_changes(st->route_fd, &st->net, &st->known, known_connection(st), now) & NET_DO_CHEAP) {
 		take_cheap_action(st, 0, now);
+	} else if (st->net.cheap_due) {
+		test_path_now(st, now);  /* held back by the repeat limit, but a test is cheap */
+	}
 }
 
 /* A resume from suspend is a change that matters too; the TCP readings of before say nothing. */
@@ -5130,17 +5594,139 @@ static int connection_ready(const struct state *st, const struct tcp_reading *r,
 	return st->n_forward_ports > 0 || since_start >= UNMONITORED_PROVEN_MS;
 }
 
-static void connection_stalled(struct state *st, const struct tcp_reading *r, long long now)
+/* Restart: the connection is dead; tested: and a new connection works (autossh(1) TCP EVIDENCE). */
+static void connection_stalled(struct state *st, const struct tcp_reading *r, int tested, long long now)
 {
 	char where[INET6_ADDRSTRLEN + 16];
 
 	if (ssh_exit_judged(st, now))
 		return;
 	format_endpoint(&st->sockets.conn, where, sizeof where);
-	logmsg(LOG_INFO, "ssh connection to %s stalled: no ACK for %u ms after %u retransmissions", where,
-	       unacked_for_ms(r), consecutive_rtos(r));
+	logmsg(LOG_INFO, "ssh connection to %s stalled: no ACK for %u ms after %u retransmissions%s", where,
+	       unacked_for_ms(r), consecutive_rtos(r), tested ? "; a new connection works" : "");
 	logmsg(LOG_INFO, "port down, restarting ssh");
 	stop_ssh(st, AFTER_RESTART_BACKOFF, now);
+}
+
+/*
+ * A test connect now (none if one is in flight); for_stall: to ssh's
+ * connection, else to the last server.  Its end comes through poll().
+ */
+static void begin_test(struct state *st, int for_stall, long long now)
+{
+	const struct tcp_socket *to = for_stall ? &st->sockets.conn : &st->server;
+
+	st->next_test_at = 0;
+	if (st->test_fd >= 0)
+		return;
+	if (for_stall || st->phase != PHASE_BACKOFF)
+		st->test_after[0] = '\0';
+	st->test_for_stall = for_stall;
+	st->test_deadline = now + test_timeout_ms(for_stall ? st->reading.srtt_ms : st->last_srtt_ms);
+	st->test_fd = test_connect_begin(to);
+	if (st->test_fd < 0) {
+		logmsg(LOG_DEBUG, "test connect: socket: %s", strerror(errno));
+		st->next_test_at = now + TEST_EVERY_MS;
+	}
+}
+
+/* Carry out the stall verdict's action (autossh(1) TCP EVIDENCE). */
+static void stall_act(struct state *st, enum stall_action action, const struct tcp_reading *r, long long now)
+{
+	char where[INET6_ADDRSTRLEN + 16];
+
+	format_endpoint(&st->sockets.conn, where, sizeof where);
+	switch (action) {
+	case STALL_TEST:
+		st->stall.judging = 1;
+		logmsg(LOG_DEBUG, "ssh connection to %s: no ACK for %u ms after %u retransmissions: test connect", where,
+		       unacked_for_ms(r), consecutive_rtos(r));
+		begin_test(st, 1, now);
+		break;
+	case STALL_RESTART:
+		connection_stalled(st, r, st->stall.judging, now);
+		break;
+	case STALL_PATH_DOWN:
+		if (!st->stall.path_down)
+			logmsg(LOG_INFO, "path to %s down: keeping ssh", where);
+		st->stall.path_down = 1;
+		st->next_test_at = now + TEST_EVERY_MS;
+		break;
+	case STALL_CHANCE:
+		st->stall.chance_until = chance_deadline(r, now);
+		logmsg(LOG_INFO, "path to %s is back (a test connect completed): ssh's connection has %lld ms to recover",
+		       where, st->stall.chance_until - now);
+		break;
+	case STALL_RECOVERED:
+		if (st->stall.path_down)
+			logmsg(LOG_INFO, "ssh connection to %s recovered: ACKs again, ssh kept", where);
+		else
+			logmsg(LOG_DEBUG, "ssh connection to %s recovered", where);
+		tests_stop(st);
+		memset(&st->stall, 0, sizeof st->stall);
+		break;
+	default:
+		break;
+	}
+}
+
+/* A test of a wait for the path ended: start, or test again in a second. */
+static void path_wait_tested(struct state *st, int completed, long long now)
+{
+	char where[INET6_ADDRSTRLEN + 16];
+
+	format_endpoint(&st->server, where, sizeof where);
+	if (!completed) {
+		st->test_after[0] = '\0';
+		if (!st->path_wait_failed)
+			logmsg(LOG_INFO, "path to %s down: ssh starts once a test connect completes", where);
+		st->path_wait_failed = 1;
+		st->next_test_at = now + TEST_EVERY_MS;
+		return;
+	}
+	if (!path_wait_starts(completed, st->path_wait_failed, now >= st->backoff_until)) {
+		st->path_wait_ok = 1;  /* the start comes when the wait ends */
+		return;
+	}
+	if (st->path_wait_failed)
+		logmsg(LOG_INFO, "path to %s works again (a test connect completed%s%s): starting ssh", where,
+		       st->test_after[0] ? " after " : "", st->test_after);
+	start_ssh(st, now);
+}
+
+/* The test connect ended (completed: the handshake did), or was abandoned. */
+static void test_finished(struct state *st, int completed, long long now)
+{
+	char where[INET6_ADDRSTRLEN + 16];
+	int for_stall = st->test_for_stall;
+
+	test_close(st);
+	format_endpoint(for_stall ? &st->sockets.conn : &st->server, where, sizeof where);
+	logmsg(LOG_DEBUG, "test connect to %s %s", where, completed ? "completed" : "failed");
+	if (for_stall && st->phase == PHASE_RUNNING && st->stall.judging)
+		stall_act(st, stall_on_test(&st->stall, completed), &st->reading, now);
+	else if (!for_stall && st->phase == PHASE_BACKOFF && st->path_wait)
+		path_wait_tested(st, completed, now);
+}
+
+/* poll() says the test connect ended. */
+static void test_wakeup(struct state *st, const struct pollfd *fd, long long now)
+{
+	if (st->test_fd >= 0 && fd->fd == st->test_fd && fd->revents)
+		test_finished(st, test_connect_completed(st->test_fd), now);
+}
+
+/* The test's deadline, and the next test of a stall or a wait. */
+static void fire_test_deadlines(struct state *st, long long now)
+{
+	if (st->test_fd >= 0 && now >= st->test_deadline)
+		test_finished(st, 0, now);
+	if (st->next_test_at && now >= st->next_test_at && st->test_fd < 0) {
+		if (st->test_for_stall ? st->phase == PHASE_RUNNING : st->phase == PHASE_BACKOFF && st->path_wait)
+			begin_test(st, st->test_for_stall, now);
+		else
+			st->next_test_at = 0;
+	}
 }
 
 /* Find ssh's connection for a new ssh, or again once it is gone; say which it is. */
@@ -5148,11 +5734,20 @@ static int find_connection(struct state *st)
 {
 	char local[INET6_ADDRSTRLEN], where[INET6_ADDRSTRLEN + 16];
 
-	find_ssh_sockets(st->ssh_pid, &st->sockets);
+	find_ssh_sockets(st->ssh_pid, st->proxy_configured, &st->sockets);
 	st->sockets_of = st->sockets.conn.family ? st->ssh_pid : 0;
-	if (st->sockets_of == 0)
+	if (st->sockets_of == 0) {
+		if (st->sockets.proxied && st->proven && !st->said_proxy_unreadable) {
+			st->said_proxy_unreadable = 1;
+			logmsg(LOG_INFO, "ssh's proxy holds no TCP socket autossh can read (another user's, or not TCP): "
+					 "judging by the other evidence");
+		}
 		return 0;
+	}
 	st->server = st->sockets.conn;
+	st->server_other_ns = !same_net_namespace(st->sockets.conn.pid);
+	if (st->sockets.conn.state == TCPS_ESTABLISHED)
+		st->ever_established = 1;
 	describe_address(st->sockets.conn.family, st->sockets.conn.local, local, sizeof local);
 	format_endpoint(&st->sockets.conn, where, sizeof where);
 	logmsg(LOG_DEBUG, "ssh's connection: %s:%d to %s (pid %ld, fd %d)", local, st->sockets.conn.local_port, where,
@@ -5165,7 +5760,7 @@ static int check_readiness(struct state *st, const struct tcp_reading *r, long l
 {
 	if (!r->valid || r->state == TCPS_ESTABLISHED) {
 		struct ssh_sockets now_seen;
-		find_ssh_sockets(st->ssh_pid, &now_seen);
+		find_ssh_sockets(st->ssh_pid, st->proxy_configured, &now_seen);
 		if (now_seen.conn.family == 0)
 			return 0;
 		st->sockets = now_seen;
@@ -5179,6 +5774,32 @@ static int check_readiness(struct state *st, const struct tcp_reading *r, long l
 	mark_proven(st);
 	report_state(st, 1);
 	return 1;
+}
+
+/*
+ * A lookup found nothing: is the socket gone, or do lookups not answer
+ * (no tcp_diag handler, ssh in another network namespace)?  Blind if
+ * /proc still shows the same socket.
+ */
+static int lookups_blind(struct state *st)
+{
+	struct ssh_sockets again;
+
+	find_ssh_sockets(st->ssh_pid, st->proxy_configured, &again);
+	return again.conn.family && again.conn.inode == st->sockets.conn.inode;
+}
+
+/* inet_diag does not answer: say so once, and the status file's watch no longer claims tcp. */
+static void drop_tcp_evidence(struct state *st, const char *why)
+{
+	logmsg(LOG_INFO, "no TCP evidence: %s", why);
+	close(st->diag_fd);
+	st->diag_fd = -1;
+	if (st->route_fd >= 0)
+		snprintf(st->watch, sizeof st->watch, "netlink");
+	else
+		snprintf(st->watch, sizeof st->watch, "none: no TCP evidence: %s", why);
+	report_state(st, 1);
 }
 
 /* One look at ssh's connection: find it if need be, read tcp_info, judge. */
@@ -5201,7 +5822,15 @@ static void look_at_connection(struct state *st, long long now)
 	}
 	if (st->diag_fd >= 0) {
 		int got = tcp_look(st->diag_fd, &st->diag_seq, &st->sockets.conn, &r);
-		if (got == 0) {  /* gone: find it again */
+		if (got == 0 && !st->diag_answered && lookups_blind(st)) {
+			drop_tcp_evidence(st, "inet_diag does not see ssh's connection (no TCP handler, or another "
+					      "network namespace)");
+			got = -1;
+		}
+		st->diag_answered |= got == 1;
+		if (got == 0) {  /* gone: find it again; a stall of it is over */
+			tests_stop(st);
+			memset(&st->stall, 0, sizeof st->stall);
 			st->sockets_of = 0;
 			memset(&st->reading, 0, sizeof st->reading);
 			st->next_look_at = now + TCP_LOOK_RETRANS_MS;
@@ -5212,9 +5841,17 @@ static void look_at_connection(struct state *st, long long now)
 	}
 	if (readiness && check_readiness(st, &r, since_start))
 		readiness = 0;
-	if (judged == TCP_DEAD) {
-		connection_stalled(st, &r, now);
-		return;
+	if (r.valid && r.state == TCPS_ESTABLISHED) {
+		st->ever_established = 1;
+		st->last_srtt_ms = r.srtt_ms ? r.srtt_ms : st->last_srtt_ms;
+	}
+	/* Whether a test may be made is asked only when one would be (it reads /proc). */
+	int can_test = judged == TCP_DEAD && !st->stall.judging && tests_allowed(st, &st->sockets.conn);
+	enum stall_action action = stall_on_look(&st->stall, &r, judged, can_test, now);
+	if (action != STALL_NOTHING) {
+		stall_act(st, action, &r, now);
+		if (st->phase != PHASE_RUNNING)
+			return;
 	}
 	st->next_look_at = st->diag_fd < 0 && !readiness ? 0 : now + next_look_ms(judged, readiness, since_start);
 }
@@ -5247,6 +5884,9 @@ static void open_watchers(struct state *st)
 		snprintf(route_why, sizeof route_why, "route socket: %s", strerror(errno));
 		logmsg(LOG_INFO, "network changes not watched: %s", route_why);
 	}
+	if (st->route_fd >= 0)
+		read_known_addresses(&st->known);
+	st->proxy_configured = proxy_in_arguments(cfg->ssh_argv);
 	if (cfg->tcp_evidence && (st->diag_fd = diag_socket_open()) < 0) {
 		snprintf(diag_why, sizeof diag_why, "inet_diag socket: %s", strerror(errno));
 		logmsg(LOG_INFO, "no TCP evidence: %s", diag_why);
@@ -5356,9 +5996,10 @@ static void fire_deadlines(struct state *st, long long now)
 		signal_ssh(st, SIGKILL);
 		st->kill_at = 0;
 	}
-	if (st->phase == PHASE_BACKOFF && now >= st->backoff_until)
+	if (st->phase == PHASE_BACKOFF && now >= st->backoff_until && (!st->path_wait || st->path_wait_ok))
 		start_ssh(st, now);
 	fire_network_deadlines(st, now);
+	fire_test_deadlines(st, now);
 	if (st->phase == PHASE_RUNNING)
 		fire_running_deadlines(st, now);
 }
@@ -5384,8 +6025,11 @@ static int poll_timeout(const struct state *st, long long now)
 	consider(&nearest, st->hook.kill_at);
 	if (st->phase == PHASE_STOPPING)
 		consider(&nearest, st->kill_at);
-	if (st->phase == PHASE_BACKOFF)
+	if (st->phase == PHASE_BACKOFF && (!st->path_wait || st->path_wait_ok))
 		consider(&nearest, st->backoff_until);
+	consider(&nearest, st->next_test_at);
+	if (st->test_fd >= 0)
+		consider(&nearest, st->test_deadline);
 	if (st->phase == PHASE_RUNNING) {
 		consider(&nearest, st->proven_at);
 		consider(&nearest, st->forward_stop_at);
@@ -5603,7 +6247,7 @@ static void onchange_consider(struct state *st)
 	}
 }
 
-enum { FD_SELF, FD_LISTEN, FD_CONN, FD_REPLY, FD_STDERR, FD_ROUTE, FD_HOOK, N_FDS };
+enum { FD_SELF, FD_LISTEN, FD_CONN, FD_REPLY, FD_STDERR, FD_ROUTE, FD_HOOK, FD_TEST, N_FDS };
 
 /*
  * One wake-up, in an order that loses no event: drain the self-pipe and reap
@@ -5642,6 +6286,7 @@ static void handle_wakeup(struct state *st, struct pollfd *fds, long long now)
 		probe_finished(st, probe_advance(st->cfg, p, st->listener, conn_ev, reply_ev,
 						 fds[FD_LISTEN].revents, now), now);
 	}
+	test_wakeup(st, &fds[FD_TEST], now);
 	if (st->phase != PHASE_DONE)
 		watch_wakeup(st, fds[FD_ROUTE].revents, now);
 	if (st->phase != PHASE_DONE)
@@ -5712,6 +6357,8 @@ static void run_loop(struct state *st)
 		fds[FD_STDERR].fd = st->stderr_fd;
 		fds[FD_ROUTE].fd = st->route_fd;
 		fds[FD_HOOK].fd = st->hook.out_fd;
+		fds[FD_TEST].fd = st->test_fd;
+		fds[FD_TEST].events = POLLOUT;
 		if (p->phase == PROBE_CONNECTING) {
 			fds[FD_CONN].fd = p->conn_fd;
 			fds[FD_CONN].events = POLLOUT;
@@ -5743,6 +6390,7 @@ static void run_loop(struct state *st)
 		kill(-st->hook.pid, SIGTERM);  /* not announced at exit, nor left to finish */
 	if (st->hook.out_fd >= 0)
 		close(st->hook.out_fd);
+	test_close(st);
 	if (st->route_fd >= 0)
 		close(st->route_fd);
 	if (st->diag_fd >= 0)

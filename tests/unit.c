@@ -2143,7 +2143,7 @@ static void test_choose_ssh_sockets(void)
 		for (int i = 0; i < cases[c].n; i++)
 			socks[i] = sock(cases[c].s[i].state, cases[c].s[i].lport, cases[c].s[i].rport, cases[c].s[i].fd,
 					cases[c].s[i].depth);
-		choose_ssh_sockets(socks, cases[c].n, &out);
+		choose_ssh_sockets(socks, cases[c].n, 0, &out);
 		int got_fd = out.conn.family ? out.conn.fd : -1;
 		resultf(cases[c].name,
 			got_fd == cases[c].want_fd && (got_fd < 0 || out.conn.depth == cases[c].want_depth) &&
@@ -2151,6 +2151,19 @@ static void test_choose_ssh_sockets(void)
 			"got fd %d depth %d, %d listeners; want fd %d depth %d, %d listeners", got_fd, out.conn.depth,
 			out.n_listen, cases[c].want_fd, cases[c].want_depth, cases[c].want_listen);
 	}
+}
+
+/* A proxy (child or configured): ssh's own sockets are forwarded connections (-R's outgoing one). */
+static void test_choose_proxied(void)
+{
+	struct tcp_socket socks[2] = { sock(TCPS_ESTABLISHED, 41000, 80, 3, 0), sock(TCPS_ESTABLISHED, 40000, 22, 5, 1) };
+	struct ssh_sockets out;
+	choose_ssh_sockets(socks, 2, 1, &out);
+	resultf("conn-proxied-never-ssh-own", out.conn.family && out.conn.fd == 5, "fd %d", out.conn.fd);
+	choose_ssh_sockets(socks, 1, 1, &out);
+	resultf("conn-proxied-unreadable", out.conn.family == 0 && out.proxied, "fd %d", out.conn.fd);
+	choose_ssh_sockets(socks, 1, 0, &out);
+	resultf("conn-unproxied-ssh-own", out.conn.family && out.conn.fd == 3, "fd %d", out.conn.fd);
 }
 
 static void test_forward_ports(void)
@@ -2422,7 +2435,16 @@ static void test_parse_route_message(void)
 	ifi->ifi_flags = IFF_UP;
 	ifi->ifi_change = IFF_RUNNING | IFF_LOWER_UP;
 	parse_route_message(&b.u.h, &ev);
-	resultf("rtmsg-link-carrier-lost", ev.kind == NET_LINK_DOWN, "kind %d", ev.kind);
+	resultf("rtmsg-link-carrier-lost-is-nothing", ev.kind == NET_NONE && ev.admin_up, "kind %d", ev.kind);
+	ifi->ifi_flags = IFF_UP | IFF_LOWER_UP;
+	ifi->ifi_change = IFF_LOWER_UP;
+	parse_route_message(&b.u.h, &ev);
+	resultf("rtmsg-link-carrier-back", ev.kind == NET_LINK_UP, "kind %d", ev.kind);
+	ifi->ifi_flags = IFF_LOWER_UP;
+	ifi->ifi_change = IFF_UP;
+	parse_route_message(&b.u.h, &ev);
+	resultf("rtmsg-link-set-down", ev.kind == NET_LINK_DOWN && !ev.admin_up, "kind %d", ev.kind);
+	ifi->ifi_flags = IFF_UP;
 	ifi->ifi_change = 0;
 	parse_route_message(&b.u.h, &ev);
 	resultf("rtmsg-link-no-flag-change", ev.kind == NET_NONE && !ev.link_up, "kind %d", ev.kind);
@@ -2534,6 +2556,116 @@ static void test_tcp_verdict(void)
 					  find_retry_ms(600000) == 30000, "schedule");
 }
 
+static void test_stall_verdict(void)
+{
+	struct tcp_reading none, quiet = reading(TCPS_ESTABLISHED, 0, 0, 0, 204, 10);
+	struct stall fresh = { 0, 0, 0 }, testing = { 1, 0, 0 }, down = { 1, 1, 0 }, chance = { 1, 1, 5000 };
+	memset(&none, 0, sizeof none);
+	struct tcp_reading stuck = reading(TCPS_ESTABLISHED, 2, 5, 5, 6400, 4000);
+	struct {
+		const char *name;
+		struct stall s;
+		struct tcp_reading r;
+		enum tcp_verdict v;
+		int can_test;
+		long long now;
+		enum stall_action want;
+	} looks[] = {
+		{ "stall-healthy", fresh, quiet, TCP_QUIET, 1, 1000, STALL_NOTHING },
+		{ "stall-retransmitting", fresh, stuck, TCP_RETRANSMITTING, 1, 1000, STALL_NOTHING },
+		{ "stall-dead-tests-first", fresh, stuck, TCP_DEAD, 1, 1000, STALL_TEST },
+		{ "stall-dead-no-test-restarts", fresh, stuck, TCP_DEAD, 0, 1000, STALL_RESTART },
+		{ "stall-test-in-flight-waits", testing, stuck, TCP_DEAD, 1, 1000, STALL_NOTHING },
+		{ "stall-path-down-keeps", down, stuck, TCP_DEAD, 1, 9000, STALL_NOTHING },
+		{ "stall-acks-back-recovered", down, quiet, TCP_QUIET, 1, 1000, STALL_RECOVERED },
+		{ "stall-no-reading-is-no-ack", down, none, TCP_QUIET, 1, 1000, STALL_NOTHING },
+		{ "stall-chance-running", chance, stuck, TCP_DEAD, 1, 4999, STALL_NOTHING },
+		{ "stall-chance-over", chance, stuck, TCP_DEAD, 1, 5000, STALL_RESTART },
+		{ "stall-chance-acked", chance, quiet, TCP_QUIET, 1, 6000, STALL_RECOVERED },
+	};
+	for (size_t c = 0; c < sizeof looks / sizeof looks[0]; c++) {
+		enum stall_action got = stall_on_look(&looks[c].s, &looks[c].r, looks[c].v, looks[c].can_test, looks[c].now);
+		resultf(looks[c].name, got == looks[c].want, "got %d, want %d", got, looks[c].want);
+	}
+	resultf("stall-first-test-completes-restart", stall_on_test(&testing, 1) == STALL_RESTART, "restart");
+	resultf("stall-test-fails-path-down", stall_on_test(&testing, 0) == STALL_PATH_DOWN, "path down");
+	resultf("stall-retest-fails", stall_on_test(&down, 0) == STALL_PATH_DOWN, "path down");
+	resultf("stall-later-test-completes-chance", stall_on_test(&down, 1) == STALL_CHANCE, "chance");
+	/* Last send 1000 ms ago, RTO 6400: next retransmission in 5400 ms, plus 2 srtt (2 x 30). */
+	struct tcp_reading r = stuck;
+	r.last_data_sent_ms = 1000;
+	r.srtt_ms = 30;
+	resultf("stall-chance-deadline", chance_deadline(&r, 100000) == 100000 + 5400 + 60, "got %lld",
+		chance_deadline(&r, 100000));
+	r.last_data_sent_ms = 9000;
+	resultf("stall-chance-deadline-overdue", chance_deadline(&r, 100000) == 100060, "got %lld",
+		chance_deadline(&r, 100000));
+	resultf("test-timeout-lan", test_timeout_ms(1) == 250, "got %ld", test_timeout_ms(1));
+	resultf("test-timeout-far", test_timeout_ms(200) == 800, "got %ld", test_timeout_ms(200));
+	resultf("test-timeout-unknown", test_timeout_ms(0) == 1000, "got %ld", test_timeout_ms(0));
+	struct {
+		const char *name;
+		enum ssh_cause cause;
+		int authenticated, exited_255, established, want;
+	} starts[] = {
+		{ "wait-network-cause", CAUSE_NETWORK, 0, 0, 1, 1 },
+		{ "wait-network-cause-authenticated", CAUSE_NETWORK, 1, 1, 1, 0 },
+		{ "wait-255-never-connected", CAUSE_NONE, 0, 1, 0, 1 },
+		{ "wait-unknown-never-connected", CAUSE_UNKNOWN, 0, 1, 0, 1 },
+		{ "no-wait-255-connected", CAUSE_NONE, 0, 1, 1, 0 },
+		{ "no-wait-other-status", CAUSE_NONE, 0, 0, 0, 0 },
+		{ "no-wait-auth", CAUSE_AUTH, 0, 1, 0, 0 },
+		{ "no-wait-busy", CAUSE_BUSY, 0, 1, 0, 0 },
+		{ "no-wait-hostkey", CAUSE_HOSTKEY, 0, 1, 0, 0 },
+		{ "no-wait-config", CAUSE_CONFIG, 0, 1, 0, 0 },
+		{ "no-wait-after-login", CAUSE_NONE, 1, 1, 0, 0 },
+	};
+	for (size_t c = 0; c < sizeof starts / sizeof starts[0]; c++) {
+		int got = failed_on_network(starts[c].cause, starts[c].authenticated, starts[c].exited_255,
+					    starts[c].established);
+		resultf(starts[c].name, got == starts[c].want, "got %d", got);
+	}
+	resultf("path-wait-start-after-down", path_wait_starts(1, 1, 0), "start");
+	resultf("path-wait-start-after-wait", path_wait_starts(1, 0, 1), "start");
+	resultf("path-wait-holds-to-wait-end", !path_wait_starts(1, 0, 0), "hold");
+	resultf("path-wait-failed-test", !path_wait_starts(0, 1, 1), "no start");
+}
+
+static void test_netwatch_defects(void)
+{
+	struct known_net set;
+	unsigned char a[16] = { 10, 0, 0, 5 }, b[16] = { 10, 0, 0, 6 };
+	memset(&set, 0, sizeof set);
+	resultf("addr-new", note_address(&set, 1, AF_INET, 2, a) == 0 && set.n == 1, "n %d", set.n);
+	resultf("addr-refresh", note_address(&set, 1, AF_INET, 2, a) == 1 && set.n == 1, "n %d", set.n);
+	resultf("addr-other-link-new", note_address(&set, 1, AF_INET, 3, a) == 0 && set.n == 2, "n %d", set.n);
+	resultf("addr-other-new", note_address(&set, 1, AF_INET, 2, b) == 0 && set.n == 3, "n %d", set.n);
+	note_address(&set, 0, AF_INET, 2, a);
+	resultf("addr-removed-then-new", note_address(&set, 1, AF_INET, 2, a) == 0, "n %d", set.n);
+	resultf("link-first-seen", note_link(&set, 7, 0, 0) == 0 && set.n_links == 1, "n %d", set.n_links);
+	resultf("link-carrier-back", note_link(&set, 7, 1, 0) == 1, "came up");
+	resultf("link-still-up", note_link(&set, 7, 1, 0) == 0, "no change");
+	resultf("link-first-seen-up", note_link(&set, 8, 1, 0) == 0, "unknown before");
+	note_link(&set, 7, 0, 1);
+	resultf("link-removed", set.n_links == 1 && note_link(&set, 7, 1, 0) == 0, "n %d", set.n_links);
+	struct sockaddr_nl from;
+	memset(&from, 0, sizeof from);
+	from.nl_family = AF_NETLINK;
+	resultf("netlink-from-kernel", netlink_from_kernel(&from, sizeof from), "pid 0");
+	from.nl_pid = 4242;
+	resultf("netlink-from-process-ignored", !netlink_from_kernel(&from, sizeof from), "pid 4242");
+	char *plain[] = { "ssh", "-N", "-L", "1:h:2", "host", NULL };
+	char *jump[] = { "ssh", "-N", "-J", "jump", "host", NULL };
+	char *cmd[] = { "ssh", "-oProxyCommand=nc -U /s", "host", NULL };
+	char *none[] = { "ssh", "-o", "ProxyJump none", "host", NULL };
+	char *after[] = { "ssh", "host", "-J", "x", NULL };
+	resultf("proxy-none", !proxy_in_arguments(plain), "plain");
+	resultf("proxy-J", proxy_in_arguments(jump), "-J");
+	resultf("proxy-command", proxy_in_arguments(cmd), "ProxyCommand");
+	resultf("proxy-jump-none", !proxy_in_arguments(none), "ProxyJump none");
+	resultf("proxy-after-destination", !proxy_in_arguments(after), "command words");
+}
+
 static void test_parse_diag_reply(void)
 {
 	union {
@@ -2581,7 +2713,8 @@ static void test_parse_diag_reply(void)
 static void test_netwatch_config(void)
 {
 	static const char *const args[] = { "autossh", "-M", "0", "-L", "8080:x:80", "host", NULL };
-	static const char *const off[] = { "AUTOSSH_NETWATCH=0", "AUTOSSH_TCP_EVIDENCE=0", NULL };
+	static const char *const off[] = { "AUTOSSH_NETWATCH=0", "AUTOSSH_TCP_EVIDENCE=0", "AUTOSSH_TEST_CONNECT=0", NULL };
+	static const char *const bad[] = { "AUTOSSH_TEST_CONNECT=yes", NULL };
 	static const char *const none[] = { NULL };
 	struct config cfg;
 	char err[ERRLEN];
@@ -2591,8 +2724,15 @@ static void test_netwatch_config(void)
 		cfg.tcp_evidence);
 	config_free(&cfg);
 	parse(args, off, &cfg, err, sizeof err);
-	resultf("netwatch-turned-off", cfg.netwatch == 0 && cfg.tcp_evidence == 0, "netwatch %d tcp %d", cfg.netwatch,
-		cfg.tcp_evidence);
+	resultf("netwatch-turned-off", cfg.netwatch == 0 && cfg.tcp_evidence == 0 && cfg.test_connect == 0,
+		"netwatch %d tcp %d test %d", cfg.netwatch, cfg.tcp_evidence, cfg.test_connect);
+	config_free(&cfg);
+	parse(args, none, &cfg, err, sizeof err);
+	resultf("test-connect-default-on", cfg.test_connect == 1, "test %d", cfg.test_connect);
+	config_free(&cfg);
+	enum parse_result rc = parse(args, bad, &cfg, err, sizeof err);
+	resultf("test-connect-validated", rc == PARSE_ERROR && strstr(err, "AUTOSSH_TEST_CONNECT") && strstr(err, "expected 0 or 1"),
+		"rc %d: %s", rc, err);
 	config_free(&cfg);
 }
 
@@ -3172,6 +3312,9 @@ int main(void)
 	test_path_changed();
 	test_parse_route_message();
 	test_tcp_verdict();
+	test_stall_verdict();
+	test_choose_proxied();
+	test_netwatch_defects();
 	test_parse_diag_reply();
 	test_netwatch_config();
 	test_handed_off_hint();
