@@ -1475,7 +1475,7 @@ static void print_usage(FILE *to, const char *progname)
 		"    AUTOSSH_LOGFILE      log to this file, - for stderr (syslog)\n"
 		"    AUTOSSH_NETWATCH     act on network changes and resume, 0 or 1 (1)\n"
 		"    AUTOSSH_TCP_EVIDENCE read ssh's TCP connection state, 0 or 1 (1)\n"
-		"    AUTOSSH_TEST_CONNECT test the path with a TCP connect before restarting, 0 or 1 (1)\n"
+		"    AUTOSSH_TEST_CONNECT test the path before a restart, 0 or 1 (1)\n"
 		"    AUTOSSH_NTSERVICE    ignored (unset)\n"
 		"    AUTOSSH_MONITOR_ADDR loopback address for the probe (127.0.0.1)\n"
 		"    AUTOSSH_NET_TIMEOUT  fixed probe timeout in ms (adaptive)\n"
