@@ -8135,6 +8135,19 @@ static void doctor_session(struct doctor *d)
 					       : "a remote command runs");
 }
 
+/* Below INFO ssh hides the lines autossh acts on: failed forwards, allocated ports (autossh(1) CAUSES). */
+static void doctor_log_level(struct doctor *d)
+{
+	const char *forwards = d->cfg->forwards;
+	int quiet = g_is(d, "loglevel", "QUIET") || g_is(d, "loglevel", "FATAL") || g_is(d, "loglevel", "ERROR");
+	int allocated = strstr(forwards, "-R 0:") != NULL || strstr(forwards, ":0:") != NULL;
+
+	/* With ExitOnForwardFailure ssh's exit says it; a -R 0's port is said only at INFO. */
+	if (quiet && forwards[0] && (allocated || !g_is(d, "exitonforwardfailure", "yes")))
+		verdict(d, V_WARN, "LogLevel", "below INFO: ssh does not say when a forward fails or which port "
+					       "the server allocated, so autossh cannot act on it; fix: LogLevel INFO");
+}
+
 /* AUTOSSH_* names autossh does not read: a typo leaves a setting at its default. */
 static void doctor_environment(struct doctor *d)
 {
@@ -8575,6 +8588,7 @@ static int run_doctor(struct config *cfg)
 		doctor_keepalive(&d);
 		doctor_sharing(&d);
 		doctor_session(&d);
+		doctor_log_level(&d);
 		doctor_relative_paths(&d);
 		doctor_identities(&d);
 		doctor_host_key(&d);

@@ -245,6 +245,9 @@ grep -v IdentityFile "$T/good.cfg" >"$T/nokey.cfg"
 	doctor_case "doctor: BatchMode=yes and no ServerAliveInterval: the effective 300 s, warn" 0 \
 		"^warn ServerAliveInterval: 300 s \\(OpenSSH's default with BatchMode=yes\\), ServerAliveCountMax 3" \
 		-- -M 0 -N -F "$SSH_CFG" testhost
+	doctor_case "doctor: LogLevel ERROR, forwards, no ExitOnForwardFailure: warn, ssh hides failed forwards" 0 \
+		'^warn LogLevel: below INFO: ssh does not say when a forward fails' \
+		-- -o ExitOnForwardFailure=no $GOOD -o LogLevel=ERROR testhost
 	doctor_case "doctor: no -M at all: warn, the wrapper's random port monitors nothing here" 0 \
 		"^warn monitor: no -M given: .*distribution's autossh wrapper picks a random monitor port" \
 		-- -N -F "$T/good.cfg" testhost

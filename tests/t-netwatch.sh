@@ -258,6 +258,21 @@ off_case() {
 	stop_autossh "$A"
 }
 
+# ---------------------------------------------------------------- isolation
+
+isolation_case() {
+	name="netwatch: each scenario's client side runs in a network namespace of its own, not the host's"
+	if [ "$(id -u)" != 0 ]; then
+		skip "$name" "network namespaces need root"
+		return 0
+	fi
+	WHY=
+	mine=$(readlink /proc/self/ns/net)
+	host=$(readlink /proc/1/ns/net 2>/dev/null || echo unknown)
+	[ "$mine" != "$host" ] || WHY="the scenario runs in the host's namespace $host"
+	report "$name"
+}
+
 # ---------------------------------------------------------------- the unit
 
 name="netwatch: contrib/autossh@.service allows AF_NETLINK (route socket, inet_diag)"
@@ -285,4 +300,5 @@ scenario link link_case
 scenario noop noop_case
 scenario churn churn_case
 scenario off off_case
+scenario isolation isolation_case
 scenarios_wait
