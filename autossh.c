@@ -4522,12 +4522,12 @@ struct state {
 	pid_t ssh_pid;                  /* 0 when none */
 	int ssh_exited;                 /* reaped this wake-up, not yet acted on */
 	int ssh_wait_status;            /* waitpid's status of the reaped ssh */
+	int ever_ready;                 /* READY=1 sent: once per run, at the first proven ssh */
 	long long ssh_started_at;       /* monotonic ms of the last start */
 	int starts;                     /* ssh starts so far (AUTOSSH_MAXSTART counts these) */
 	int tries;                      /* quick restarts in a row: the backoff's count */
 	int proven;                     /* this ssh passed a probe (or -M 0's time or TCP rule) */
 	int authenticated;              /* this ssh got past authentication (at the latest: proven) */
-	int ever_ready;                 /* READY=1 sent: once per run, at the first proven ssh */
 	long long kill_at;              /* STOPPING: when to send SIGKILL, 0 once sent */
 	long long backoff_until;        /* BACKOFF: when to start ssh again */
 	long long lifetime_deadline;    /* AUTOSSH_MAXLIFETIME's end; 0: forever */
@@ -4541,22 +4541,22 @@ struct state {
 	int listener;                   /* loop mode's monitor listener, -1 if none */
 	int self_pipe;                  /* read end: the signal handler writes signal numbers */
 	int ready_fd;                   /* -f: the foreground waits on this */
-	const char *pidline;            /* what the pidfile holds */
 	int pidfile_written;            /* ours to remove at exit */
+	const char *pidline;            /* what the pidfile holds */
 	int stderr_fd;                  /* read end of ssh's stderr */
-	char stderr_line[513];          /* a partial line of ssh's stderr, cut at 512 bytes */
-	size_t stderr_len;
 	int passthrough_fd;             /* without -f: where ssh's stderr bytes go on (ours), -1 if none */
+	size_t stderr_len;
 	unsigned long passthrough_dropped;  /* bytes of it a stalled reader made us drop */
+	char stderr_line[513];          /* a partial line of ssh's stderr, cut at 512 bytes */
 	struct ssh_words words;         /* -N, a command, -o ExitOnForwardFailure=no */
 	enum ssh_cause ssh_cause;       /* this ssh: the cause its classified lines tell so far */
 	char ssh_cause_line[256];
 	char ssh_last_line[256];        /* this ssh's last line (an unknown cause names it) */
 	int ssh_server_dropped;         /* this ssh's established session was ended by the server */
 	int forward_port;               /* the port of this ssh's failed forward, 0 if none */
-	long long forward_stop_at;      /* a forward failed: stop ssh then unless it exits first; 0: none */
 	int cause_count;                /* failures in a row with st->cause */
 	int route_cut_used;             /* a route change already ended a wait for this cause */
+	long long forward_stop_at;      /* a forward failed: stop ssh then unless it exits first; 0: none */
 	int explained_stale_forward;    /* the hint about a held server port given for this ssh */
 	struct probe probe;             /* the probe in flight, and recent round trips */
 	struct evidence evidence;       /* the current probe window's stall evidence */
