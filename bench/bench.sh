@@ -44,13 +44,49 @@
 #   addr_change_mp_ms     the same in loop mode, AUTOSSH_POLL=10
 #   link_up_traffic_ms    -M 0, ServerAlive 5x2, AUTOSSH_POLL=60: the link
 #                         down for 60 s, then up -> bytes through again
-#   blackhole_ms          -M 0, ServerAlive 5x3, a trickle of traffic: the
-#                         server drops what it sends to the client (blackhole
-#                         route) -> a new ssh runs
-#   blackhole_idle_ms     the same after 70 s idle; the trickle starts with
-#                         the blackhole
 #   (ours and the reference run side by side against one sshd and share each
 #   fault; the idle figures above are taken with every watcher on)
+#
+# Outages (when a restart helps): -M 0, ServerAlive 5x3, sshd in a netns,
+# both binaries side by side, each to its own sshd port; BENCH_NET_REPS
+# repetitions (default 3, or BENCH_REPS if smaller) of the first three:
+#   flow_dead_traffic_ms  the server blackholes one flow, ssh's (policy
+#                         routing: ip rule sport/dport, blackhole table; new
+#                         connections pass) -> bytes through again
+#   blip4_sessions_lost, blip4_restarts   a connection through the tunnel
+#                         to an echo service, a line every 0.2 s; the server
+#                         drops all it sends to the client for 4 s: runs in
+#                         which that connection no longer echoed 14 s after
+#                         the return, ssh starts meanwhile (sums; goal 0)
+#   blip8_sessions_lost, blip8_restarts   the same with 8 s
+#   outage30_return_ms    the same drop for 30 s, tunnels idle -> bytes
+#                         through again, from the return
+#   refused10_ssh_starts  sshd stopped with its sessions for 10 s (the port
+#                         refuses): ssh starts meanwhile
+#   refused10_return_ms   then sshd back -> bytes through again
+#   carrier_back_ms       AUTOSSH_POLL=60: the server's end of the link down
+#                         for BENCH_CARRIER_SECS (default 60; the client's
+#                         end loses carrier, its routes stay), then up ->
+#                         bytes through again
+#   quiet_sshd_conns      healthy idle tunnels for BENCH_QUIET_SECS (default
+#                         60): connections sshd accepts (goal 0: no test
+#                         connect on a healthy tunnel)
+#
+# Fleet: BENCH_FLEET_N (default 30) tunnels of one binary at a time, -M 0,
+# ServerAlive 5x3, each its own -L to the target, one netns sshd with
+# MaxStartups 10:30:100 (OpenSSH's default, set explicitly); about 2
+# minutes per binary:
+#   fleet_idle_ticks_30s, fleet_idle_wakeups_30s   utime + stime and
+#                         context switches (voluntary and not, from
+#                         /proc/PID/status) of the autossh processes over
+#                         BENCH_FLEET_IDLE_SECS (default 30)
+#   fleet_sshd_back_ms    sshd killed with its sessions, back after 10 s ->
+#                         every tunnel carried bytes again, from the return
+#   fleet_sshd_back_starts, fleet_sshd_back_drops   ssh starts from the
+#                         kill until then; connections sshd's log says it
+#                         dropped past MaxStartups
+#   fleet_addr_change_ms, fleet_addr_starts, fleet_addr_drops   the same
+#                         when the client's address changes under all
 #
 # Environment: BENCH_REPS (default 5; 1 for a quick run), BENCH_REF (the
 # reference binary), BENCH_POLL_MS (traffic polling interval, default 2),
@@ -58,10 +94,12 @@
 # autossh logs and strace outputs there), BENCH_MODE=echo (echo mode instead
 # of loop mode for the monitored figures), BENCH_ONLY="GROUP ..." (only these
 # groups of figures: loopback, hang, idle, sched, stall, frozen, address,
-# linkup, blackhole; default all;
+# linkup, flow, blip, outage, refused, carrier, quiet, fleet; default all;
 # BENCH_ONLY=size prints only the size figure, in a second). Run as root from
 # the repository top (make bench); without root there is no netns (echo mode
-# is used) and nothing is installed. About 7 minutes at BENCH_REPS=5, 2 at BENCH_REPS=1.
+# is used), nothing is installed and the netns groups are left out. About
+# 22 minutes at BENCH_REPS=5, 11 at BENCH_REPS=1 (outages 6 and 3.5, fleet
+# 4 of those).
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -721,7 +759,7 @@ ov_starts() {
 
 # ov_conns WHICH: connections sshd accepted on WHICH's port so far.
 ov_conns() {
-	_ocn=$(grep -c "Connection from .* on $SSHD_ADDR port $(ov_port "$1")" "$T/sshd.log" 2>/dev/null) || :
+	_ocn=$(grep -c "Connection from .* on $SSHD_ADDR port $(ov_port "$1") " "$T/sshd.log" 2>/dev/null) || :
 	printf '%s\n' "${_ocn:-0}"
 }
 
