@@ -991,6 +991,7 @@ outage_figures() {
 
 FLEET_N=${BENCH_FLEET_N:-30}
 FLEET_IDLE_SECS=${BENCH_FLEET_IDLE_SECS:-30}
+FLEET_SETTLE_SECS=${BENCH_FLEET_SETTLE_SECS:-61}
 
 # fleet_ports WHICH: the local ports of WHICH's fleet.
 fleet_ports() {
@@ -1031,10 +1032,10 @@ fleet_drops() {
 # traffic; starts and MaxStartups drops since fleet_mark.
 fleet_episode() {
 	# shellcheck disable=SC2046
-	if _fe_v=$("$BT" traffic-all-since "$3" 100 90000 $(fleet_ports "$2") 2>>"$T/benchtool.err"); then
+	if _fe_v=$("$BT" traffic-all-since "$3" 100 60000 $(fleet_ports "$2") 2>>"$T/benchtool.err"); then
 		add "$1" "$2" "$_fe_v"
 	else
-		failed "$1" "$2" "${rep:-1}" "not all $FLEET_N tunnels carry traffic within 90 s ($_fe_v)"
+		failed "$1" "$2" "${rep:-1}" "not all $FLEET_N tunnels carry traffic within 60 s (${_fe_v#- } did)"
 	fi
 	add "$1_starts" "$2" $(($(fleet_sum "$2" starts) - FLEET_S0))
 	add "$1_drops" "$2" "$(fleet_drops "$FLEET_L0")"
@@ -1045,10 +1046,16 @@ fleet_mark() {
 	FLEET_L0=$(wc -l <"$T/sshd.log")
 }
 
+# fleet_settle SINCE_MS: sleep until FLEET_SETTLE_SECS after SINCE_MS, so
+# that every ssh has run long enough for the restart schedule to start
+# over (autossh(1) RESTARTS: a run of POLL / 10 s, at least 10 s, resets
+# it; 60 s at the default POLL): each episode starts from a settled fleet.
+fleet_settle() { sleep_until $((${1%.*} + FLEET_SETTLE_SECS * 1000)); }
+
 # fleet_run WHICH: FLEET_N tunnels of one binary (-M 0, ServerAlive 5 x 3,
 # each its own -L to the target) to one sshd with OpenSSH's default
-# MaxStartups: idle cost, then sshd killed with its sessions and back after
-# 10 s, then the client's address changes.
+# MaxStartups: idle cost; the client's address changes; sshd killed with
+# its sessions and back after 10 s. Each fault hits a settled fleet.
 fleet_run() {
 	ov_start "MaxStartups 10:30:100" || return 0
 	_fr_i=1
@@ -1062,28 +1069,30 @@ fleet_run() {
 		net_stop_all
 		return 0
 	fi
+	_fr_up=$("$BT" now)
 	sleep 2
 	_fr_c=$(fleet_sum "$1" ticks)
 	_fr_x=$(fleet_sum "$1" switches)
 	sleep "$FLEET_IDLE_SECS"
 	add fleet_idle_ticks "$1" $(($(fleet_sum "$1" ticks) - _fr_c))
 	add fleet_idle_wakeups "$1" $(($(fleet_sum "$1" switches) - _fr_x))
-
-	fleet_mark "$1"
-	stop_sshd
-	sleep 10
-	_fr_t0=$("$BT" now)
-	_sshd_launch "$NS" || {
-		net_stop_all
-		return 0
-	}
-	fleet_episode fleet_back "$1" "$_fr_t0"
-	sleep 2
+	fleet_settle "$_fr_up"
 
 	fleet_mark "$1"
 	_fr_t0=$("$BT" now)
 	swap_client_address || :
 	fleet_episode fleet_addr "$1" "$_fr_t0"
+	fleet_settle "$("$BT" now)"
+
+	fleet_mark "$1"
+	stop_sshd
+	sleep 10
+	_fr_t0=$("$BT" now)
+	if _sshd_launch "$NS"; then
+		fleet_episode fleet_back "$1" "$_fr_t0"
+	else
+		failed fleet_back "$1" 1 "sshd did not start again"
+	fi
 	net_stop_all
 }
 
