@@ -74,19 +74,23 @@
 #
 # Fleet: BENCH_FLEET_N (default 30) tunnels of one binary at a time, -M 0,
 # ServerAlive 5x3, each its own -L to the target, one netns sshd with
-# MaxStartups 10:30:100 (OpenSSH's default, set explicitly); about 2
-# minutes per binary:
+# MaxStartups 10:30:100 (OpenSSH's default, set explicitly); each fault
+# hits a settled fleet, every ssh up for BENCH_FLEET_SETTLE_SECS (default
+# 61: past the schedule's reset at the default POLL); 3 to 4.5 minutes
+# per binary (each episode is given at most 60 s):
 #   fleet_idle_ticks_30s, fleet_idle_wakeups_30s   utime + stime and
 #                         context switches (voluntary and not, from
 #                         /proc/PID/status) of the autossh processes over
 #                         BENCH_FLEET_IDLE_SECS (default 30)
-#   fleet_sshd_back_ms    sshd killed with its sessions, back after 10 s ->
-#                         every tunnel carried bytes again, from the return
-#   fleet_sshd_back_starts, fleet_sshd_back_drops   ssh starts from the
-#                         kill until then; connections sshd's log says it
-#                         dropped past MaxStartups
-#   fleet_addr_change_ms, fleet_addr_starts, fleet_addr_drops   the same
-#                         when the client's address changes under all
+#   fleet_addr_change_ms  the client's address changes under all (as
+#                         addr_change_m0_ms) -> every tunnel carried bytes
+#                         again
+#   fleet_addr_starts, fleet_addr_drops   ssh starts from the fault until
+#                         then; connections sshd's log says it dropped
+#                         past MaxStartups
+#   fleet_sshd_back_ms, fleet_sshd_back_starts, fleet_sshd_back_drops
+#                         the same when sshd is killed with its sessions and
+#                         back after 10 s; the time from its return
 #
 # Environment: BENCH_REPS (default 5; 1 for a quick run), BENCH_REF (the
 # reference binary), BENCH_POLL_MS (traffic polling interval, default 2),
@@ -98,8 +102,9 @@
 # BENCH_ONLY=size prints only the size figure, in a second). Run as root from
 # the repository top (make bench); without root there is no netns (echo mode
 # is used), nothing is installed and the netns groups are left out. About
-# 22 minutes at BENCH_REPS=5, 11 at BENCH_REPS=1 (outages 6 and 3.5, fleet
-# 4 of those).
+# 7 minutes at BENCH_REPS=5 (2 at BENCH_REPS=1) without the outage and fleet
+# groups; the outage groups add about 9 minutes (5 at BENCH_REPS=1), the
+# fleet 3 to 4.5 per binary.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -958,7 +963,7 @@ sum_figure() {
 		note "$1 reference: $(samples "$T/s.$2.ref")"
 	fi
 	printf '%-22s %9s %9s %6s   goal %s over %s runs: %s\n' "$1" "$_sm_o" "$_sm_r" - "$3" \
-		"$(wc -l <"$T/s.$2.ours" 2>/dev/null | tr -d ' ' || echo 0)" "$(verdict "$_sm_o" "$3")"
+		"$(wc -l 2>/dev/null <"$T/s.$2.ours" | tr -d ' ' || echo 0)" "$(verdict "$_sm_o" "$3")"
 }
 
 # max_of KEY: our largest sample.
@@ -1105,15 +1110,15 @@ fleet_phase() {
 fleet_figures() {
 	note "fleet: $FLEET_N tunnels of one binary at a time (-M 0, ServerAlive 5 x 3), one sshd," \
 		"MaxStartups 10:30:100; starts and sshd's MaxStartups drops in the episode"
+	figure fleet_addr_change_ms fleet_addr \
+		"all $FLEET_N; goal <= 3000 ms: $(verdict "$(median "$T/s.fleet_addr.ours")" 3000)"
+	figure fleet_addr_starts fleet_addr_starts
+	figure fleet_addr_drops fleet_addr_drops
 	figure fleet_sshd_back_ms fleet_back \
 		"all $FLEET_N, from sshd's return; goal <= 5000 ms: $(verdict "$(median "$T/s.fleet_back.ours")" 5000)"
 	figure fleet_sshd_back_starts fleet_back_starts \
 		"goal <= 150: $(verdict "$(median "$T/s.fleet_back_starts.ours")" 150)"
 	figure fleet_sshd_back_drops fleet_back_drops
-	figure fleet_addr_change_ms fleet_addr \
-		"all $FLEET_N; goal <= 3000 ms: $(verdict "$(median "$T/s.fleet_addr.ours")" 3000)"
-	figure fleet_addr_starts fleet_addr_starts
-	figure fleet_addr_drops fleet_addr_drops
 	figure "fleet_idle_ticks_${FLEET_IDLE_SECS}s" fleet_idle_ticks "autossh processes only; keep from growing"
 	figure "fleet_idle_wakeups_${FLEET_IDLE_SECS}s" fleet_idle_wakeups "context switches; keep from growing"
 }

@@ -568,6 +568,9 @@ static int cmd_traffic_all_since(int argc, char **argv)
 			}
 		}
 	}
+	for (int i = 0; i < n; i++)
+		if (t[i].done == last)
+			fprintf(stderr, "benchtool: traffic-all-since: the last was port %d\n", t[i].port);
 	print_ms(last);
 	free(t);
 	free(p);
