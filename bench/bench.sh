@@ -725,6 +725,16 @@ ov_start() {
 	restart_sshd
 }
 
+# ov_end: the tunnels stopped, then sshd, the services and the namespace
+# of ov_start removed (the veth pair goes with it).
+ov_end() {
+	net_stop_all
+	stop_sshd
+	# shellcheck disable=SC2046
+	_kill_all $(ip netns pids "$NS" 2>/dev/null)
+	ip netns delete "$NS" 2>/dev/null || :
+}
+
 ov_port() {
 	if [ "$1" = ours ]; then
 		printf '%s\n' "$OV_PORT_OURS"
@@ -799,7 +809,7 @@ flow_rep() {
 		net_measure flow fl "$_fr_w" traffic "$_fr_t0"
 	done
 	[ ! -f "$T/nm.pids" ] || net_collect flow
-	net_stop_all
+	ov_end
 }
 
 # blip_rep SECONDS: a connection through each tunnel to the echo service,
@@ -837,7 +847,7 @@ blip_rep() {
 		esac
 		add "blip$1_restarts" "$_bl_w" $(($(ov_starts "bl$1" "$_bl_w") - $(cat "$T/blip.$_bl_w.n0")))
 	done
-	net_stop_all
+	ov_end
 }
 
 # outage_rep: the server drops everything it sends to the client for 30 s
@@ -857,7 +867,7 @@ outage_rep() {
 		net_measure outage ou "$_ou_w" traffic "$_ou_t0"
 	done
 	[ ! -f "$T/nm.pids" ] || net_collect outage
-	net_stop_all
+	ov_end
 }
 
 # refused_rep: sshd stopped with its sessions (the port refuses) for 10 s:
@@ -878,12 +888,16 @@ refused_rep() {
 		add refused_starts "$_rf_w" $(($(ov_starts rf "$_rf_w") - $(cat "$T/refused.$_rf_w.n0")))
 	done
 	_rf_t0=$("$BT" now)
-	_sshd_launch "$NS" || return 0
+	if ! _sshd_launch "$NS"; then
+		failed refused_back ours "$rep" "sshd did not start again"
+		ov_end
+		return 0
+	fi
 	for _rf_w in $OV_UP; do
 		net_measure refused_back rf "$_rf_w" traffic "$_rf_t0"
 	done
 	[ ! -f "$T/nm.pids" ] || net_collect refused_back
-	net_stop_all
+	ov_end
 }
 
 # carrier_rep: the server's end of the link down for CARRIER_SECS (the
@@ -903,7 +917,7 @@ carrier_rep() {
 		net_measure carrier ca "$_ca_w" traffic "$_ca_t0"
 	done
 	[ ! -f "$T/nm.pids" ] || net_collect carrier
-	net_stop_all
+	ov_end
 }
 
 # quiet_rep: healthy idle tunnels for QUIET_SECS: connections sshd accepts
@@ -922,7 +936,7 @@ quiet_rep() {
 	for _qr_w in $OV_UP; do
 		add quiet_conns "$_qr_w" $(($(ov_conns "$_qr_w") - $(cat "$T/quiet.$_qr_w.n0")))
 	done
-	net_stop_all
+	ov_end
 }
 
 # outage_phase: the groups above that BENCH_ONLY selects.
@@ -1071,7 +1085,7 @@ fleet_run() {
 	# shellcheck disable=SC2046
 	if ! "$BT" traffic-all-since "$("$BT" now)" 100 60000 $(fleet_ports "$1") >/dev/null 2>>"$T/benchtool.err"; then
 		failed fleet "$1" 1 "not all $FLEET_N tunnels came up within 60 s"
-		net_stop_all
+		ov_end
 		return 0
 	fi
 	_fr_up=$("$BT" now)
@@ -1098,7 +1112,7 @@ fleet_run() {
 	else
 		failed fleet_back "$1" 1 "sshd did not start again"
 	fi
-	net_stop_all
+	ov_end
 }
 
 fleet_phase() {
