@@ -102,9 +102,9 @@
 # BENCH_ONLY=size prints only the size figure, in a second). Run as root from
 # the repository top (make bench); without root there is no netns (echo mode
 # is used), nothing is installed and the netns groups are left out. About
-# 7 minutes at BENCH_REPS=5 (2 at BENCH_REPS=1) without the outage and fleet
-# groups; the outage groups add about 9 minutes (5 at BENCH_REPS=1), the
-# fleet 3 to 4.5 per binary.
+# 25 minutes at BENCH_REPS=5 and 16 at BENCH_REPS=1 on a loaded 2-CPU
+# machine: the outage groups take about 9 minutes (5 at BENCH_REPS=1), the
+# fleet 3 to 4.5 per binary, the other groups 7 (2).
 set -eu
 
 cd "$(dirname "$0")/.."
