@@ -1122,6 +1122,7 @@ fleet_run() {
 }
 
 fleet_phase() {
+	rep=1
 	for _fl_w in $WHICH_LIST; do
 		fleet_run "$_fl_w"
 	done
