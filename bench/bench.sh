@@ -582,6 +582,32 @@ net_start() {
 	start_echo "$NEP" "$NS"
 }
 
+# net_port: a free port (P + 1 free too) below the ephemeral range, so
+# that no outgoing connection (a traffic check, an ssh) takes it while a
+# tunnel's ssh is restarting and binds it again.
+net_port() {
+	_np_lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null) || _np_lo=
+	case $_np_lo in
+	'' | *[!0-9]*) _np_lo=32768 ;;
+	esac
+	[ "$_np_lo" -gt 12000 ] || {
+		free_port
+		return
+	}
+	_np_i=0
+	while [ "$_np_i" -lt 200 ]; do
+		_np_i=$((_np_i + 1))
+		_np_p=$((10000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % (_np_lo - 10002)))
+		grep -qx -e "$_np_p" -e "$((_np_p + 1))" -e "$((_np_p - 1))" "$T/.lib/ports" && continue
+		_port_used "$_np_p" && continue
+		_port_used "$((_np_p + 1))" && continue
+		printf '%s\n' "$_np_p" >>"$T/.lib/ports"
+		printf '%s\n' "$_np_p"
+		return 0
+	done
+	free_port
+}
+
 # net_tunnel KEY WHICH MONITOR EXTRA PORT [VAR=VAL...]: autossh WHICH with -L
 # to PORT in the namespace; pid and local port in $T/net.KEY.WHICH.{pid,lp},
 # its log in net.KEY.WHICH.log, ssh's stderr in net.KEY.WHICH.stderr.log.
@@ -592,7 +618,7 @@ net_tunnel() {
 	_nt_extra=$4
 	_nt_port=$5
 	shift 5
-	_nt_lp=$(free_port)
+	_nt_lp=$(net_port)
 	# shellcheck disable=SC2086
 	bg_run AUTOSSH_PATH="$SSH" AUTOSSH_GATETIME=0 AUTOSSH_LOGFILE="$T/net.$_nt_key.$_nt_w.log" "$@" \
 		"$(bin_of "$_nt_w")" -M "$_nt_mon" -N -F "$SSH_CFG" $_nt_extra \
