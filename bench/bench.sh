@@ -44,14 +44,57 @@
 #   addr_change_mp_ms     the same in loop mode, AUTOSSH_POLL=10
 #   link_up_traffic_ms    -M 0, ServerAlive 5x2, AUTOSSH_POLL=60: the link
 #                         down for 60 s, then up -> bytes through again
-#   blackhole_ms          -M 0, ServerAlive 5x3, a trickle of traffic: the
-#                         server drops what it sends to the client (blackhole
-#                         route) -> a new ssh runs
-#   blackhole_idle_ms     the same after 70 s idle; the trickle starts with
-#                         the blackhole
 #   list_100_files_ms     `autossh --list` over 100 status files (ours only)
 #   (ours and the reference run side by side against one sshd and share each
 #   fault; the idle figures above are taken with every watcher on)
+#
+# Outages (when a restart helps): -M 0, ServerAlive 5x3, sshd in a netns,
+# both binaries side by side, each to its own sshd port; BENCH_NET_REPS
+# repetitions (default 3, or BENCH_REPS if smaller) of the first three:
+#   flow_dead_traffic_ms  the server blackholes one flow, ssh's (policy
+#                         routing: ip rule sport/dport, blackhole table; new
+#                         connections pass) -> bytes through again
+#   blip4_sessions_lost, blip4_restarts   a connection through the tunnel
+#                         to an echo service, a line every 0.2 s; the server
+#                         drops all it sends to the client for 4 s: runs in
+#                         which that connection no longer echoed 14 s after
+#                         the return, ssh starts meanwhile (sums; goal 0)
+#   blip8_sessions_lost, blip8_restarts   the same with 8 s
+#   outage30_return_ms    the same drop for 30 s, tunnels idle -> bytes
+#                         through again, from the return
+#   refused10_ssh_starts  sshd stopped with its sessions for 10 s (the port
+#                         refuses): ssh starts meanwhile
+#   refused10_return_ms   then sshd back -> bytes through again
+#   carrier_back_ms       AUTOSSH_POLL=60: the server's end of the link down
+#                         for BENCH_CARRIER_SECS (default 60; the client's
+#                         end loses carrier, its routes stay), then up ->
+#                         bytes through again
+#   quiet_sshd_conns      healthy idle tunnels for BENCH_QUIET_SECS (default
+#                         60): connections sshd accepts (goal 0: no test
+#                         connect on a healthy tunnel)
+#
+# Fleet: BENCH_FLEET_N (default 30) tunnels of one binary at a time, -M 0,
+# ServerAlive 5x3, each its own -L to the target, one netns sshd with
+# MaxStartups 10:30:100 (OpenSSH's default, set explicitly); each fault
+# hits a settled fleet, every ssh up for BENCH_FLEET_SETTLE_SECS (default
+# 61: past the schedule's reset at the default POLL); 3 to 4.5 minutes
+# per binary (each episode is given at most 60 s):
+#   fleet_idle_ticks_30s, fleet_idle_wakeups_30s   utime + stime and
+#                         context switches (voluntary and not, from
+#                         /proc/PID/status) of the autossh processes over
+#                         BENCH_FLEET_IDLE_SECS (default 30) that end 2 s
+#                         before the first fault
+#   fleet_addr_change_ms  the client's address changes under all (as
+#                         addr_change_m0_ms) -> every tunnel carried bytes
+#                         again
+#   fleet_addr_starts, fleet_addr_drops   ssh starts from the fault until
+#                         then; connections sshd's log says it dropped
+#                         past MaxStartups
+#   fleet_addr_up         tunnels that carried bytes within 60 s (all of
+#                         them, unless fleet_addr_change_ms is missing)
+#   fleet_sshd_back_ms, fleet_sshd_back_up, fleet_sshd_back_starts,
+#   fleet_sshd_back_drops the same when sshd is killed with its sessions and
+#                         back after 10 s; the time from its return
 #
 # Environment: BENCH_REPS (default 5; 1 for a quick run), BENCH_REF (the
 # reference binary), BENCH_POLL_MS (traffic polling interval, default 2),
@@ -59,10 +102,13 @@
 # autossh logs and strace outputs there), BENCH_MODE=echo (echo mode instead
 # of loop mode for the monitored figures), BENCH_ONLY="GROUP ..." (only these
 # groups of figures: loopback, hang, idle, sched, stall, frozen, address,
-# linkup, blackhole, list; default all;
+# linkup, flow, blip, outage, refused, carrier, quiet, fleet, list; default all;
 # BENCH_ONLY=size prints only the size figure, in a second). Run as root from
 # the repository top (make bench); without root there is no netns (echo mode
-# is used) and nothing is installed. About 7 minutes at BENCH_REPS=5, 2 at BENCH_REPS=1.
+# is used), nothing is installed and the netns groups are left out. About
+# 25 minutes at BENCH_REPS=5 and 16 at BENCH_REPS=1 on a loaded 2-CPU
+# machine: the outage groups take about 9 minutes (5 at BENCH_REPS=1), the
+# fleet 3 to 4.5 per binary, the other groups 7 (2).
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -537,8 +583,35 @@ net_start() {
 	start_echo "$NEP" "$NS"
 }
 
+# net_port: a free port (P + 1 free too) below the ephemeral range, so
+# that no outgoing connection (a traffic check, an ssh) takes it while a
+# tunnel's ssh is restarting and binds it again.
+net_port() {
+	_np_lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null) || _np_lo=
+	case $_np_lo in
+	'' | *[!0-9]*) _np_lo=32768 ;;
+	esac
+	[ "$_np_lo" -gt 12000 ] || {
+		free_port
+		return
+	}
+	_np_i=0
+	while [ "$_np_i" -lt 200 ]; do
+		_np_i=$((_np_i + 1))
+		_np_p=$((10000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % (_np_lo - 10002)))
+		grep -qx -e "$_np_p" -e "$((_np_p + 1))" -e "$((_np_p - 1))" "$T/.lib/ports" && continue
+		_port_used "$_np_p" && continue
+		_port_used "$((_np_p + 1))" && continue
+		printf '%s\n' "$_np_p" >>"$T/.lib/ports"
+		printf '%s\n' "$_np_p"
+		return 0
+	done
+	free_port
+}
+
 # net_tunnel KEY WHICH MONITOR EXTRA PORT [VAR=VAL...]: autossh WHICH with -L
-# to PORT in the namespace; pid and local port in $T/net.KEY.WHICH.{pid,lp}.
+# to PORT in the namespace; pid and local port in $T/net.KEY.WHICH.{pid,lp},
+# its log in net.KEY.WHICH.log, ssh's stderr in net.KEY.WHICH.stderr.log.
 net_tunnel() {
 	_nt_key=$1
 	_nt_w=$2
@@ -546,11 +619,11 @@ net_tunnel() {
 	_nt_extra=$4
 	_nt_port=$5
 	shift 5
-	_nt_lp=$(free_port)
+	_nt_lp=$(net_port)
 	# shellcheck disable=SC2086
 	bg_run AUTOSSH_PATH="$SSH" AUTOSSH_GATETIME=0 AUTOSSH_LOGFILE="$T/net.$_nt_key.$_nt_w.log" "$@" \
 		"$(bin_of "$_nt_w")" -M "$_nt_mon" -N -F "$SSH_CFG" $_nt_extra \
-		-L "$_nt_lp:127.0.0.1:$_nt_port" testhost </dev/null >/dev/null 2>&1
+		-L "$_nt_lp:127.0.0.1:$_nt_port" testhost </dev/null >/dev/null 2>"$T/net.$_nt_key.$_nt_w.stderr.log"
 	printf '%s\n' "$BG_PID" >"$T/net.$_nt_key.$_nt_w.pid"
 	printf '%s\n' "$_nt_lp" >"$T/net.$_nt_key.$_nt_w.lp"
 }
@@ -568,10 +641,7 @@ _net_echo_ok() {
 net_wait_up() {
 	for _nw_k in $1; do
 		for _nw_w in $WHICH_LIST; do
-			case $_nw_k in
-			bh*) wait_for 15 _net_echo_ok "$(net_lp "$_nw_k" "$_nw_w")" && continue ;;
-			*) wait_for 15 tunnel_ok "$(net_lp "$_nw_k" "$_nw_w")" && continue ;;
-			esac
+			wait_for 15 tunnel_ok "$(net_lp "$_nw_k" "$_nw_w")" && continue
 			failed "$_nw_k" "$_nw_w" "${rep:-1}" "tunnel never came up"
 		done
 	done
@@ -599,6 +669,7 @@ net_collect() {
 	for _nc_f in $1; do
 		for _nc_w in $WHICH_LIST; do
 			_nc_v=$(cat "$T/nm.$_nc_f.$_nc_w" 2>/dev/null) || _nc_v=
+			rm -f "$T/nm.$_nc_f.$_nc_w"
 			if [ -n "$_nc_v" ]; then
 				add "$_nc_f" "$_nc_w" "$_nc_v"
 			else
@@ -658,42 +729,450 @@ linkup_rep() {
 	net_stop_all
 }
 
-# net_trickle KEY WHICH: a line every 0.2 s through the tunnel to the echo service.
-net_trickle() {
-	(
-		while :; do
-			echo trickle
-			sleep 0.2
-		done
-	) | socat -u - "TCP:127.0.0.1:$(net_lp "$1" "$2")" >/dev/null 2>&1 &
-	track_pid "$!"
+# ---------------------------------------------------------------- outages (-M 0, ServerAlive 5 x 3)
+
+# These figures ask when a restart helps (autossh(1) TCP EVIDENCE, NETWORK
+# CHANGES): a dead flow on a working path, a short blip of the whole path,
+# a long outage, a refusing server, a carrier loss, an idle tunnel. Both
+# binaries run side by side, -M 0 with ServerAlive 5 x 3, each to its own
+# port of one namespace sshd, and share each fault.
+
+OV_ALIVE="-o ServerAliveInterval=5 -o ServerAliveCountMax=3"
+NET_REPS=${BENCH_NET_REPS:-$((REPS < 3 ? REPS : 3))}
+CARRIER_SECS=${BENCH_CARRIER_SECS:-60}
+QUIET_SECS=${BENCH_QUIET_SECS:-60}
+
+# ov_start [SSHD_CONFIG_LINE...]: net_start, then sshd also listens on a
+# port for the reference ($OV_PORT_OURS, $OV_PORT_REF); its log names the
+# port of each connection ("Connection from A port N on B port P").
+ov_start() {
+	net_start || return 1
+	OV_PORT_OURS=$SSHD_PORT
+	OV_PORT_REF=$(free_port)
+	printf 'Port %s\n' "$OV_PORT_REF" >>"$T/sshd_config"
+	for _os_l in "$@"; do
+		printf '%s\n' "$_os_l" >>"$T/sshd_config"
+	done
+	restart_sshd
 }
 
-# blackhole_rep: tunnels with a trickle and idle ones (70 s), both binaries;
-# one blackhole on the server side; the idle ones get their trickle with it.
-blackhole_rep() {
-	net_start || return 0
-	for _br_w in $WHICH_LIST; do
-		net_tunnel bht "$_br_w" 0 "-o ServerAliveInterval=5 -o ServerAliveCountMax=3" "$NEP"
-		net_tunnel bhi "$_br_w" 0 "-o ServerAliveInterval=5 -o ServerAliveCountMax=3" "$NEP"
-	done
-	net_wait_up "bht bhi"
-	for _br_w in $WHICH_LIST; do
-		net_trickle bht "$_br_w"
-		ssh_children "$(net_pid bht "$_br_w")" | head -n 1 >"$T/net.bht.$_br_w.ssh"
-		ssh_children "$(net_pid bhi "$_br_w")" | head -n 1 >"$T/net.bhi.$_br_w.ssh"
-	done
-	sleep 70
-	_br_t0=$("$BT" now)
-	ip netns exec "$NS" ip route add blackhole "${SSHD_ADDR%.*}.1/32"
-	for _br_w in $WHICH_LIST; do
-		net_trickle bhi "$_br_w"
-		net_measure bh bht "$_br_w" newchild "$_br_t0"
-		net_measure bh_idle bhi "$_br_w" newchild "$_br_t0"
-	done
-	net_collect "bh bh_idle"
-	ip netns exec "$NS" ip route del blackhole "${SSHD_ADDR%.*}.1/32" || :
+# ov_end: the tunnels stopped, then sshd, the services and the namespace
+# of ov_start removed (the veth pair goes with it).
+ov_end() {
 	net_stop_all
+	stop_sshd
+	# shellcheck disable=SC2046
+	_kill_all $(ip netns pids "$NS" 2>/dev/null)
+	ip netns delete "$NS" 2>/dev/null || :
+}
+
+ov_port() {
+	if [ "$1" = ours ]; then
+		printf '%s\n' "$OV_PORT_OURS"
+	else
+		printf '%s\n' "$OV_PORT_REF"
+	fi
+}
+
+# ov_tunnel KEY WHICH SERVICE_PORT [VAR=VAL...]: -M 0, ServerAlive 5 x 3,
+# to WHICH's sshd port.
+ov_tunnel() {
+	_ot_k=$1
+	_ot_w=$2
+	_ot_p=$3
+	shift 3
+	net_tunnel "$_ot_k" "$_ot_w" 0 "-p $(ov_port "$_ot_w") $OV_ALIVE" "$_ot_p" "$@"
+}
+
+# ov_wait_up KEY CHECK: OV_UP gets the binaries whose tunnel KEY passes
+# CHECK (tunnel_ok or _net_echo_ok) within 15 s; the others are failures.
+ov_wait_up() {
+	OV_UP=
+	for _ow_w in $WHICH_LIST; do
+		if wait_for 15 "$2" "$(net_lp "$1" "$_ow_w")"; then
+			OV_UP="$OV_UP $_ow_w"
+		else
+			failed "$1" "$_ow_w" "${rep:-1}" "tunnel never came up"
+		fi
+	done
+}
+
+# ov_starts KEY WHICH: "starting ssh" lines in that autossh's log so far.
+ov_starts() {
+	_os_n=$(grep -c ': starting ssh (count' "$T/net.$1.$2.log" 2>/dev/null) || :
+	printf '%s\n' "${_os_n:-0}"
+}
+
+# ov_conns WHICH: connections sshd accepted on WHICH's port so far.
+ov_conns() {
+	_ocn=$(grep -c "Connection from .* on $SSHD_ADDR port $(ov_port "$1") " "$T/sshd.log" 2>/dev/null) || :
+	printf '%s\n' "${_ocn:-0}"
+}
+
+# ov_client_port KEY WHICH: the local port of the ssh of tunnel KEY.
+ov_client_port() {
+	_oc_s=$(ssh_children "$(net_pid "$1" "$2")" | head -n 1)
+	[ -n "$_oc_s" ] || return 1
+	ss -Htnp state established "( dport = :$(ov_port "$2") )" 2>/dev/null |
+		awk -v p="pid=$_oc_s," 'index($0, p) { n = split($3, a, ":"); print a[n]; exit }'
+}
+
+# flow_rep: each binary's ssh connection dies alone (server-side policy
+# routing blackholes that one flow; new connections pass) -> traffic again.
+flow_rep() {
+	ov_start || return 0
+	for _fr_w in $WHICH_LIST; do
+		ov_tunnel fl "$_fr_w" "$NTP"
+	done
+	ov_wait_up fl tunnel_ok
+	sleep 1
+	_fr_t0=$("$BT" now)
+	_fr_tab=100
+	for _fr_w in $OV_UP; do
+		_fr_tab=$((_fr_tab + 1))
+		_fr_cp=$(ov_client_port fl "$_fr_w") || _fr_cp=
+		if [ -z "$_fr_cp" ]; then
+			failed flow "$_fr_w" "$rep" "no ssh connection found"
+			continue
+		fi
+		ip netns exec "$NS" ip rule add sport "$(ov_port "$_fr_w")" dport "$_fr_cp" table "$_fr_tab"
+		ip netns exec "$NS" ip route add blackhole default table "$_fr_tab"
+		net_measure flow fl "$_fr_w" traffic "$_fr_t0"
+	done
+	[ ! -f "$T/nm.pids" ] || net_collect flow
+	ov_end
+}
+
+# blip_rep SECONDS: a connection through each tunnel to the echo service,
+# a line every 0.2 s; 2 s in, the server drops everything it sends to the
+# client for SECONDS; 14 s after the path returns: is that connection still
+# echoing, and how many ssh starts were there?
+blip_rep() {
+	ov_start || return 0
+	for _bl_w in $WHICH_LIST; do
+		ov_tunnel "bl$1" "$_bl_w" "$NEP"
+	done
+	ov_wait_up "bl$1" _net_echo_ok
+	sleep 1
+	: >"$T/blip.pids"
+	for _bl_w in $OV_UP; do
+		ov_starts "bl$1" "$_bl_w" >"$T/blip.$_bl_w.n0"
+		"$BT" echo-session "$(net_lp "bl$1" "$_bl_w")" $((2 + $1 + 14)) >"$T/blip.$_bl_w.out" \
+			2>>"$T/benchtool.err" &
+		printf '%s\n' "$!" >>"$T/blip.pids"
+		track_pid "$!"
+	done
+	sleep 2
+	blackhole_client
+	sleep "$1"
+	lift_blackhole
+	while read -r _bl_p; do
+		wait "$_bl_p" || :
+	done <"$T/blip.pids"
+	for _bl_w in $OV_UP; do
+		_bl_r=$(cat "$T/blip.$_bl_w.out")
+		note "blip $1 s $_bl_w rep $rep: session $_bl_r"
+		case $_bl_r in
+		alive*) add "blip$1_lost" "$_bl_w" 0 ;;
+		*) add "blip$1_lost" "$_bl_w" 1 ;;
+		esac
+		add "blip$1_restarts" "$_bl_w" $(($(ov_starts "bl$1" "$_bl_w") - $(cat "$T/blip.$_bl_w.n0")))
+	done
+	ov_end
+}
+
+# outage_rep: the server drops everything it sends to the client for 30 s
+# (the tunnels idle), then the path returns -> traffic again.
+outage_rep() {
+	ov_start || return 0
+	for _ou_w in $WHICH_LIST; do
+		ov_tunnel ou "$_ou_w" "$NTP"
+	done
+	ov_wait_up ou tunnel_ok
+	sleep 1
+	blackhole_client
+	sleep 30
+	_ou_t0=$("$BT" now)
+	lift_blackhole
+	for _ou_w in $OV_UP; do
+		net_measure outage ou "$_ou_w" traffic "$_ou_t0"
+	done
+	[ ! -f "$T/nm.pids" ] || net_collect outage
+	ov_end
+}
+
+# refused_rep: sshd stopped with its sessions (the port refuses) for 10 s:
+# ssh starts meanwhile; then sshd back -> traffic again.
+refused_rep() {
+	ov_start || return 0
+	for _rf_w in $WHICH_LIST; do
+		ov_tunnel rf "$_rf_w" "$NTP"
+	done
+	ov_wait_up rf tunnel_ok
+	sleep 1
+	for _rf_w in $OV_UP; do
+		ov_starts rf "$_rf_w" >"$T/refused.$_rf_w.n0"
+	done
+	stop_sshd
+	sleep 10
+	for _rf_w in $OV_UP; do
+		add refused_starts "$_rf_w" $(($(ov_starts rf "$_rf_w") - $(cat "$T/refused.$_rf_w.n0")))
+	done
+	_rf_t0=$("$BT" now)
+	if ! _sshd_launch "$NS"; then
+		failed refused_back ours "$rep" "sshd did not start again"
+		ov_end
+		return 0
+	fi
+	for _rf_w in $OV_UP; do
+		net_measure refused_back rf "$_rf_w" traffic "$_rf_t0"
+	done
+	[ ! -f "$T/nm.pids" ] || net_collect refused_back
+	ov_end
+}
+
+# carrier_rep: the server's end of the link down for CARRIER_SECS (the
+# client's end loses carrier, its routes stay), then up -> traffic again.
+carrier_rep() {
+	ov_start || return 0
+	for _ca_w in $WHICH_LIST; do
+		ov_tunnel ca "$_ca_w" "$NTP" AUTOSSH_POLL=60
+	done
+	ov_wait_up ca tunnel_ok
+	sleep 1
+	ip netns exec "$NS" ip link set "$VETH_NS" down
+	sleep "$CARRIER_SECS"
+	_ca_t0=$("$BT" now)
+	ip netns exec "$NS" ip link set "$VETH_NS" up
+	for _ca_w in $OV_UP; do
+		net_measure carrier ca "$_ca_w" traffic "$_ca_t0"
+	done
+	[ ! -f "$T/nm.pids" ] || net_collect carrier
+	ov_end
+}
+
+# quiet_rep: healthy idle tunnels for QUIET_SECS: connections sshd accepts
+# meanwhile (a test connect would be one).
+quiet_rep() {
+	ov_start || return 0
+	for _qr_w in $WHICH_LIST; do
+		ov_tunnel qi "$_qr_w" "$NTP"
+	done
+	ov_wait_up qi tunnel_ok
+	sleep 2
+	for _qr_w in $OV_UP; do
+		ov_conns "$_qr_w" >"$T/quiet.$_qr_w.n0"
+	done
+	sleep "$QUIET_SECS"
+	for _qr_w in $OV_UP; do
+		add quiet_conns "$_qr_w" $(($(ov_conns "$_qr_w") - $(cat "$T/quiet.$_qr_w.n0")))
+	done
+	ov_end
+}
+
+# outage_phase: the groups above that BENCH_ONLY selects.
+outage_phase() {
+	rep=1
+	while [ "$rep" -le "$NET_REPS" ]; do
+		! want flow || flow_rep
+		if want blip; then
+			blip_rep 4
+			blip_rep 8
+		fi
+		! want outage || outage_rep
+		rep=$((rep + 1))
+	done
+	rep=1
+	! want refused || refused_rep
+	! want carrier || carrier_rep
+	! want quiet || quiet_rep
+}
+
+# sum_of FILE: the sum of the samples, - if none.
+sum_of() {
+	if [ -s "$1" ]; then
+		awk '{ s += $1 } END { print s + 0 }' "$1"
+	else
+		echo -
+	fi
+}
+
+# sum_figure NAME KEY MAX: like figure, with the sums of the samples and
+# the goal "sum <= MAX".
+sum_figure() {
+	_sm_o=$(sum_of "$T/s.$2.ours")
+	_sm_r=-
+	note "$1 ours: $(samples "$T/s.$2.ours")"
+	if [ -n "$HAVE_REF" ]; then
+		_sm_r=$(sum_of "$T/s.$2.ref")
+		note "$1 reference: $(samples "$T/s.$2.ref")"
+	fi
+	printf '%-22s %9s %9s %6s   goal %s over %s runs: %s\n' "$1" "$_sm_o" "$_sm_r" - "$3" \
+		"$(wc -l 2>/dev/null <"$T/s.$2.ours" | tr -d ' ' || echo 0)" "$(verdict "$_sm_o" "$3")"
+}
+
+# max_of KEY: our largest sample.
+max_of() { [ -s "$T/s.$1.ours" ] && sort -n "$T/s.$1.ours" | tail -n 1 || echo -; }
+
+outage_figures() {
+	note "outages: -M 0, ServerAlive 5 x 3, both binaries side by side, each fault shared;" \
+		"times in ms from the fault (flow) or from its end; BENCH_NET_REPS=$NET_REPS"
+	! want flow || figure flow_dead_traffic_ms flow \
+		"goal <= 4500 ms: $(verdict "$(median "$T/s.flow.ours")" 4500)"
+	if want blip; then
+		for _of_s in 4 8; do
+			sum_figure "blip${_of_s}_sessions_lost" "blip${_of_s}_lost" 0
+			sum_figure "blip${_of_s}_restarts" "blip${_of_s}_restarts" 0
+		done
+	fi
+	! want outage || figure outage30_return_ms outage \
+		"goal median <= 1000 ms: $(verdict "$(median "$T/s.outage.ours")" 1000), each <= 1500 ms: $(verdict "$(max_of outage)" 1500)"
+	if want refused; then
+		figure refused10_ssh_starts refused_starts "(beside 1.4g's)"
+		figure refused10_return_ms refused_back
+	fi
+	! want carrier || figure carrier_back_ms carrier \
+		"after ${CARRIER_SECS} s; goal <= 1500 ms: $(verdict "$(median "$T/s.carrier.ours")" 1500)"
+	! want quiet || figure quiet_sshd_conns "quiet_conns" \
+		"in ${QUIET_SECS} s; goal 0: $(verdict "$(median "$T/s.quiet_conns.ours")" 0)"
+}
+
+# ---------------------------------------------------------------- fleet (30 tunnels, one sshd)
+
+FLEET_N=${BENCH_FLEET_N:-30}
+FLEET_IDLE_SECS=${BENCH_FLEET_IDLE_SECS:-30}
+FLEET_SETTLE_SECS=${BENCH_FLEET_SETTLE_SECS:-61}
+
+# fleet_ports WHICH: the local ports of WHICH's fleet.
+fleet_ports() {
+	_fp_i=1
+	while [ "$_fp_i" -le "$FLEET_N" ]; do
+		net_lp "f$_fp_i" "$1"
+		_fp_i=$((_fp_i + 1))
+	done | tr '\n' ' '
+}
+
+# fleet_sum WHICH WHAT: the sum over WHICH's fleet of autossh's CPU ticks
+# (WHAT=ticks), context switches (WHAT=switches) or "starting ssh" lines
+# (WHAT=starts).
+fleet_sum() {
+	_fs_i=1
+	_fs_n=0
+	while [ "$_fs_i" -le "$FLEET_N" ]; do
+		_fs_p=$(net_pid "f$_fs_i" "$1")
+		case $2 in
+		ticks) _fs_v=$(cpu_ticks "$_fs_p" 2>/dev/null) || _fs_v=0 ;;
+		switches) _fs_v=$(awk '/ctxt_switches:/ { s += $2 } END { print s + 0 }' "/proc/$_fs_p/status" 2>/dev/null) || _fs_v=0 ;;
+		starts) _fs_v=$(ov_starts "f$_fs_i" "$1") ;;
+		esac
+		_fs_n=$((_fs_n + ${_fs_v:-0}))
+		_fs_i=$((_fs_i + 1))
+	done
+	printf '%s\n' "$_fs_n"
+}
+
+# fleet_drops FROM_LINE: connections sshd dropped for MaxStartups in its
+# log after line FROM_LINE.
+fleet_drops() {
+	_fd_n=$(tail -n "+$(($1 + 1))" "$T/sshd.log" | grep -c -e 'past MaxStartups' -e 'Exceeded MaxStartups') || :
+	printf '%s\n' "${_fd_n:-0}"
+}
+
+# fleet_episode FIGURE WHICH T0: time from T0 until all of the fleet carry
+# traffic; starts and MaxStartups drops since fleet_mark.
+fleet_episode() {
+	# shellcheck disable=SC2046
+	if _fe_v=$("$BT" traffic-all-since "$3" 100 60000 $(fleet_ports "$2") 2>>"$T/benchtool.err"); then
+		add "$1" "$2" "$_fe_v"
+		add "$1_up" "$2" "$FLEET_N"
+	else
+		add "$1_up" "$2" "${_fe_v#- }"
+		failed "$1" "$2" "${rep:-1}" "not all $FLEET_N tunnels carry traffic within 60 s (${_fe_v#- } did)"
+	fi
+	add "$1_starts" "$2" $(($(fleet_sum "$2" starts) - FLEET_S0))
+	add "$1_drops" "$2" "$(fleet_drops "$FLEET_L0")"
+}
+
+fleet_mark() {
+	FLEET_S0=$(fleet_sum "$1" starts)
+	FLEET_L0=$(wc -l <"$T/sshd.log")
+}
+
+# fleet_settle SINCE_MS: sleep until FLEET_SETTLE_SECS after SINCE_MS, so
+# that every ssh has run long enough for the restart schedule to start
+# over (autossh(1) RESTARTS: a run of POLL / 10 s, at least 10 s, resets
+# it; 60 s at the default POLL): each episode starts from a settled fleet.
+fleet_settle() { sleep_until $((${1%.*} + FLEET_SETTLE_SECS * 1000)); }
+
+# fleet_run WHICH: FLEET_N tunnels of one binary (-M 0, ServerAlive 5 x 3,
+# each its own -L to the target) to one sshd with OpenSSH's default
+# MaxStartups: idle cost; the client's address changes; sshd killed with
+# its sessions and back after 10 s. Each fault hits a settled fleet.
+fleet_run() {
+	ov_start "MaxStartups 10:30:100" || return 0
+	_fr_i=1
+	while [ "$_fr_i" -le "$FLEET_N" ]; do
+		ov_tunnel "f$_fr_i" "$1" "$NTP"
+		_fr_i=$((_fr_i + 1))
+	done
+	# shellcheck disable=SC2046
+	if ! "$BT" traffic-all-since "$("$BT" now)" 100 60000 $(fleet_ports "$1") >/dev/null 2>>"$T/benchtool.err"; then
+		failed fleet "$1" 1 "not all $FLEET_N tunnels came up within 60 s"
+		ov_end
+		return 0
+	fi
+	_fr_up=$("$BT" now)
+	# The idle cost over the second half of the settling, the start-up
+	# (drops past MaxStartups, retries) well behind.
+	sleep_until $((${_fr_up%.*} + (FLEET_SETTLE_SECS - FLEET_IDLE_SECS) * 1000 - 2000))
+	_fr_c=$(fleet_sum "$1" ticks)
+	_fr_x=$(fleet_sum "$1" switches)
+	sleep "$FLEET_IDLE_SECS"
+	add fleet_idle_ticks "$1" $(($(fleet_sum "$1" ticks) - _fr_c))
+	add fleet_idle_wakeups "$1" $(($(fleet_sum "$1" switches) - _fr_x))
+	fleet_settle "$_fr_up"
+
+	fleet_mark "$1"
+	_fr_t0=$("$BT" now)
+	swap_client_address || :
+	fleet_episode fleet_addr "$1" "$_fr_t0"
+	fleet_settle "$("$BT" now)"
+
+	fleet_mark "$1"
+	stop_sshd
+	sleep 10
+	_fr_t0=$("$BT" now)
+	if _sshd_launch "$NS"; then
+		fleet_episode fleet_back "$1" "$_fr_t0"
+	else
+		failed fleet_back "$1" 1 "sshd did not start again"
+	fi
+	ov_end
+}
+
+fleet_phase() {
+	rep=1
+	for _fl_w in $WHICH_LIST; do
+		fleet_run "$_fl_w"
+	done
+}
+
+fleet_figures() {
+	note "fleet: $FLEET_N tunnels of one binary at a time (-M 0, ServerAlive 5 x 3), one sshd," \
+		"MaxStartups 10:30:100; starts and sshd's MaxStartups drops in the episode"
+	figure fleet_addr_change_ms fleet_addr \
+		"all $FLEET_N; goal <= 3000 ms: $(verdict "$(median "$T/s.fleet_addr.ours")" 3000)"
+	figure fleet_addr_up fleet_addr_up "of $FLEET_N within 60 s"
+	figure fleet_addr_starts fleet_addr_starts
+	figure fleet_addr_drops fleet_addr_drops
+	figure fleet_sshd_back_ms fleet_back \
+		"all $FLEET_N, from sshd's return; goal <= 5000 ms: $(verdict "$(median "$T/s.fleet_back.ours")" 5000)"
+	figure fleet_sshd_back_up fleet_back_up "of $FLEET_N within 60 s"
+	figure fleet_sshd_back_starts fleet_back_starts \
+		"goal <= 150: $(verdict "$(median "$T/s.fleet_back_starts.ours")" 150)"
+	figure fleet_sshd_back_drops fleet_back_drops
+	figure "fleet_idle_ticks_${FLEET_IDLE_SECS}s" fleet_idle_ticks "autossh processes only; keep from growing"
+	figure "fleet_idle_wakeups_${FLEET_IDLE_SECS}s" fleet_idle_wakeups "context switches; keep from growing"
 }
 
 # ---------------------------------------------------------------- report helpers
@@ -855,15 +1334,20 @@ done
 ! want sched || sched_stop
 
 # Network phase (needs root for the namespaces): both binaries side by side.
-if [ -n "$IS_ROOT" ] && { want address || want linkup || want blackhole; }; then
+if [ -n "$IS_ROOT" ] && { want address || want linkup; }; then
 	rep=1
 	while [ "$rep" -le "$REPS" ]; do
 		! want address || address_rep
 		! want linkup || linkup_rep
-		! want blackhole || blackhole_rep
 		rep=$((rep + 1))
 	done
 fi
+OUTAGE_GROUPS=
+for g in flow blip outage refused carrier quiet; do
+	! want "$g" || OUTAGE_GROUPS="$OUTAGE_GROUPS $g"
+done
+[ -z "$IS_ROOT" ] || [ -z "$OUTAGE_GROUPS" ] || outage_phase
+[ -z "$IS_ROOT" ] || ! want fleet || fleet_phase
 
 # ---------------------------------------------------------------- report
 
@@ -894,14 +1378,14 @@ if want frozen; then
 	figure frozen_cpu_ticks_3s frozen_ticks "$(zero_goal frozen_ticks 1)"
 fi
 
-if want address || want linkup || want blackhole; then
+if want address || want linkup; then
 	note "network: sshd in a namespace, both binaries side by side, each fault shared; times from the fault"
 	! want address || figure addr_change_m0_ms addr_m0 "goal <= 2000 ms: $(verdict "$(median "$T/s.addr_m0.ours")" 2000)"
 	! want address || figure addr_change_mp_ms addr_mp "goal <= 2500 ms: $(verdict "$(median "$T/s.addr_mp.ours")" 2500)"
 	! want linkup || figure link_up_traffic_ms linkup "goal <= 1500 ms: $(verdict "$(median "$T/s.linkup.ours")" 1500)"
-	! want blackhole || figure blackhole_ms bh "goal <= 5000 ms: $(verdict "$(median "$T/s.bh.ours")" 5000)"
-	! want blackhole || figure blackhole_idle_ms bh_idle "goal <= 6000 ms: $(verdict "$(median "$T/s.bh_idle.ours")" 6000)"
 fi
+[ -z "$IS_ROOT" ] || [ -z "$OUTAGE_GROUPS" ] || outage_figures
+[ -z "$IS_ROOT" ] || ! want fleet || fleet_figures
 
 if want idle; then
 	note "idle: healthy $MODE-mode tunnel, AUTOSSH_POLL=10, every watcher on (route socket, TCP looks)"

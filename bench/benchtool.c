@@ -24,6 +24,17 @@
  *   benchtool newchild-since START_MS PARENT OLD_CHILD TIMEOUT_MS
  *       time from START_MS until PARENT has a live child named ssh other
  *       than OLD_CHILD
+ *   benchtool traffic-all-since START_MS INTERVAL_MS TIMEOUT_MS PORT...
+ *       time from START_MS until every PORT has given the target's line
+ *       once (all tried at once, non-blocking, each retried INTERVAL_MS
+ *       after a failed try, a try abandoned after 2 s); prints the time
+ *       of the last one; on timeout prints "- N" (N ports came up)
+ *   benchtool echo-session PORT SECONDS
+ *       one connection to an echo service at 127.0.0.1:PORT for SECONDS:
+ *       a line every 200 ms, echoes read back. Prints "alive MAXGAP_MS" if
+ *       the connection is still open and echoed within its last second
+ *       (MAXGAP_MS: the longest wait for an echo), else "lost AT_MS"
+ *       (when it closed or last echoed, from the start)
  *   ssh-stamp (argv[0] basename): append CLOCK_MONOTONIC ms to the file
  *       $BENCH_STAMP, then exec $BENCH_SSH with the same arguments
  *       (an AUTOSSH_PATH that records when each ssh starts).
@@ -417,6 +428,204 @@ static int cmd_newchild_since(char **argv)
 	return 0;
 }
 
+/* One port of traffic-all-since: its try in flight, or done. */
+struct port_try {
+	int port;
+	int fd;			/* -1: no try in flight */
+	int connected;
+	double next;		/* no try in flight: the next one starts then */
+	double deadline;	/* try in flight: abandoned then */
+	double done;		/* ms from START when it gave the line; < 0: not yet */
+	size_t got;
+	char buf[64];
+};
+
+static void try_start(struct port_try *t, double now)
+{
+	struct sockaddr_in sa;
+
+	t->got = 0;
+	t->connected = 0;
+	t->deadline = now + 2000;
+	t->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (t->fd < 0)
+		return;
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)t->port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(t->fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+		t->connected = 1;
+	else if (errno != EINPROGRESS) {
+		close(t->fd);
+		t->fd = -1;
+	}
+}
+
+static void try_fail(struct port_try *t, double now, double interval)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	t->next = now + interval;
+}
+
+/* The try of T is ready (poll said so): advance it. */
+static void try_step(struct port_try *t, double start, double interval)
+{
+	double now = now_ms();
+	ssize_t n;
+
+	if (!t->connected) {
+		int err = 0;
+		socklen_t len = sizeof err;
+		if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+			try_fail(t, now, interval);
+			return;
+		}
+		t->connected = 1;
+		return;
+	}
+	n = read(t->fd, t->buf + t->got, sizeof t->buf - 1 - t->got);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		try_fail(t, now, interval);
+		return;
+	}
+	t->got += (size_t)n;
+	if (t->got >= sizeof TARGET_LINE - 1) {
+		if (memcmp(t->buf, TARGET_LINE, sizeof TARGET_LINE - 1) == 0) {
+			t->done = now - start;
+			close(t->fd);
+			t->fd = -1;
+		} else {
+			try_fail(t, now, interval);
+		}
+	}
+}
+
+static int cmd_traffic_all_since(int argc, char **argv)
+{
+	double start = number_ms(argv[0]);
+	double interval = (double)number(argv[1], "interval");
+	double timeout = (double)number(argv[2], "timeout");
+	int n = argc - 3;
+	struct port_try *t = calloc((size_t)n, sizeof *t);
+	struct pollfd *p = calloc((size_t)n, sizeof *p);
+	double last = 0;
+	int left = n;
+
+	if (!t || !p) {
+		perror("benchtool: calloc");
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		t[i].port = (int)number(argv[3 + i], "port");
+		t[i].fd = -1;
+		t[i].done = -1;
+	}
+	while (left > 0) {
+		double now = now_ms(), wake = now + 50;
+		int np = 0;
+		if (now - start > timeout) {
+			printf("- %d\n", n - left);
+			fprintf(stderr, "benchtool: %d of %d ports without traffic within %.0f ms\n", left, n,
+				timeout);
+			return 1;
+		}
+		for (int i = 0; i < n; i++) {
+			if (t[i].done >= 0)
+				continue;
+			if (t[i].fd >= 0 && now > t[i].deadline)
+				try_fail(&t[i], now, interval);
+			if (t[i].fd < 0 && now >= t[i].next)
+				try_start(&t[i], now);
+			if (t[i].fd < 0) {
+				if (t[i].next < wake)
+					wake = t[i].next;
+				continue;
+			}
+			p[np].fd = t[i].fd;
+			p[np].events = t[i].connected ? POLLIN : POLLOUT;
+			p[np].revents = 0;
+			np++;
+		}
+		poll(p, (nfds_t)np, wake > now ? (int)(wake - now) + 1 : 0);
+		for (int k = 0; k < np; k++) {
+			if (!p[k].revents)
+				continue;
+			for (int i = 0; i < n; i++) {
+				if (t[i].fd == p[k].fd && t[i].done < 0) {
+					try_step(&t[i], start, interval);
+					if (t[i].done >= 0) {
+						left--;
+						if (t[i].done > last)
+							last = t[i].done;
+					}
+					break;
+				}
+			}
+		}
+	}
+	for (int i = 0; i < n; i++)
+		if (t[i].done == last)
+			fprintf(stderr, "benchtool: traffic-all-since: the last was port %d\n", t[i].port);
+	print_ms(last);
+	free(t);
+	free(p);
+	return 0;
+}
+
+static int cmd_echo_session(char **argv)
+{
+	int port = (int)number(argv[0], "port");
+	double length = (double)number(argv[1], "seconds") * 1000;
+	double start = now_ms(), next_send = start, last_echo = start, max_gap = 0;
+	unsigned long sent = 0, echoed = 0;
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		printf("lost 0.0\n");
+		return 0;
+	}
+	for (;;) {
+		double now = now_ms();
+		struct pollfd p = { fd, POLLIN, 0 };
+		char buf[512];
+		if (now - start >= length)
+			break;
+		if (now >= next_send) {
+			if (write(fd, "echo\n", 5) != 5)
+				break;
+			sent += 5;
+			next_send = now + 200;
+		}
+		if (sent > echoed && now - last_echo > max_gap)
+			max_gap = now - last_echo;
+		if (poll(&p, 1, next_send > now ? (int)(next_send - now) + 1 : 0) > 0) {
+			ssize_t n = read(fd, buf, sizeof buf);
+			if (n <= 0)
+				break;
+			echoed += (unsigned long)n;
+			last_echo = now_ms();
+		} else if (sent == echoed) {
+			last_echo = now_ms();
+		}
+	}
+	close(fd);
+	if (now_ms() - start >= length && now_ms() - last_echo <= 1000)
+		printf("alive %.1f\n", max_gap);
+	else
+		printf("lost %.1f\n", last_echo - start);
+	return 0;
+}
+
 /* AUTOSSH_PATH wrapper: record the start time, then become ssh. */
 static int ssh_stamp(char **argv)
 {
@@ -459,6 +668,10 @@ int main(int argc, char **argv)
 		return cmd_traffic_since(argv + 2);
 	if (argc == 6 && strcmp(argv[1], "newchild-since") == 0)
 		return cmd_newchild_since(argv + 2);
+	if (argc >= 6 && strcmp(argv[1], "traffic-all-since") == 0)
+		return cmd_traffic_all_since(argc - 2, argv + 2);
+	if (argc == 4 && strcmp(argv[1], "echo-session") == 0)
+		return cmd_echo_session(argv + 2);
 	if (argc == 2 && strcmp(argv[1], "now") == 0) {
 		print_ms(now_ms());
 		return 0;
