@@ -1,6 +1,6 @@
 # shellcheck shell=sh
-# tests/monitor-lib.sh: helpers shared by tests/t-monitor.sh and
-# tests/t-smart.sh (POSIX sh, sourced after tests/lib.sh and lib_init).
+# tests/monitor-lib.sh: helpers shared by the monitor and network tests
+# (POSIX sh, sourced after tests/lib.sh and lib_init).
 #
 #   count FILE REGEX         lines of FILE matching the ERE REGEX (0 if no file)
 #   at_least N FILE REGEX    count FILE REGEX >= N
@@ -20,6 +20,12 @@
 #   re_escape TEXT           TEXT with ERE metacharacters escaped
 #   netns_sshd               start_sshd_netns; sets NETNS_WHY (empty if it runs)
 #   need_netns NAME          without a namespace sshd: skip / not ok NAME, 1
+#   ssh_pid                  the ssh autossh $A runs now
+#   echo_ok PORT             a line sent to 127.0.0.1:PORT comes back
+#   setup NAME               namespace sshd and an echo service on EP (skip/not ok, 1)
+#   ssh_client_port          the local port of ssh's connection to the server
+#   kill_flow / lift_flow    the server drops / again sends what it sends on
+#                            ssh's connection only (new connections still work)
 
 # Variables set here are for the sourcing script.
 # shellcheck disable=SC2034
@@ -124,3 +130,43 @@ need_netns() {
 	fi
 	return 1
 }
+
+# ---- one tunnel to a namespace sshd (t-tcp, t-outage, t-netwatch)
+
+# ssh_pid: the ssh that autossh $A runs now.
+ssh_pid() { ssh_children "$A" | head -n 1; }
+
+# echo_ok PORT: a line sent to 127.0.0.1:PORT comes back.
+echo_ok() {
+	_eo=$(printf 'ping\n' | timeout 5 socat -T 3 - "TCP:127.0.0.1:$1,connect-timeout=2" 2>/dev/null) || :
+	[ "$_eo" = ping ]
+}
+
+# setup NAME: namespace sshd with an echo service on EP; skip / not ok without.
+setup() {
+	# Scenarios set up side by side may pick the same free subnet: try again.
+	for _su_try in 1 2 3 4 5; do
+		netns_sshd
+		[ "${netns_rc:-0}" = 2 ] || break
+	done
+	need_netns "$1" || return 1
+	EP=$(free_port)
+	start_echo "$EP" "$NS"
+	ECHO_LOG=$T/echo.$EP.log
+}
+
+# ssh_client_port: the local port of ssh's connection to the server.
+ssh_client_port() {
+	ss -Htn state established "( dst $SSHD_ADDR and dport = :$SSHD_PORT )" 2>/dev/null |
+		awk '{ n = split($(NF - 1), a, ":"); print a[n]; exit }'
+}
+
+# kill_flow: the server drops what it sends on ssh's connection only (a NAT
+# that forgot it): new connections still work, so a restart helps.
+kill_flow() {
+	_kf_port=$(ssh_client_port)
+	[ -n "$_kf_port" ] &&
+		ip netns exec "$NS" ip rule add sport "$SSHD_PORT" dport "$_kf_port" table 201 &&
+		ip netns exec "$NS" ip route add blackhole default table 201
+}
+lift_flow() { ip netns exec "$NS" ip route del blackhole default table 201 2>/dev/null || :; }

@@ -34,8 +34,6 @@ tunnel() {
 	wait_for 20 tunnel_ok "$LP"
 }
 
-ssh_pid() { ssh_children "$A" | head -n 1; }
-
 # A new ssh (not $1) runs under autossh and the tunnel works through it.
 _new_ssh_works() {
 	_nsw=$(ssh_pid)

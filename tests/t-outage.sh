@@ -35,25 +35,6 @@ tunnel() {
 	A=$BG_PID
 }
 
-ssh_pid() { ssh_children "$A" | head -n 1; }
-
-echo_ok() {
-	_eo=$(printf 'ping\n' | timeout 5 socat -T 3 - "TCP:127.0.0.1:$1,connect-timeout=2" 2>/dev/null) || :
-	[ "$_eo" = ping ]
-}
-
-# setup NAME: namespace sshd with an echo service on EP; skip / not ok without.
-setup() {
-	for _su_try in 1 2 3 4 5; do
-		netns_sshd
-		[ "${netns_rc:-0}" = 2 ] || break
-	done
-	need_netns "$1" || return 1
-	EP=$(free_port)
-	start_echo "$EP" "$NS"
-	ECHO_LOG=$T/echo.$EP.log
-}
-
 # up_with_trickle: the tunnel carries an echo, then a trickle flows through
 # it (one long-lived connection); sets WHY if not.
 up_with_trickle() {
@@ -63,19 +44,6 @@ up_with_trickle() {
 		trickle_start "$LP"
 		trickle_flows "$ECHO_LOG" || WHY="the trickle does not flow"
 	fi
-}
-
-# The local port of ssh's connection to the server (as the client sees it).
-ssh_client_port() {
-	ss -Htn state established "( dst $SSHD_ADDR and dport = :$SSHD_PORT )" 2>/dev/null |
-		awk '{ n = split($(NF - 1), a, ":"); print a[n]; exit }'
-}
-
-# kill_flow PORT: the server drops what it sends to the client's port PORT
-# from sshd's port; every other flow, and new connections, still work.
-kill_flow() {
-	ip netns exec "$NS" ip rule add sport "$SSHD_PORT" dport "$1" table 201 &&
-		ip netns exec "$NS" ip route add blackhole default table 201
 }
 
 _new_ssh_echoes() {
@@ -100,7 +68,7 @@ flow_case() {
 		old=$(ssh_pid)
 		cport=$(ssh_client_port)
 		t0=$(now_ms)
-		if [ -z "$cport" ] || ! kill_flow "$cport"; then
+		if [ -z "$cport" ] || ! kill_flow; then
 			WHY="could not kill the flow (client port '$cport')"
 		elif ! waited 20 _new_ssh_echoes "$old"; then
 			WHY="no new ssh carrying traffic within 20 s of the flow's death"

@@ -35,42 +35,6 @@ tunnel() {
 	A=$BG_PID
 }
 
-ssh_pid() { ssh_children "$A" | head -n 1; }
-
-echo_ok() {
-	_eo=$(printf 'ping\n' | timeout 5 socat -T 3 - "TCP:127.0.0.1:$1,connect-timeout=2" 2>/dev/null) || :
-	[ "$_eo" = ping ]
-}
-
-# setup NAME: namespace sshd with an echo service on EP; skip / not ok without.
-setup() {
-	# Scenarios set up side by side may pick the same free subnet: try again.
-	for _su_try in 1 2 3 4 5; do
-		netns_sshd
-		[ "${netns_rc:-0}" = 2 ] || break
-	done
-	need_netns "$1" || return 1
-	EP=$(free_port)
-	start_echo "$EP" "$NS"
-	ECHO_LOG=$T/echo.$EP.log
-}
-
-# The local port of ssh's (or its proxy's) connection to the server.
-ssh_client_port() {
-	ss -Htn state established "( dst $SSHD_ADDR and dport = :$SSHD_PORT )" 2>/dev/null |
-		awk '{ n = split($(NF - 1), a, ":"); print a[n]; exit }'
-}
-
-# kill_flow: the server drops what it sends on ssh's connection only (a NAT
-# that forgot it): new connections still work, so a restart helps.
-kill_flow() {
-	_kf_port=$(ssh_client_port)
-	[ -n "$_kf_port" ] &&
-		ip netns exec "$NS" ip rule add sport "$SSHD_PORT" dport "$_kf_port" table 201 &&
-		ip netns exec "$NS" ip route add blackhole default table 201
-}
-lift_flow() { ip netns exec "$NS" ip route del blackhole default table 201 2>/dev/null || :; }
-
 # An ssh other than $1 runs and the log has the stalled line, then port down.
 _stalled_and_new() {
 	_sn=$(ssh_pid)
