@@ -186,9 +186,9 @@ stalled_case() {
 	kill -CONT "$R"
 	if [ -z "$WHY" ]; then
 		# Once the reader has drained the filling, the next line fits.
-		wait_for 5 size_at_least "$T/$tag.read" 65536 || :
+		wait_for 15 size_at_least "$T/$tag.read" 65536 || :
 		kill -USR1 "$A"
-		if ! wait_for 5 grep -aq 'log lines dropped' "$T/$tag.read"; then
+		if ! wait_for 15 grep -aq 'log lines dropped' "$T/$tag.read"; then
 			WHY="no '<n> log lines dropped' line once the reader ran again"
 		fi
 	fi
