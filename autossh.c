@@ -2107,13 +2107,13 @@ static int cause_needs_a_fix(enum ssh_cause cause)
 
 /*
  * The waits by cause (autossh(1) CAUSES).  BUSY_BASE_MS: the first busy
- * wait is drawn from 0..1.5 s, doubling with each busy failure in a row up
+ * wait is drawn from 0..0.5 s, doubling with each busy failure in a row up
  * to POLL ("full jitter"), so a fleet that a full MaxStartups turned away
  * comes back spread out.  DROPPED_SPREAD_MS: after the server ended an
  * established session, the first restart is spread over 0..2 s, so the
  * sessions of one restarted sshd do not all knock at the same moment.
  */
-enum { BUSY_BASE_MS = 1500, DROPPED_SPREAD_MS = 2000, NEEDS_FIX_FIRST_WAIT_S = 60 };
+enum { BUSY_BASE_MS = 500, DROPPED_SPREAD_MS = 2000, NEEDS_FIX_FIRST_WAIT_S = 60 };
 
 struct wait_inputs {
 	enum ssh_cause cause;
@@ -4246,7 +4246,21 @@ struct stall {
 	int judging;                    /* part (a) held: this stall is being judged */
 	int path_down;                  /* a test of this stall failed ("path ... down" said) */
 	long long chance_until;         /* the path is back: the old connection's last chance; 0: none */
+	int connecting;                 /* ssh's handshake hangs: tests decide whether a new one would work */
 };
+
+enum { CONNECTING_TEST_AFTER_MS = 1000 };  /* a SYN unanswered this long has been sent again */
+
+/*
+ * ssh's connection still in its handshake this long after ssh started: a
+ * test connect decides (autossh(1) TCP EVIDENCE).  Where one completes, a
+ * new connection works and the old one waits for the kernel's next SYN,
+ * seconds away: restart.
+ */
+static int handshake_hangs(const struct tcp_reading *r, long long since_start_ms)
+{
+	return r->valid && r->state == TCPS_SYN_SENT && since_start_ms >= CONNECTING_TEST_AFTER_MS;
+}
 
 enum stall_action { STALL_NOTHING, STALL_TEST, STALL_RESTART, STALL_PATH_DOWN, STALL_CHANCE, STALL_RECOVERED };
 
@@ -5694,6 +5708,22 @@ static void path_wait_tested(struct state *st, int completed, long long now)
 	start_ssh(st, now);
 }
 
+/* A test made while ssh's handshake hangs ended: restart if it completed, else test again in a second. */
+static void handshake_tested(struct state *st, int completed, long long now)
+{
+	char where[INET6_ADDRSTRLEN + 16];
+
+	if (!completed) {
+		st->next_test_at = now + TEST_EVERY_MS;
+		return;
+	}
+	format_endpoint(&st->sockets.conn, where, sizeof where);
+	logmsg(LOG_INFO, "ssh still connecting to %s after %lld ms; a test connect completed: restarting ssh", where,
+	       now - st->ssh_started_at);
+	st->stall.connecting = 0;
+	stop_ssh(st, AFTER_RESTART_BACKOFF, now);
+}
+
 /* The test connect ended (completed: the handshake did), or was abandoned. */
 static void test_finished(struct state *st, int completed, long long now)
 {
@@ -5703,7 +5733,9 @@ static void test_finished(struct state *st, int completed, long long now)
 	test_close(st);
 	format_endpoint(for_stall ? &st->sockets.conn : &st->server, where, sizeof where);
 	logmsg(LOG_DEBUG, "test connect to %s %s", where, completed ? "completed" : "failed");
-	if (for_stall && st->phase == PHASE_RUNNING && st->stall.judging)
+	if (for_stall && st->phase == PHASE_RUNNING && st->stall.connecting)
+		handshake_tested(st, completed, now);
+	else if (for_stall && st->phase == PHASE_RUNNING && st->stall.judging)
 		stall_act(st, stall_on_test(&st->stall, completed), &st->reading, now);
 	else if (!for_stall && st->phase == PHASE_BACKOFF && st->path_wait)
 		path_wait_tested(st, completed, now);
@@ -5852,6 +5884,14 @@ static void look_at_connection(struct state *st, long long now)
 		stall_act(st, action, &r, now);
 		if (st->phase != PHASE_RUNNING)
 			return;
+	}
+	if (!st->stall.connecting && st->test_fd < 0 && handshake_hangs(&r, since_start) &&
+	    tests_allowed(st, &st->sockets.conn)) {
+		st->stall.connecting = 1;
+		begin_test(st, 1, now);
+	} else if (st->stall.connecting && r.valid && r.state != TCPS_SYN_SENT) {
+		tests_stop(st);
+		st->stall.connecting = 0;
 	}
 	st->next_look_at = st->diag_fd < 0 && !readiness ? 0 : now + next_look_ms(judged, readiness, since_start);
 }

@@ -2554,12 +2554,16 @@ static void test_tcp_verdict(void)
 	resultf("tcp-look-readiness-late", next_look_ms(TCP_QUIET, 1, 20000) == 1000, "1 s");
 	resultf("tcp-find-retry", find_retry_ms(100) == 500 && find_retry_ms(20000) == TCP_LOOK_MS &&
 					  find_retry_ms(600000) == 30000, "schedule");
+	struct tcp_reading syn = reading(TCPS_SYN_SENT, 0, 0, 0, 0, 0);
+	resultf("tcp-handshake-hangs", handshake_hangs(&syn, CONNECTING_TEST_AFTER_MS) && !handshake_hangs(&syn, 999),
+		"SYN_SENT from 1 s on");
+	resultf("tcp-handshake-done", !handshake_hangs(&r, 60000), "established");
 }
 
 static void test_stall_verdict(void)
 {
 	struct tcp_reading none, quiet = reading(TCPS_ESTABLISHED, 0, 0, 0, 204, 10);
-	struct stall fresh = { 0, 0, 0 }, testing = { 1, 0, 0 }, down = { 1, 1, 0 }, chance = { 1, 1, 5000 };
+	struct stall fresh = { 0, 0, 0, 0 }, testing = { 1, 0, 0, 0 }, down = { 1, 1, 0, 0 }, chance = { 1, 1, 5000, 0 };
 	memset(&none, 0, sizeof none);
 	struct tcp_reading stuck = reading(TCPS_ESTABLISHED, 2, 5, 5, 6400, 4000);
 	struct {
