@@ -4592,6 +4592,7 @@ struct state {
 	long long next_look_at;         /* next inet_diag look; 0: none */
 	struct stall stall;             /* the stall being judged (autossh(1) TCP EVIDENCE) */
 	long long test_deadline;        /* when it is abandoned */
+	long long test_began_at;        /* when the last test began: the next one a second after */
 	long long next_test_at;         /* the next test; 0: none planned */
 	struct known_net known;         /* the host's addresses and links (a refresh, a carrier back) */
 	int proxy_configured;           /* -J, ProxyJump or ProxyCommand in ssh's arguments */
@@ -5622,6 +5623,13 @@ static void connection_stalled(struct state *st, const struct tcp_reading *r, in
 	stop_ssh(st, AFTER_RESTART_BACKOFF, now);
 }
 
+/* The next test: a second after the last one began, so a failed one's timeout does not stretch the period. */
+static long long next_test_time(const struct state *st, long long now)
+{
+	long long next = st->test_began_at + TEST_EVERY_MS;
+	return next > now ? next : now;
+}
+
 /*
  * A test connect now (none if one is in flight); for_stall: to ssh's
  * connection, else to the last server.  Its end comes through poll().
@@ -5636,11 +5644,12 @@ static void begin_test(struct state *st, int for_stall, long long now)
 	if (for_stall || st->phase != PHASE_BACKOFF)
 		st->test_after[0] = '\0';
 	st->test_for_stall = for_stall;
+	st->test_began_at = now;
 	st->test_deadline = now + test_timeout_ms(for_stall ? st->reading.srtt_ms : st->last_srtt_ms);
 	st->test_fd = test_connect_begin(to);
 	if (st->test_fd < 0) {
 		logmsg(LOG_DEBUG, "test connect: socket: %s", strerror(errno));
-		st->next_test_at = now + TEST_EVERY_MS;
+		st->next_test_at = next_test_time(st, now);
 	}
 }
 
@@ -5664,7 +5673,7 @@ static void stall_act(struct state *st, enum stall_action action, const struct t
 		if (!st->stall.path_down)
 			logmsg(LOG_INFO, "path to %s down: keeping ssh", where);
 		st->stall.path_down = 1;
-		st->next_test_at = now + TEST_EVERY_MS;
+		st->next_test_at = next_test_time(st, now);
 		break;
 	case STALL_CHANCE:
 		st->stall.chance_until = chance_deadline(r, now);
@@ -5695,7 +5704,7 @@ static void path_wait_tested(struct state *st, int completed, long long now)
 		if (!st->path_wait_failed)
 			logmsg(LOG_INFO, "path to %s down: ssh starts once a test connect completes", where);
 		st->path_wait_failed = 1;
-		st->next_test_at = now + TEST_EVERY_MS;
+		st->next_test_at = next_test_time(st, now);
 		return;
 	}
 	if (!path_wait_starts(completed, st->path_wait_failed, now >= st->backoff_until)) {
@@ -5714,7 +5723,7 @@ static void handshake_tested(struct state *st, int completed, long long now)
 	char where[INET6_ADDRSTRLEN + 16];
 
 	if (!completed) {
-		st->next_test_at = now + TEST_EVERY_MS;
+		st->next_test_at = next_test_time(st, now);
 		return;
 	}
 	format_endpoint(&st->sockets.conn, where, sizeof where);
@@ -5834,6 +5843,19 @@ static void drop_tcp_evidence(struct state *st, const char *why)
 	report_state(st, 1);
 }
 
+/* ssh's handshake hangs: test whether a new connection would work; it went on: stop testing. */
+static void judge_handshake(struct state *st, const struct tcp_reading *r, long long since_start, long long now)
+{
+	if (!st->stall.connecting && st->test_fd < 0 && handshake_hangs(r, since_start) &&
+	    tests_allowed(st, &st->sockets.conn)) {
+		st->stall.connecting = 1;
+		begin_test(st, 1, now);
+	} else if (st->stall.connecting && r->valid && r->state != TCPS_SYN_SENT) {
+		tests_stop(st);
+		st->stall.connecting = 0;
+	}
+}
+
 /* One look at ssh's connection: find it if need be, read tcp_info, judge. */
 static void look_at_connection(struct state *st, long long now)
 {
@@ -5885,14 +5907,7 @@ static void look_at_connection(struct state *st, long long now)
 		if (st->phase != PHASE_RUNNING)
 			return;
 	}
-	if (!st->stall.connecting && st->test_fd < 0 && handshake_hangs(&r, since_start) &&
-	    tests_allowed(st, &st->sockets.conn)) {
-		st->stall.connecting = 1;
-		begin_test(st, 1, now);
-	} else if (st->stall.connecting && r.valid && r.state != TCPS_SYN_SENT) {
-		tests_stop(st);
-		st->stall.connecting = 0;
-	}
+	judge_handshake(st, &r, since_start, now);
 	st->next_look_at = st->diag_fd < 0 && !readiness ? 0 : now + next_look_ms(judged, readiness, since_start);
 }
 
