@@ -6450,7 +6450,9 @@ static void run_loop(struct state *st)
 		close(st->route_fd);
 	if (st->diag_fd >= 0)
 		close(st->diag_fd);
-	st->route_fd = st->diag_fd = -1;
+	if (st->passthrough_fd >= 0)
+		close(st->passthrough_fd);
+	st->route_fd = st->diag_fd = st->passthrough_fd = -1;
 }
 
 
