@@ -28,7 +28,9 @@ pgrep:procps:procps-ng:procps-ng
 timeout:coreutils:coreutils:coreutils
 od:coreutils:coreutils:coreutils
 awk:mawk:gawk:gawk
-find:findutils:findutils:findutils"
+find:findutils:findutils:findutils
+python3:python3:python3:python3
+unshare:util-linux:util-linux:util-linux"
 
 case $mode in
 check) needs=$check_needs ;;
