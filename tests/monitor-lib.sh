@@ -22,6 +22,7 @@
 #   need_netns NAME          without a namespace sshd: skip / not ok NAME, 1
 #   ssh_pid                  the ssh autossh $A runs now
 #   echo_ok PORT             a line sent to 127.0.0.1:PORT comes back
+#   netns_sshd_for NAME      netns_sshd, tried again on a subnet clash; need_netns NAME
 #   setup NAME               namespace sshd and an echo service on EP (skip/not ok, 1)
 #   ssh_client_port          the local port of ssh's connection to the server
 #   kill_flow / lift_flow    the server drops / again sends what it sends on
@@ -142,14 +143,19 @@ echo_ok() {
 	[ "$_eo" = ping ]
 }
 
-# setup NAME: namespace sshd with an echo service on EP; skip / not ok without.
-setup() {
-	# Scenarios set up side by side may pick the same free subnet: try again.
+# netns_sshd_for NAME: netns_sshd, again if scenarios set up side by side
+# picked the same free subnet; without one: skip / not ok NAME, 1.
+netns_sshd_for() {
 	for _su_try in 1 2 3 4 5; do
 		netns_sshd
 		[ "${netns_rc:-0}" = 2 ] || break
 	done
-	need_netns "$1" || return 1
+	need_netns "$1"
+}
+
+# setup NAME: namespace sshd with an echo service on EP; skip / not ok without.
+setup() {
+	netns_sshd_for "$1" || return 1
 	EP=$(free_port)
 	start_echo "$EP" "$NS"
 	ECHO_LOG=$T/echo.$EP.log

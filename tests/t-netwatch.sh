@@ -42,12 +42,7 @@ _new_ssh_works() {
 
 # setup NAME: namespace sshd and target; prints skip / not ok and fails without.
 setup() {
-	# Scenarios set up side by side may pick the same free subnet: try again.
-	for _su_try in 1 2 3 4 5; do
-		netns_sshd
-		[ "${netns_rc:-0}" = 2 ] || break
-	done
-	need_netns "$1" || return 1
+	netns_sshd_for "$1" || return 1
 	TP=$(free_port)
 	start_target "$TP" "$NS"
 }
