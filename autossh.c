@@ -3571,10 +3571,11 @@ static void search_dump_message(const struct nlmsghdr *h, void *ctx)
 
 /*
  * Ask the route socket: every address (a dump), or one link by index; the
- * answers go to search_dump_message.  The kernel answers as it is read:
- * never a wait.
+ * answers go to take until it sets *done.  The kernel answers as it is
+ * read: never a wait.
  */
-static int netlink_ask(int fd, int type, int ifindex, struct address_search *s)
+static int netlink_ask(int fd, int type, int ifindex, void (*take)(const struct nlmsghdr *, void *), void *ctx,
+		       int *done)
 {
 	struct {
 		struct nlmsghdr h;
@@ -3588,8 +3589,8 @@ static int netlink_ask(int fd, int type, int ifindex, struct address_search *s)
 	req.i.ifi_index = ifindex;
 	if (send(fd, &req, sizeof req, 0) < 0)
 		return -1;
-	for (s->done = 0; !s->done;)
-		if (netlink_read(fd, search_dump_message, s) != 0)
+	for (*done = 0; !*done;)
+		if (netlink_read(fd, take, ctx) != 0)
 			return -1;
 	return 0;
 }
@@ -3670,8 +3671,8 @@ static enum addr_state local_address_state(const struct tcp_socket *conn, char *
 		return ADDR_GONE;
 	if (bindable < 0 || (fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE)) < 0)
 		return ADDR_UNKNOWN;
-	if (netlink_ask(fd, RTM_GETADDR, 0, &s) == 0 && s.ifindex != 0 &&
-	    netlink_ask(fd, RTM_GETLINK, s.ifindex, &s) == 0 && s.link_seen)
+	if (netlink_ask(fd, RTM_GETADDR, 0, search_dump_message, &s, &s.done) == 0 && s.ifindex != 0 &&
+	    netlink_ask(fd, RTM_GETLINK, s.ifindex, search_dump_message, &s, &s.done) == 0 && s.link_seen)
 		result = s.link_up ? ADDR_PRESENT : ADDR_IF_DOWN;
 	close(fd);
 	if (s.ifname[0])
@@ -3816,22 +3817,12 @@ static void dump_address_message(const struct nlmsghdr *h, void *ctx)
 /* The host's addresses now (a dump; the kernel answers as it is read). */
 static void read_known_addresses(struct known_net *set)
 {
-	struct {
-		struct nlmsghdr h;
-		struct ifaddrmsg a;
-	} req;
 	struct address_dump d = { set, 0 };
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
 
 	if (fd < 0)
 		return;
-	memset(&req, 0, sizeof req);
-	req.h.nlmsg_len = sizeof req;
-	req.h.nlmsg_type = RTM_GETADDR;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	if (send(fd, &req, sizeof req, 0) == (ssize_t)sizeof req)
-		while (!d.done && netlink_read(fd, dump_address_message, &d) == 0)
-			;
+	(void)netlink_ask(fd, RTM_GETADDR, 0, dump_address_message, &d, &d.done);
 	close(fd);
 }
 
