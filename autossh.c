@@ -2793,6 +2793,8 @@ struct ssh_sockets {
 	int listen_ports[MAX_FORWARDS];
 	int n_listen;
 	int proxied;                    /* a proxy holds the connection: never one of ssh's own sockets */
+	unsigned long held;             /* a digest of the socket inodes ssh and its children held then */
+	int unplaced;                   /* of those, not in the TCP tables: not TCP, or not yet listening */
 };
 
 static int port_listed(int port, const int *ports, int n)
@@ -3764,8 +3766,24 @@ static void read_tcp_table(long pid, const char *table, struct tcp_socket *owned
 	(void)fclose(f);
 }
 
-/* ssh's connection to the server and its listeners, looking through ssh's descendants. */
-static void find_ssh_sockets(long ssh_pid, int proxy_configured, struct ssh_sockets *out)
+/* A digest of the socket inodes held (FNV-1a): the same set of sockets, the same digest. */
+static unsigned long sockets_digest(const struct tcp_socket *owned, int n)
+{
+	unsigned long h = 2166136261UL ^ (unsigned long)n;
+	for (int i = 0; i < n; i++)
+		h = (h ^ owned[i].inode) * 16777619UL;
+	return h;
+}
+
+/*
+ * ssh's connection to the server and its listeners, looking through ssh's
+ * descendants.  The TCP tables cost a walk of the kernel's whole hash
+ * table each (a fleet of tunnels starting at once felt it): with known,
+ * they are read only if ssh's sockets changed since known was found, and
+ * 0 is returned with known's findings.
+ */
+static int find_ssh_sockets(long ssh_pid, int proxy_configured, const struct ssh_sockets *known,
+			    struct ssh_sockets *out)
 {
 	struct tcp_socket owned[MAX_OWNED];
 	long level[8], next[8];
@@ -3782,10 +3800,15 @@ static void find_ssh_sockets(long ssh_pid, int proxy_configured, struct ssh_sock
 		memcpy(level, next, sizeof next);
 		n_level = n_next;
 	}
+	unsigned long held = sockets_digest(owned, n);
+	if (known && n > 0 && known->held == held) {
+		*out = *known;
+		return 0;
+	}
 	memset(out, 0, sizeof *out);
 	out->proxied = proxied;
 	if (n == 0)
-		return;  /* no socket at all: the tables (costly to read on a busy host) would not help */
+		return 1;  /* no socket at all: the tables would not help */
 	read_tcp_table(ssh_pid, "tcp", owned, n);
 	read_tcp_table(ssh_pid, "tcp6", owned, n);
 	int k = 0;
@@ -3793,6 +3816,9 @@ static void find_ssh_sockets(long ssh_pid, int proxy_configured, struct ssh_sock
 		if (owned[i].family)
 			owned[k++] = owned[i];
 	choose_ssh_sockets(owned, k, proxied, out);
+	out->held = held;
+	out->unplaced = n - k;
+	return 1;
 }
 
 struct address_dump {
@@ -3852,11 +3878,14 @@ static enum addr_state local_address_state(const struct tcp_socket *conn, char *
 	return ADDR_UNKNOWN;
 }
 
-static void find_ssh_sockets(long ssh_pid, int proxy_configured, struct ssh_sockets *out)
+static int find_ssh_sockets(long ssh_pid, int proxy_configured, const struct ssh_sockets *known,
+			    struct ssh_sockets *out)
 {
 	(void)ssh_pid;
 	(void)proxy_configured;
+	(void)known;
 	memset(out, 0, sizeof *out);
+	return 1;
 }
 
 static void read_known_addresses(struct known_net *set)
@@ -4579,6 +4608,7 @@ struct state {
 	struct path_view path_at_start; /* the path to it when this ssh started */
 	struct ssh_sockets sockets;     /* valid while sockets_of == ssh_pid */
 	pid_t sockets_of;               /* the ssh whose sockets were found; 0: look again */
+	long long tables_read_at;       /* the TCP tables last read for readiness */
 	struct tcp_reading reading;     /* the previous look */
 	long long next_look_at;         /* next inet_diag look; 0: none */
 	struct stall stall;             /* the stall being judged (autossh(1) TCP EVIDENCE) */
@@ -5540,7 +5570,7 @@ static void check_held_change(struct state *st, long long now)
 	st->net.hold_until = 0;
 	if (st->phase != PHASE_RUNNING || st->ssh_exited)
 		return;
-	find_ssh_sockets(st->ssh_pid, st->proxy_configured, &found);
+	find_ssh_sockets(st->ssh_pid, st->proxy_configured, NULL, &found);
 	if (found.conn.family == 0)
 		return;
 	/* Name what happened to ssh's connection, not whichever change came first. */
@@ -5766,7 +5796,7 @@ static int find_connection(struct state *st)
 {
 	char local[INET6_ADDRSTRLEN], where[INET6_ADDRSTRLEN + 16];
 
-	find_ssh_sockets(st->ssh_pid, st->proxy_configured, &st->sockets);
+	find_ssh_sockets(st->ssh_pid, st->proxy_configured, NULL, &st->sockets);
 	st->sockets_of = st->sockets.conn.family ? st->ssh_pid : 0;
 	if (st->sockets_of == 0) {
 		if (st->sockets.proxied && st->proven && !st->said_proxy_unreadable) {
@@ -5788,16 +5818,25 @@ static int find_connection(struct state *st)
 }
 
 /* -M 0 before proof: is ssh ready?  Its listeners are read again only once the connection is up. */
-static int check_readiness(struct state *st, const struct tcp_reading *r, long long since_start)
+static int check_readiness(struct state *st, const struct tcp_reading *r, long long since_start, long long now)
 {
 	if (!r->valid || r->state == TCPS_ESTABLISHED) {
 		struct ssh_sockets now_seen;
-		find_ssh_sockets(st->ssh_pid, st->proxy_configured, &now_seen);
-		if (now_seen.conn.family == 0)
-			return 0;
-		st->sockets = now_seen;
-		if (now_seen.n_listen > 0)
-			st->authenticated = 1;  /* ssh listens for forwards only after login */
+		/*
+		 * With a reading, the connection's state comes from it and the
+		 * tables matter only for listeners: read them when ssh's sockets
+		 * change, and once a second while one of them is not in the tables
+		 * (bound, not yet listening; or not TCP).
+		 */
+		int may_reuse = r->valid && (st->sockets.unplaced == 0 || now - st->tables_read_at < READINESS_LOOK_MS);
+		if (find_ssh_sockets(st->ssh_pid, st->proxy_configured, may_reuse ? &st->sockets : NULL, &now_seen)) {
+			st->tables_read_at = now;
+			if (now_seen.conn.family == 0)
+				return 0;
+			st->sockets = now_seen;
+			if (now_seen.n_listen > 0)
+				st->authenticated = 1;  /* ssh listens for forwards only after login */
+		}
 	}
 	if (!connection_ready(st, r, since_start))
 		return 0;
@@ -5817,7 +5856,7 @@ static int lookups_blind(struct state *st)
 {
 	struct ssh_sockets again;
 
-	find_ssh_sockets(st->ssh_pid, st->proxy_configured, &again);
+	find_ssh_sockets(st->ssh_pid, st->proxy_configured, NULL, &again);
 	return again.conn.family && again.conn.inode == st->sockets.conn.inode;
 }
 
@@ -5884,7 +5923,7 @@ static void look_at_connection(struct state *st, long long now)
 		judged = tcp_verdict(&st->reading, &r, st->proven);
 		st->reading = r;
 	}
-	if (readiness && check_readiness(st, &r, since_start))
+	if (readiness && check_readiness(st, &r, since_start, now))
 		readiness = 0;
 	if (r.valid && r.state == TCPS_ESTABLISHED) {
 		st->ever_established = 1;
