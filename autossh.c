@@ -4257,7 +4257,9 @@ static int acks_since(const struct tcp_reading *r, long long ms_since_probe_star
  * carries the actions out.
  */
 enum {
-	TEST_EVERY_MS = 1000,           /* while the path is down: a test about once a second */
+	TEST_EVERY_MS = 1000,           /* while the path is down: a test about once a second, */
+	TEST_SOON_EVERY_MS = 500,       /* ... twice a second in the first minute of failed tests */
+	TEST_SOON_FOR_MS = 60000,
 	TEST_MIN_MS = 250,              /* a test is abandoned after max(this, 4 srtt) */
 	TEST_NO_RTT_MS = 1000           /* ... or this, with no round trip known */
 };
@@ -4613,7 +4615,8 @@ struct state {
 	long long next_look_at;         /* next inet_diag look; 0: none */
 	struct stall stall;             /* the stall being judged (autossh(1) TCP EVIDENCE) */
 	long long test_deadline;        /* when it is abandoned */
-	long long test_began_at;        /* when the last test began: the next one a second after */
+	long long test_began_at;        /* when the last test began: the next one counts from it */
+	long long tests_failing_since;  /* the first failed test of this series; 0: none failed */
 	long long next_test_at;         /* the next test; 0: none planned */
 	struct known_net known;         /* the host's addresses and links (a refresh, a carrier back) */
 	int proxy_configured;           /* -J, ProxyJump or ProxyCommand in ssh's arguments */
@@ -4681,6 +4684,7 @@ static void tests_stop(struct state *st)
 {
 	test_close(st);
 	st->next_test_at = 0;
+	st->tests_failing_since = 0;
 }
 
 static int monitoring(const struct state *st)
@@ -5644,10 +5648,17 @@ static void connection_stalled(struct state *st, const struct tcp_reading *r, in
 	stop_ssh(st, AFTER_RESTART_BACKOFF, now);
 }
 
-/* The next test: a second after the last one began, so a failed one's timeout does not stretch the period. */
+/*
+ * The next test, counted from when the last one began (a failed one's
+ * timeout does not stretch the period).  Most outages are short (a roam,
+ * a handover, a router converging again): in the first minute of failed
+ * tests, twice a second, so ssh follows the path's return within half a
+ * second; then once a second.
+ */
 static long long next_test_time(const struct state *st, long long now)
 {
-	long long next = st->test_began_at + TEST_EVERY_MS;
+	int soon = st->tests_failing_since && now - st->tests_failing_since < TEST_SOON_FOR_MS;
+	long long next = st->test_began_at + (soon ? TEST_SOON_EVERY_MS : TEST_EVERY_MS);
 	return next > now ? next : now;
 }
 
@@ -5761,6 +5772,10 @@ static void test_finished(struct state *st, int completed, long long now)
 	int for_stall = st->test_for_stall;
 
 	test_close(st);
+	if (completed)
+		st->tests_failing_since = 0;
+	else if (!st->tests_failing_since)
+		st->tests_failing_since = st->test_began_at;
 	format_endpoint(for_stall ? &st->sockets.conn : &st->server, where, sizeof where);
 	logmsg(LOG_DEBUG, "test connect to %s %s", where, completed ? "completed" : "failed");
 	if (for_stall && st->phase == PHASE_RUNNING && st->stall.connecting)

@@ -2633,6 +2633,21 @@ static void test_stall_verdict(void)
 	resultf("path-wait-start-after-wait", path_wait_starts(1, 0, 1), "start");
 	resultf("path-wait-holds-to-wait-end", !path_wait_starts(1, 0, 0), "hold");
 	resultf("path-wait-failed-test", !path_wait_starts(0, 1, 1), "no start");
+
+	/* Tests twice a second in the first minute of failures, then once a second. */
+	static struct config cfg;
+	static struct state st;
+	loop_state(&st, &cfg);
+	st.test_began_at = 100000;
+	resultf("test-every-second-before-failures", next_test_time(&st, 100000) == 101000, "got %lld",
+		next_test_time(&st, 100000));
+	st.tests_failing_since = 100000;
+	resultf("test-twice-a-second-first-minute", next_test_time(&st, 100300) == 100500, "got %lld",
+		next_test_time(&st, 100300));
+	st.tests_failing_since = 100000 - 60000;
+	resultf("test-every-second-after-a-minute", next_test_time(&st, 100300) == 101000, "got %lld",
+		next_test_time(&st, 100300));
+	resultf("test-late-is-now", next_test_time(&st, 102000) == 102000, "got %lld", next_test_time(&st, 102000));
 }
 
 static void test_netwatch_defects(void)
