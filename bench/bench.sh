@@ -79,6 +79,10 @@
 # hits a settled fleet, every ssh up for BENCH_FLEET_SETTLE_SECS (default
 # 61: past the schedule's reset at the default POLL); 3 to 4.5 minutes
 # per binary (each episode is given at most 60 s):
+#   fleet_bare_ssh_ms     once, before: BENCH_FLEET_N bare `ssh -N -L`
+#                         started at once to an sshd without a MaxStartups
+#                         limit -> all carry bytes (the machine's floor:
+#                         each login costs a key exchange at both ends)
 #   fleet_idle_ticks_30s, fleet_idle_wakeups_30s   utime + stime and
 #                         context switches (voluntary and not, from
 #                         /proc/PID/status) of the autossh processes over
@@ -92,9 +96,11 @@
 #                         past MaxStartups
 #   fleet_addr_up         tunnels that carried bytes within 60 s (all of
 #                         them, unless fleet_addr_change_ms is missing)
+#   fleet_addr_cpu_ticks  CPU ticks of the autossh processes meanwhile
 #   fleet_sshd_back_ms, fleet_sshd_back_up, fleet_sshd_back_starts,
-#   fleet_sshd_back_drops the same when sshd is killed with its sessions and
-#                         back after 10 s; the time from its return
+#   fleet_sshd_back_drops, fleet_sshd_back_cpu_ticks   the same when sshd
+#                         is killed with its sessions and back after 10 s;
+#                         the time from its return
 #
 # Environment: BENCH_REPS (default 5; 1 for a quick run), BENCH_REF (the
 # reference binary), BENCH_POLL_MS (traffic polling interval, default 2),
@@ -1081,6 +1087,7 @@ fleet_drops() {
 # fleet_episode FIGURE WHICH T0: time from T0 until all of the fleet carry
 # traffic; starts and MaxStartups drops since fleet_mark.
 fleet_episode() {
+	[ -z "${BENCH_KEEP:-}" ] || note "$1 $2: from $3 (monotonic ms)"
 	# shellcheck disable=SC2046
 	if _fe_v=$("$BT" traffic-all-since "$3" 100 60000 $(fleet_ports "$2") 2>>"$T/benchtool.err"); then
 		add "$1" "$2" "$_fe_v"
@@ -1091,11 +1098,42 @@ fleet_episode() {
 	fi
 	add "$1_starts" "$2" $(($(fleet_sum "$2" starts) - FLEET_S0))
 	add "$1_drops" "$2" "$(fleet_drops "$FLEET_L0")"
+	add "$1_ticks" "$2" $(($(fleet_sum "$2" ticks) - FLEET_C0))
 }
 
 fleet_mark() {
 	FLEET_S0=$(fleet_sum "$1" starts)
+	FLEET_C0=$(fleet_sum "$1" ticks)
 	FLEET_L0=$(wc -l <"$T/sshd.log")
+}
+
+# fleet_floor: FLEET_N bare `ssh -N -L` started at once to an sshd without
+# a MaxStartups limit -> all carry traffic: what the machine's CPUs allow
+# (each login costs both ends a key exchange), whatever supervises them.
+fleet_floor() {
+	ov_start "MaxStartups 1000:30:1000" || return 0
+	_ff_ports=
+	_ff_i=1
+	while [ "$_ff_i" -le "$FLEET_N" ]; do
+		_ff_ports="$_ff_ports $(net_port)"
+		_ff_i=$((_ff_i + 1))
+	done
+	_ff_t0=$("$BT" now)
+	for _ff_p in $_ff_ports; do
+		bg_run "$SSH" -N -F "$SSH_CFG" -p "$OV_PORT_OURS" -L "$_ff_p:127.0.0.1:$NTP" testhost </dev/null \
+			>/dev/null 2>>"$T/fleet_floor.err"
+		printf '%s\n' "$BG_PID" >>"$T/fleet_floor.pids"
+	done
+	# shellcheck disable=SC2086
+	if _ff_v=$("$BT" traffic-all-since "$_ff_t0" 100 60000 $_ff_ports 2>>"$T/benchtool.err"); then
+		add floor_fleet ours "$_ff_v"
+	else
+		failed fleet_floor ssh 1 "not all $FLEET_N bare ssh carry traffic within 60 s"
+	fi
+	# shellcheck disable=SC2046
+	_kill_all $(cat "$T/fleet_floor.pids")
+	rm -f "$T/fleet_floor.pids"
+	ov_end
 }
 
 # fleet_settle SINCE_MS: sleep until FLEET_SETTLE_SECS after SINCE_MS, so
@@ -1112,7 +1150,13 @@ fleet_run() {
 	ov_start "MaxStartups 10:30:100" || return 0
 	_fr_i=1
 	while [ "$_fr_i" -le "$FLEET_N" ]; do
-		ov_tunnel "f$_fr_i" "$1" "$NTP"
+		# With BENCH_KEEP, ssh-stamp records each ssh start of the tunnel.
+		if [ -n "${BENCH_KEEP:-}" ]; then
+			ov_tunnel "f$_fr_i" "$1" "$NTP" BENCH_STAMP="$T/stamps.f$_fr_i.$1" BENCH_SSH="$SSH" \
+				AUTOSSH_PATH="$T/ssh-stamp"
+		else
+			ov_tunnel "f$_fr_i" "$1" "$NTP"
+		fi
 		_fr_i=$((_fr_i + 1))
 	done
 	# shellcheck disable=SC2046
@@ -1152,6 +1196,7 @@ fleet_run() {
 
 fleet_phase() {
 	rep=1
+	fleet_floor
 	for _fl_w in $WHICH_LIST; do
 		fleet_run "$_fl_w"
 	done
@@ -1160,17 +1205,20 @@ fleet_phase() {
 fleet_figures() {
 	note "fleet: $FLEET_N tunnels of one binary at a time (-M 0, ServerAlive 5 x 3), one sshd," \
 		"MaxStartups 10:30:100; starts and sshd's MaxStartups drops in the episode"
+	figure fleet_bare_ssh_ms floor_fleet "$FLEET_N bare ssh at once, no MaxStartups limit (the machine's floor)"
 	figure fleet_addr_change_ms fleet_addr \
 		"all $FLEET_N; goal <= 3000 ms: $(verdict "$(median "$T/s.fleet_addr.ours")" 3000)"
 	figure fleet_addr_up fleet_addr_up "of $FLEET_N within 60 s"
 	figure fleet_addr_starts fleet_addr_starts
 	figure fleet_addr_drops fleet_addr_drops
+	figure fleet_addr_cpu_ticks fleet_addr_ticks "autossh processes only, fault -> all traffic"
 	figure fleet_sshd_back_ms fleet_back \
 		"all $FLEET_N, from sshd's return; goal <= 5000 ms: $(verdict "$(median "$T/s.fleet_back.ours")" 5000)"
 	figure fleet_sshd_back_up fleet_back_up "of $FLEET_N within 60 s"
 	figure fleet_sshd_back_starts fleet_back_starts \
 		"goal <= 150: $(verdict "$(median "$T/s.fleet_back_starts.ours")" 150)"
 	figure fleet_sshd_back_drops fleet_back_drops
+	figure fleet_sshd_back_cpu_ticks fleet_back_ticks "autossh processes only"
 	figure "fleet_idle_ticks_${FLEET_IDLE_SECS}s" fleet_idle_ticks "autossh processes only; keep from growing"
 	figure "fleet_idle_wakeups_${FLEET_IDLE_SECS}s" fleet_idle_wakeups "context switches; keep from growing"
 }
@@ -1212,7 +1260,7 @@ figure() {
 	_fg_o=$(median "$T/s.$2.ours")
 	_fg_r=-
 	note "$1 ours: $(samples "$T/s.$2.ours")"
-	if [ -n "$HAVE_REF" ] && [ "$2" != floor ]; then
+	if [ -n "$HAVE_REF" ] && [ "${2#floor}" = "$2" ]; then
 		_fg_r=$(median "$T/s.$2.ref")
 		note "$1 reference: $(samples "$T/s.$2.ref")"
 	fi
@@ -1464,7 +1512,7 @@ list_figure() {
 if [ -n "${BENCH_KEEP:-}" ]; then
 	mkdir -p "$BENCH_KEEP"
 	cp "$T"/*.log "$BENCH_KEEP"/ 2>/dev/null || :
-	cp "$T"/strace.* "$T"/stamps.* "$BENCH_KEEP"/ 2>/dev/null || :
+	cp "$T"/strace.* "$T"/stamps.* "$T"/benchtool.err "$BENCH_KEEP"/ 2>/dev/null || :
 	note "logs copied to $BENCH_KEEP"
 fi
 exit 0

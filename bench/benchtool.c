@@ -569,8 +569,9 @@ static int cmd_traffic_all_since(int argc, char **argv)
 		}
 	}
 	for (int i = 0; i < n; i++)
-		if (t[i].done == last)
-			fprintf(stderr, "benchtool: traffic-all-since: the last was port %d\n", t[i].port);
+		if (t[i].done == last || getenv("BENCH_KEEP"))
+			fprintf(stderr, "benchtool: traffic-all-since: port %d after %.1f ms%s\n", t[i].port, t[i].done,
+				t[i].done == last ? " (the last)" : "");
 	print_ms(last);
 	free(t);
 	free(p);
