@@ -4269,6 +4269,7 @@ struct stall {
 	int path_down;                  /* a test of this stall failed ("path ... down" said) */
 	long long chance_until;         /* the path is back: the old connection's last chance; 0: none */
 	int connecting;                 /* ssh's handshake hangs: tests decide whether a new one would work */
+	unsigned rtos;                  /* the most consecutive time-outs seen in it: fewer, and an ACK came */
 };
 
 enum { CONNECTING_TEST_AFTER_MS = 1000 };  /* a SYN unanswered this long has been sent again */
@@ -4292,8 +4293,13 @@ static enum stall_action stall_on_look(const struct stall *s, const struct tcp_r
 {
 	if (!s->judging)
 		return verdict != TCP_DEAD ? STALL_NOTHING : can_test ? STALL_TEST : STALL_RESTART;
-	if (r->valid && verdict == TCP_QUIET)
-		return STALL_RECOVERED;  /* ACKs came back */
+	/*
+	 * ACKs came back: nothing is retransmitted, or fewer time-outs in a
+	 * row than before (new data may be waiting again, as when a second
+	 * outage follows at once; that one is judged afresh).
+	 */
+	if (r->valid && (verdict == TCP_QUIET || consecutive_rtos(r) < s->rtos))
+		return STALL_RECOVERED;
 	if (s->chance_until && now >= s->chance_until)
 		return STALL_RESTART;
 	return STALL_NOTHING;
@@ -4312,10 +4318,16 @@ static enum stall_action stall_on_test(const struct stall *s, int completed)
 	return s->path_down ? STALL_CHANCE : STALL_RESTART;
 }
 
-/* The old connection's chance: its next retransmission (last send + RTO), plus 2 srtt for the ACK. */
+/*
+ * The old connection's chance: its next retransmission (last send + RTO),
+ * plus 2 srtt for the ACK.  The kernel's timer wheel fires a time-out of
+ * seconds up to an eighth late, plus a tick: a restart at the bare RTO
+ * came before the retransmission it was waiting for.
+ */
+enum { TIMER_TICK_MS = 10 };
 static long long chance_deadline(const struct tcp_reading *r, long long now)
 {
-	long long next_send = now - (long long)r->last_data_sent_ms + r->rto_ms;
+	long long next_send = now - (long long)r->last_data_sent_ms + r->rto_ms + r->rto_ms / 8 + TIMER_TICK_MS;
 	return (next_send > now ? next_send : now) + 2LL * r->srtt_ms;
 }
 
@@ -5952,6 +5964,8 @@ static void look_at_connection(struct state *st, long long now)
 		if (st->phase != PHASE_RUNNING)
 			return;
 	}
+	if (st->stall.judging && r.valid && consecutive_rtos(&r) > st->stall.rtos)
+		st->stall.rtos = consecutive_rtos(&r);
 	judge_handshake(st, &r, since_start, now);
 	st->next_look_at = st->diag_fd < 0 && !readiness ? 0 : now + next_look_ms(judged, readiness, since_start);
 }

@@ -2563,9 +2563,13 @@ static void test_tcp_verdict(void)
 static void test_stall_verdict(void)
 {
 	struct tcp_reading none, quiet = reading(TCPS_ESTABLISHED, 0, 0, 0, 204, 10);
-	struct stall fresh = { 0, 0, 0, 0 }, testing = { 1, 0, 0, 0 }, down = { 1, 1, 0, 0 }, chance = { 1, 1, 5000, 0 };
+	struct stall fresh = { 0, 0, 0, 0, 0 }, testing = { 1, 0, 0, 0, 0 }, down = { 1, 1, 0, 0, 0 },
+		     chance = { 1, 1, 5000, 0, 0 };
 	memset(&none, 0, sizeof none);
 	struct tcp_reading stuck = reading(TCPS_ESTABLISHED, 2, 5, 5, 6400, 4000);
+	/* After an ACK, a second outage at once: new data, 2 time-outs in a row so far. */
+	struct tcp_reading stuck_again = reading(TCPS_ESTABLISHED, 1, 2, 2, 800, 600);
+	struct stall chance_seen5 = { 1, 1, 5000, 0, 5 };
 	struct {
 		const char *name;
 		struct stall s;
@@ -2586,6 +2590,9 @@ static void test_stall_verdict(void)
 		{ "stall-chance-running", chance, stuck, TCP_DEAD, 1, 4999, STALL_NOTHING },
 		{ "stall-chance-over", chance, stuck, TCP_DEAD, 1, 5000, STALL_RESTART },
 		{ "stall-chance-acked", chance, quiet, TCP_QUIET, 1, 6000, STALL_RECOVERED },
+		{ "stall-chance-over-same-rtos", chance_seen5, stuck, TCP_DEAD, 1, 5000, STALL_RESTART },
+		{ "stall-acked-then-stuck-again", chance_seen5, stuck_again, TCP_RETRANSMITTING, 1, 5000,
+		  STALL_RECOVERED },
 	};
 	for (size_t c = 0; c < sizeof looks / sizeof looks[0]; c++) {
 		enum stall_action got = stall_on_look(&looks[c].s, &looks[c].r, looks[c].v, looks[c].can_test, looks[c].now);
@@ -2595,11 +2602,17 @@ static void test_stall_verdict(void)
 	resultf("stall-test-fails-path-down", stall_on_test(&testing, 0) == STALL_PATH_DOWN, "path down");
 	resultf("stall-retest-fails", stall_on_test(&down, 0) == STALL_PATH_DOWN, "path down");
 	resultf("stall-later-test-completes-chance", stall_on_test(&down, 1) == STALL_CHANCE, "chance");
-	/* Last send 1000 ms ago, RTO 6400: next retransmission in 5400 ms, plus 2 srtt (2 x 30). */
+	/*
+	 * Last send 1000 ms ago, RTO 6400: next retransmission in 5400 ms, up
+	 * to 800 + 10 ms late (the timer wheel), plus 2 srtt (2 x 30).
+	 */
 	struct tcp_reading r = stuck;
 	r.last_data_sent_ms = 1000;
 	r.srtt_ms = 30;
-	resultf("stall-chance-deadline", chance_deadline(&r, 100000) == 100000 + 5400 + 60, "got %lld",
+	resultf("stall-chance-deadline", chance_deadline(&r, 100000) == 100000 + 5400 + 810 + 60, "got %lld",
+		chance_deadline(&r, 100000));
+	r.last_data_sent_ms = 6500;
+	resultf("stall-chance-deadline-timer-late", chance_deadline(&r, 100000) == 100000 + 710 + 60, "got %lld",
 		chance_deadline(&r, 100000));
 	r.last_data_sent_ms = 9000;
 	resultf("stall-chance-deadline-overdue", chance_deadline(&r, 100000) == 100060, "got %lld",
