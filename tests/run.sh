@@ -28,6 +28,7 @@ skipped=0
 run_one() {
 	run_name=$1
 	shift
+	run_began=$(date +%s)
 	: >"$work/out"
 	# Only stdout goes through tee; the exit status travels in a file since
 	# POSIX sh has no pipefail.
@@ -37,6 +38,7 @@ run_one() {
 		echo "$rc" >"$work/rc"
 	} | tee "$work/out"
 	rc=$(cat "$work/rc")
+	echo "# $run_name: $(($(date +%s) - run_began)) s"
 	p=$(grep -c '^ok ' "$work/out" || :)
 	f=$(grep -c '^not ok ' "$work/out" || :)
 	s=$(grep -c '^skip ' "$work/out" || :)

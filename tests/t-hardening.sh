@@ -194,7 +194,8 @@ stalled_case() {
 	fi
 	stop_bg "$A"
 	kill -TERM "$R" 2>/dev/null || :
-	report "$name"
+	tr -d '\000' <"$T/$tag.read" >"$T/$tag.lines" 2>/dev/null || :
+	report "$name" "$T/$tag.lines"
 }
 
 stalled_case lstderr AUTOSSH_LOGFILE=-
