@@ -4562,99 +4562,139 @@ enum {
 enum ssh_phase { PHASE_RUNNING, PHASE_STOPPING, PHASE_BACKOFF, PHASE_DONE };
 enum after_stop { AFTER_RESTART_NOW, AFTER_RESTART_BACKOFF, AFTER_EXIT };
 
-/* Everything the loop knows; owned by run_loop, changed only in the loop. */
-struct state {
-	const struct config *cfg;
-	enum ssh_phase phase;
+/*
+ * Everything the loop knows, owned by run_loop and changed only in the loop.
+ * It is grouped by concern; each group is changed by the part of the loop
+ * below that is named in its comment.
+ */
+
+/* The ssh child and what it says (starting, stopping, its stderr). */
+struct ssh_run {
+	pid_t pid;                      /* 0 when none */
+	int exited;                     /* reaped this wake-up, not yet acted on */
+	int wait_status;                /* waitpid's status of the reaped ssh */
+	long long started_at;           /* monotonic ms of the last start */
 	enum after_stop after_stop;     /* STOPPING: what follows ssh's exit */
-	pid_t ssh_pid;                  /* 0 when none */
-	int ssh_exited;                 /* reaped this wake-up, not yet acted on */
-	int ssh_wait_status;            /* waitpid's status of the reaped ssh */
-	int ever_ready;                 /* READY=1 sent: once per run, at the first proven ssh */
-	long long ssh_started_at;       /* monotonic ms of the last start */
-	int starts;                     /* ssh starts so far (AUTOSSH_MAXSTART counts these) */
-	int tries;                      /* quick restarts in a row: the backoff's count */
-	int proven;                     /* this ssh passed a probe (or -M 0's time or TCP rule) */
-	int authenticated;              /* this ssh got past authentication (at the latest: proven) */
 	long long kill_at;              /* STOPPING: when to send SIGKILL, 0 once sent */
-	long long backoff_until;        /* BACKOFF: when to start ssh again */
-	long long lifetime_deadline;    /* AUTOSSH_MAXLIFETIME's end; 0: forever */
-	long long next_probe_at;        /* next regular probe; 0 without monitoring */
-	long long next_early_at;        /* next early probe while ssh is unproven; 0: none due */
-	long long connect_deadline;     /* AUTOSSH_CONNECT_TIMEOUT: unproven by then = restart */
-	long long proven_at;            /* -M 0: when ssh counts as proven; 0: not pending */
-	long long next_watchdog_at;     /* next WATCHDOG=1; 0 without a watchdog */
-	long long watchdog_interval_ms; /* half of WATCHDOG_USEC; 0: no watchdog for us */
-	int exit_status, exit_signal;   /* DONE: how autossh ends (signal: die by it) */
-	int listener;                   /* loop mode's monitor listener, -1 if none */
-	int self_pipe;                  /* read end: the signal handler writes signal numbers */
-	int ready_fd;                   /* -f: the foreground waits on this */
-	int pidfile_written;            /* ours to remove at exit */
-	const char *pidline;            /* what the pidfile holds */
+	int proven;                     /* passed a probe (or -M 0's time or TCP rule) */
+	int authenticated;              /* got past authentication (at the latest: proven) */
+	struct ssh_words words;         /* -N, a command, -o ExitOnForwardFailure=no */
+	int forward_ports[MAX_FORWARDS], n_forward_ports;  /* the user's -L ports: their listeners prove ssh ready */
 	int stderr_fd;                  /* read end of ssh's stderr */
 	int passthrough_fd;             /* without -f: where ssh's stderr bytes go on (ours), -1 if none */
 	size_t stderr_len;
 	unsigned long passthrough_dropped;  /* bytes of it a stalled reader made us drop */
 	char stderr_line[513];          /* a partial line of ssh's stderr, cut at 512 bytes */
-	struct ssh_words words;         /* -N, a command, -o ExitOnForwardFailure=no */
-	enum ssh_cause ssh_cause;       /* this ssh: the cause its classified lines tell so far */
-	char ssh_cause_line[256];
-	char ssh_last_line[256];        /* this ssh's last line (an unknown cause names it) */
-	int ssh_server_dropped;         /* this ssh's established session was ended by the server */
-	int forward_port;               /* the port of this ssh's failed forward, 0 if none */
-	int cause_count;                /* failures in a row with st->cause */
-	int route_cut_used;             /* a route change already ended a wait for this cause */
+	enum ssh_cause cause;           /* the cause its classified lines tell so far */
+	char cause_line[256];
+	char last_line[256];            /* its last line (an unknown cause names it) */
+	int server_dropped;             /* its established session was ended by the server */
+	int forward_port;               /* the port of its failed forward, 0 if none */
 	long long forward_stop_at;      /* a forward failed: stop ssh then unless it exits first; 0: none */
-	int explained_stale_forward;    /* the hint about a held server port given for this ssh */
+	int explained_stale_forward;    /* the hint about a held server port given for it */
+	char remote_ports[512];         /* "N:H:P ..." that ssh reported for its -R 0 forwards */
+	pid_t remote_ports_of;          /* the ssh they belong to */
+};
+
+/* Restarts and why (autossh(1) RESTARTS): the backoff and the failure's cause. */
+struct restarts {
+	int starts;                     /* ssh starts so far (AUTOSSH_MAXSTART counts these) */
+	int tries;                      /* quick restarts in a row: the backoff's count */
+	long long backoff_until;        /* BACKOFF: when to start ssh again */
+	long long lifetime_deadline;    /* AUTOSSH_MAXLIFETIME's end; 0: forever */
+	enum ssh_cause cause;           /* why the last start failed; CAUSE_NONE when healthy */
+	char cause_line[256];           /* ssh's line that told the cause */
+	int cause_count;                /* failures in a row with this cause */
+	int route_cut_used;             /* a route change already ended a wait for this cause */
+	char last_exit[32];             /* the status file's "last_exit" */
+};
+
+/* Probes through the monitor port, and -M 0's proving time. */
+struct monitoring {
+	int listener;                   /* loop mode's monitor listener, -1 if none */
 	struct probe probe;             /* the probe in flight, and recent round trips */
 	struct evidence evidence;       /* the current probe window's stall evidence */
+	long long next_probe_at;        /* next regular probe; 0 without monitoring */
+	long long next_early_at;        /* next early probe while ssh is unproven; 0: none due */
+	long long connect_deadline;     /* AUTOSSH_CONNECT_TIMEOUT: unproven by then = restart */
+	long long proven_at;            /* -M 0: when ssh counts as proven; 0: not pending */
 	long long probe_started_at;     /* for "ACKs since the probe started" */
 	long long probe_passed_at;      /* the last pass: a recent one stands in for a TCP look */
-	struct notifier notify;         /* sd_notify: socket path and our datagram socket */
-	/* network watch and TCP evidence (autossh(1) NETWORK CHANGES, TCP EVIDENCE) */
-	int route_fd, diag_fd;          /* route socket and inet_diag socket, -1 if none */
-	unsigned diag_seq;              /* the last inet_diag request's number */
-	int tcp_looks;                  /* ssh's connection is looked at (Linux, on) */
+	time_t last_probe_ok;           /* wall time of the last passed probe (status file) */
+};
+
+/* The network watch (autossh(1) NETWORK CHANGES). */
+struct net_watch {
+	int route_fd;                   /* the route socket, -1 if none */
 	char watch[200];                /* the status file's "watch" */
-	struct net_coalesce net;        /* network changes waiting to be acted on */
+	struct net_coalesce pending;    /* network changes waiting to be acted on */
+	struct known_net known;         /* the host's addresses and links (a refresh, a carrier back) */
+};
+
+/* ssh's own TCP connection (autossh(1) TCP EVIDENCE). */
+struct tcp_view {
+	int diag_fd;                    /* the inet_diag socket, -1 if none */
+	unsigned diag_seq;              /* the last inet_diag request's number */
+	int looks;                      /* ssh's connection is looked at (Linux, on) */
 	struct tcp_socket server;       /* the last connection to the server found; family 0: none yet */
 	struct tcp_socket path_target;  /* what path_at_start looked at: the server then known, if any */
 	struct path_view path_at_start; /* the path to it when this ssh started */
-	struct ssh_sockets sockets;     /* valid while sockets_of == ssh_pid */
+	struct ssh_sockets sockets;     /* valid while sockets_of == ssh.pid */
 	pid_t sockets_of;               /* the ssh whose sockets were found; 0: look again */
 	long long tables_read_at;       /* the TCP tables last read for readiness */
 	struct tcp_reading reading;     /* the previous look */
 	long long next_look_at;         /* next inet_diag look; 0: none */
-	struct stall stall;             /* the stall being judged (autossh(1) TCP EVIDENCE) */
-	long long test_deadline;        /* when it is abandoned */
-	long long test_began_at;        /* when the last test began: the next one counts from it */
-	long long tests_failing_since;  /* the first failed test of this series; 0: none failed */
-	long long next_test_at;         /* the next test; 0: none planned */
-	struct known_net known;         /* the host's addresses and links (a refresh, a carrier back) */
+	struct stall stall;             /* the stall being judged */
 	int proxy_configured;           /* -J, ProxyJump or ProxyCommand in ssh's arguments */
 	int said_proxy_unreadable;      /* "ssh's proxy holds no TCP socket..." said */
 	int diag_answered;              /* an inet_diag lookup found a socket: a miss means gone */
 	int ever_established;           /* this ssh's connection was seen established */
 	int server_other_ns;            /* the connection found is in another network namespace */
 	unsigned last_srtt_ms;          /* the last smoothed round trip seen to the server */
-	int test_fd;                    /* the test connect in flight; -1: none */
-	int test_for_stall;             /* what it is for: a stall (1) or a wait for the path (0) */
+};
+
+/* Test connects: for a stall, or a start that waits for the path. */
+struct test_connects {
+	int fd;                         /* the test connect in flight; -1: none */
+	int for_stall;                  /* what it is for: a stall (1) or a wait for the path (0) */
+	long long deadline;             /* when it is abandoned */
+	long long began_at;             /* when the last test began: the next one counts from it */
+	long long failing_since;        /* the first failed test of this series; 0: none failed */
+	long long next_at;              /* the next test; 0: none planned */
+	char after[WHAT_LEN];           /* the network change that brought the test forward; "": none */
 	int path_wait;                  /* BACKOFF: the start waits for a completed test connect */
 	int path_wait_failed;           /* a test of this wait failed: the path is down */
 	int path_wait_ok;               /* a test of this wait completed: start when the wait ends */
-	char test_after[WHAT_LEN];      /* the network change that brought the test forward; "": none */
-	int forward_ports[MAX_FORWARDS], n_forward_ports;  /* the user's -L ports: their listeners prove ssh ready */
-	char last_exit[32];             /* the status file's "last_exit" */
-	enum ssh_cause cause;           /* why the last start failed; CAUSE_NONE when healthy */
-	char cause_line[256];           /* ssh's line that told the cause */
+};
+
+/* What others see: the log's state lines, status file, sd_notify, pidfile, hook. */
+struct reporting {
 	const char *reported_state;     /* the state last logged and sent: report only changes */
 	time_t state_since;             /* wall time it was entered (status file) */
-	time_t last_probe_ok;           /* wall time of the last passed probe (status file) */
 	char name[128];                 /* the status file's "name", the hook's AUTOSSH_NAME */
 	long long pid_start;            /* our start time (process_start_time), -1 if unknown */
-	char remote_ports[512];         /* "N:H:P ..." that ssh reported for its -R 0 forwards */
-	pid_t remote_ports_of;          /* the ssh they belong to */
+	struct notifier notify;         /* sd_notify: socket path and our datagram socket */
+	int ever_ready;                 /* READY=1 sent: once per run, at the first proven ssh */
+	long long next_watchdog_at;     /* next WATCHDOG=1; 0 without a watchdog */
+	long long watchdog_interval_ms; /* half of WATCHDOG_USEC; 0: no watchdog for us */
+	int ready_fd;                   /* -f: the foreground waits on this */
+	int pidfile_written;            /* ours to remove at exit */
+	const char *pidline;            /* what the pidfile holds */
 	struct onchange hook;           /* AUTOSSH_ONCHANGE's run, if any (autossh(1) ENVIRONMENT) */
+};
+
+struct state {
+	const struct config *cfg;
+	enum ssh_phase phase;
+	int exit_status, exit_signal;   /* DONE: how autossh ends (signal: die by it) */
+	int self_pipe;                  /* read end: the signal handler writes signal numbers */
+	struct ssh_run ssh;
+	struct restarts restart;
+	struct monitoring mon;
+	struct net_watch net;
+	struct tcp_view tcp;
+	struct test_connects test;
+	struct reporting report;
 };
 
 /* Nothing running, no descriptor open yet. */
@@ -4662,20 +4702,20 @@ static void state_init(struct state *st, const struct config *cfg)
 {
 	memset(st, 0, sizeof *st);
 	st->cfg = cfg;
-	st->listener = st->self_pipe = -1;
-	st->stderr_fd = st->ready_fd = st->passthrough_fd = -1;
-	st->probe.conn_fd = st->probe.reply_fd = -1;
-	st->route_fd = st->diag_fd = st->notify.fd = st->test_fd = -1;
-	st->notify.socket = cfg->notify_socket;
-	strcpy(st->last_exit, "none");
-	st->pid_start = -1;
+	st->mon.listener = st->self_pipe = -1;
+	st->ssh.stderr_fd = st->report.ready_fd = st->ssh.passthrough_fd = -1;
+	st->mon.probe.conn_fd = st->mon.probe.reply_fd = -1;
+	st->net.route_fd = st->tcp.diag_fd = st->report.notify.fd = st->test.fd = -1;
+	st->report.notify.socket = cfg->notify_socket;
+	strcpy(st->restart.last_exit, "none");
+	st->report.pid_start = -1;
 	if (cfg->name)
-		snprintf(st->name, sizeof st->name, "%s", cfg->name);
+		snprintf(st->report.name, sizeof st->report.name, "%s", cfg->name);
 	else if (cfg->statusfile)
-		name_from_status_path(cfg->statusfile, st->name, sizeof st->name);
-	onchange_init(&st->hook);
+		name_from_status_path(cfg->statusfile, st->report.name, sizeof st->report.name);
+	onchange_init(&st->report.hook);
 	if (cfg->ssh_argv != NULL)
-		read_ssh_words(cfg->ssh_argv, cfg->destination_at, &st->words);
+		read_ssh_words(cfg->ssh_argv, cfg->destination_at, &st->ssh.words);
 }
 
 /* A test connect may only go where ssh's connection goes: not from another network namespace. */
@@ -4686,17 +4726,17 @@ static int tests_allowed(const struct state *st, const struct tcp_socket *conn)
 
 static void test_close(struct state *st)
 {
-	if (st->test_fd >= 0)
-		test_connect_end(st->test_fd);
-	st->test_fd = -1;
+	if (st->test.fd >= 0)
+		test_connect_end(st->test.fd);
+	st->test.fd = -1;
 }
 
 /* No test in flight or planned: the stall or wait it was for is over. */
 static void tests_stop(struct state *st)
 {
 	test_close(st);
-	st->next_test_at = 0;
-	st->tests_failing_since = 0;
+	st->test.next_at = 0;
+	st->test.failing_since = 0;
 }
 
 static int monitoring(const struct state *st)
@@ -4704,11 +4744,13 @@ static int monitoring(const struct state *st)
 	return st->cfg->monitor_port != 0;
 }
 
+/* ---- reporting: state lines, status file, sd_notify (autossh(1) SYSTEMD AND CONTAINERS) */
+
 static const char *state_name(const struct state *st)
 {
 	switch (st->phase) {
 	case PHASE_RUNNING:
-		return st->proven ? "connected" : "starting";
+		return st->ssh.proven ? "connected" : "starting";
 	case PHASE_BACKOFF:
 		return "backoff";
 	default:
@@ -4719,7 +4761,7 @@ static const char *state_name(const struct state *st)
 static void write_status_file(const struct state *st)
 {
 	const struct config *cfg = st->cfg;
-	char content[4096], monitor[32], name[sizeof st->name * 4], forwards[sizeof cfg->forwards], pid_start[24] = "";
+	char content[4096], monitor[32], name[sizeof st->report.name * 4], forwards[sizeof cfg->forwards], pid_start[24] = "";
 
 	if (cfg->statusfile == NULL)
 		return;
@@ -4729,31 +4771,31 @@ static void write_status_file(const struct state *st)
 		snprintf(monitor, sizeof monitor, "%d:%d", cfg->monitor_port, cfg->echo_port);
 	else
 		snprintf(monitor, sizeof monitor, "%d", cfg->monitor_port);
-	if (st->pid_start >= 0)
-		snprintf(pid_start, sizeof pid_start, "%lld", st->pid_start);
+	if (st->report.pid_start >= 0)
+		snprintf(pid_start, sizeof pid_start, "%lld", st->report.pid_start);
 	snprintf(content, sizeof content,
 		 "state=%s\npid=%ld\nssh_pid=%ld\nstarts=%d\nlast_exit=%s\nsince=%lld\n"
 		 "last_probe_ok=%lld\nlast_probe_rtt_ms=%ld\nmonitor=%s\npoll=%ld\nfirst_poll=%ld\n"
 		 "net_timeout_ms=%ld\nwatch=%s\nreason=%s%s%s\nname=%s\nforwards=%s\nremote_ports=%s\npid_start=%s\n",
-		 state_name(st), (long)getpid(), (long)(st->ssh_exited ? 0 : st->ssh_pid), st->starts,
-		 st->last_exit, (long long)st->state_since, (long long)st->last_probe_ok, st->probe.rtt_ms,
-		 monitor, cfg->poll, cfg->first_poll, cfg->net_timeout_ms, st->watch, cause_name(st->cause),
-		 st->cause == CAUSE_NONE ? "" : ": ", st->cause == CAUSE_NONE ? "" : st->cause_line,
-		 printable(st->name, name, sizeof name), printable(cfg->forwards, forwards, sizeof forwards),
-		 st->remote_ports_of == st->ssh_pid && st->ssh_pid > 0 ? st->remote_ports : "", pid_start);
+		 state_name(st), (long)getpid(), (long)(st->ssh.exited ? 0 : st->ssh.pid), st->restart.starts,
+		 st->restart.last_exit, (long long)st->report.state_since, (long long)st->mon.last_probe_ok, st->mon.probe.rtt_ms,
+		 monitor, cfg->poll, cfg->first_poll, cfg->net_timeout_ms, st->net.watch, cause_name(st->restart.cause),
+		 st->restart.cause == CAUSE_NONE ? "" : ": ", st->restart.cause == CAUSE_NONE ? "" : st->restart.cause_line,
+		 printable(st->report.name, name, sizeof name), printable(cfg->forwards, forwards, sizeof forwards),
+		 st->ssh.remote_ports_of == st->ssh.pid && st->ssh.pid > 0 ? st->ssh.remote_ports : "", pid_start);
 	write_file_atomically(cfg->statusfile, content);
 }
 
 /* "STATUS=backoff: authentication failed (<ssh's line>); next try in 60 s" (autossh(1) CAUSES). */
 static void format_backoff_status(const struct state *st, char *buf, size_t len)
 {
-	long long left_ms = st->backoff_until - monotime_ms();
-	size_t line_len = strlen(st->cause_line);
+	long long left_ms = st->restart.backoff_until - monotime_ms();
+	size_t line_len = strlen(st->restart.cause_line);
 
-	if (line_len > 0 && st->cause_line[line_len - 1] == '.')
+	if (line_len > 0 && st->restart.cause_line[line_len - 1] == '.')
 		line_len--;
-	snprintf(buf, len, "STATUS=backoff: %s (%.*s); next try in %lld s", cause_phrase(st->cause), (int)line_len,
-		 st->cause_line, left_ms > 0 ? (left_ms + 999) / 1000 : 0);
+	snprintf(buf, len, "STATUS=backoff: %s (%.*s); next try in %lld s", cause_phrase(st->restart.cause), (int)line_len,
+		 st->restart.cause_line, left_ms > 0 ? (left_ms + 999) / 1000 : 0);
 }
 
 /* Tell systemd and the status file; the status file also after every probe. */
@@ -4761,17 +4803,17 @@ static void report_state(struct state *st, int probe_done)
 {
 	const char *name = state_name(st);
 
-	if (name != st->reported_state) {
+	if (name != st->report.reported_state) {
 		char status[400];
-		st->reported_state = name;
-		st->state_since = time(NULL);
+		st->report.reported_state = name;
+		st->report.state_since = time(NULL);
 		logmsg(LOG_DEBUG, "state %s", name);
-		if (st->phase == PHASE_BACKOFF && st->cause != CAUSE_NONE)
+		if (st->phase == PHASE_BACKOFF && st->restart.cause != CAUSE_NONE)
 			format_backoff_status(st, status, sizeof status);
 		else
 			snprintf(status, sizeof status, "STATUS=%s; %d restart%s", name,
-				 st->starts > 0 ? st->starts - 1 : 0, st->starts == 2 ? "" : "s");
-		notify_send(&st->notify, status);
+				 st->restart.starts > 0 ? st->restart.starts - 1 : 0, st->restart.starts == 2 ? "" : "s");
+		notify_send(&st->report.notify, status);
 	} else if (!probe_done) {
 		return;
 	}
@@ -4787,19 +4829,21 @@ static void finish(struct state *st, int status, int signal_number)
 
 static int maxstart_reached(struct state *st)
 {
-	if (st->cfg->maxstart < 0 || st->starts < st->cfg->maxstart)
+	if (st->cfg->maxstart < 0 || st->restart.starts < st->cfg->maxstart)
 		return 0;
 	logmsg(LOG_INFO, "max start count reached; exiting");
 	finish(st, 0, 0);
 	return 1;
 }
 
+/* ---- the ssh child: start, stop, its stderr and its exit (autossh(1) RESTARTS, CAUSES) */
+
 static void close_ssh_stderr(struct state *st)
 {
-	if (st->stderr_fd >= 0)
-		close(st->stderr_fd);
-	st->stderr_fd = -1;
-	st->stderr_len = 0;
+	if (st->ssh.stderr_fd >= 0)
+		close(st->ssh.stderr_fd);
+	st->ssh.stderr_fd = -1;
+	st->ssh.stderr_len = 0;
 }
 
 /*
@@ -4813,12 +4857,12 @@ static int open_ssh_stderr(struct state *st, int *write_end)
 	int fds[2];
 
 	*write_end = -1;
-	if (!st->cfg->background && st->passthrough_fd < 0 && (st->passthrough_fd = log_writer_for(STDERR_FILENO)) < 0)
+	if (!st->cfg->background && st->ssh.passthrough_fd < 0 && (st->ssh.passthrough_fd = log_writer_for(STDERR_FILENO)) < 0)
 		return 0;
 	if (cloexec_pipe(fds) != 0)
 		return -1;
 	set_nonblocking(fds[0]);
-	st->stderr_fd = fds[0];
+	st->ssh.stderr_fd = fds[0];
 	*write_end = fds[1];
 	return 0;
 }
@@ -4835,15 +4879,15 @@ static int write_pidfile_once(struct state *st)
 	const struct config *cfg = st->cfg;
 	char line[ERRLEN];
 
-	if (cfg->pidfile == NULL || st->pidfile_written)
+	if (cfg->pidfile == NULL || st->report.pidfile_written)
 		return 0;
-	if (write_file_atomically(cfg->pidfile, st->pidline) == 0) {
-		st->pidfile_written = 1;
+	if (write_file_atomically(cfg->pidfile, st->report.pidline) == 0) {
+		st->report.pidfile_written = 1;
 		return 0;
 	}
 	format_invalid(line, sizeof line, cfg->progname, "AUTOSSH_PIDFILE", cfg->pidfile, strerror(errno));
 	report_error(line);
-	tell_foreground(&st->ready_fd, line);
+	tell_foreground(&st->report.ready_fd, line);
 	st->exit_status = 1;
 	st->exit_signal = 0;
 	return -1;
@@ -4861,64 +4905,64 @@ static void start_ssh(struct state *st, long long now)
 
 	if (maxstart_reached(st))
 		return;
-	st->starts++;
+	st->restart.starts++;
 	if (cfg->maxstart >= 0)
-		logmsg(LOG_INFO, "starting ssh (count %d of %ld)", st->starts, cfg->maxstart);
+		logmsg(LOG_INFO, "starting ssh (count %d of %ld)", st->restart.starts, cfg->maxstart);
 	else
-		logmsg(LOG_INFO, "starting ssh (count %d)", st->starts);
+		logmsg(LOG_INFO, "starting ssh (count %d)", st->restart.starts);
 	close_ssh_stderr(st);
 	open_ssh_stderr(st, &write_end);
-	st->explained_stale_forward = 0;
-	st->ssh_pid = spawn_ssh(cfg, write_end, &exec_errno);
+	st->ssh.explained_stale_forward = 0;
+	st->ssh.pid = spawn_ssh(cfg, write_end, &exec_errno);
 	if (write_end >= 0)
 		close(write_end);
-	if (st->ssh_pid < 0) {
+	if (st->ssh.pid < 0) {
 		char line[ERRLEN];
-		st->ssh_pid = 0;
+		st->ssh.pid = 0;
 		snprintf(line, sizeof line, "%s: %s: %s", cfg->progname, cfg->ssh_exec, strerror(exec_errno));
 		report_error(line);
-		tell_foreground(&st->ready_fd, line);
+		tell_foreground(&st->report.ready_fd, line);
 		finish(st, 1, 0);
 		return;
 	}
-	logmsg(LOG_INFO, "ssh child pid is %ld", (long)st->ssh_pid);
+	logmsg(LOG_INFO, "ssh child pid is %ld", (long)st->ssh.pid);
 	if (monitoring(st))
-		evidence_open_ssh(&st->evidence, st->ssh_pid);
+		evidence_open_ssh(&st->mon.evidence, st->ssh.pid);
 	st->phase = PHASE_RUNNING;
-	st->ssh_exited = 0;
-	st->ssh_started_at = now;
-	st->proven = st->authenticated = 0;
-	st->ssh_cause = CAUSE_NONE;
-	st->ssh_cause_line[0] = st->ssh_last_line[0] = '\0';
-	st->ssh_server_dropped = st->forward_port = 0;
-	st->forward_stop_at = 0;
-	probe_forget_rtts(&st->probe);  /* round trips of another connection say nothing */
-	st->next_probe_at = monitoring(st) ? now + cfg->first_poll * 1000LL : 0;
+	st->ssh.exited = 0;
+	st->ssh.started_at = now;
+	st->ssh.proven = st->ssh.authenticated = 0;
+	st->ssh.cause = CAUSE_NONE;
+	st->ssh.cause_line[0] = st->ssh.last_line[0] = '\0';
+	st->ssh.server_dropped = st->ssh.forward_port = 0;
+	st->ssh.forward_stop_at = 0;
+	probe_forget_rtts(&st->mon.probe);  /* round trips of another connection say nothing */
+	st->mon.next_probe_at = monitoring(st) ? now + cfg->first_poll * 1000LL : 0;
 	/*
 	 * Early probes prove a new ssh within seconds and give the adaptive
 	 * timeout its first round trips before the first regular probe.
 	 */
-	st->next_early_at = monitoring(st) ? now + FIRST_EARLY_PROBE_MS : 0;
-	st->connect_deadline = cfg->connect_timeout ? now + cfg->connect_timeout * 1000LL : 0;
-	st->proven_at = monitoring(st) ? 0 : now + UNMONITORED_PROVEN_MS;
-	st->sockets_of = 0;
-	st->probe_passed_at = 0;
+	st->mon.next_early_at = monitoring(st) ? now + FIRST_EARLY_PROBE_MS : 0;
+	st->mon.connect_deadline = cfg->connect_timeout ? now + cfg->connect_timeout * 1000LL : 0;
+	st->mon.proven_at = monitoring(st) ? 0 : now + UNMONITORED_PROVEN_MS;
+	st->tcp.sockets_of = 0;
+	st->mon.probe_passed_at = 0;
 	tests_stop(st);
-	memset(&st->stall, 0, sizeof st->stall);
-	st->path_wait = st->ever_established = 0;
-	if (st->route_fd >= 0) {
-		st->path_target = st->server;
-		view_path(&st->path_target, &st->path_at_start);
+	memset(&st->tcp.stall, 0, sizeof st->tcp.stall);
+	st->test.path_wait = st->tcp.ever_established = 0;
+	if (st->net.route_fd >= 0) {
+		st->tcp.path_target = st->tcp.server;
+		view_path(&st->tcp.path_target, &st->tcp.path_at_start);
 	}
-	memset(&st->reading, 0, sizeof st->reading);
-	st->next_look_at = st->tcp_looks ? now + TCP_LOOK_RETRANS_MS : 0;
+	memset(&st->tcp.reading, 0, sizeof st->tcp.reading);
+	st->tcp.next_look_at = st->tcp.looks ? now + TCP_LOOK_RETRANS_MS : 0;
 	report_state(st, 1);
 	if (write_pidfile_once(st) != 0) {
 		stop_ssh(st, AFTER_EXIT, now);
 		return;
 	}
 	/* With -f the foreground exits 0 once the first ssh runs and the pidfile names us. */
-	tell_foreground(&st->ready_fd, NULL);
+	tell_foreground(&st->report.ready_fd, NULL);
 }
 
 /* Has the path to the server changed since the current or last ssh started? */
@@ -4926,40 +4970,40 @@ static int path_moved_since_start(const struct state *st)
 {
 	struct path_view now;
 
-	if (st->route_fd < 0)
+	if (st->net.route_fd < 0)
 		return 0;
 	/* The same target as at the start: a server found since then is compared from the next start on. */
-	view_path(&st->path_target, &now);
-	return path_changed(&st->path_at_start, &now);
+	view_path(&st->tcp.path_target, &now);
+	return path_changed(&st->tcp.path_at_start, &now);
 }
 
 /* The wait a failed start earns by its cause (autossh(1) CAUSES). */
 static long long wait_for_cause(const struct state *st)
 {
-	struct wait_inputs in = { st->cause, st->cause_count, st->ssh_server_dropped, st->tries, st->cfg->poll,
-				  st->cfg->jitter, rng_unit() };
+	struct wait_inputs in = { st->restart.cause, st->restart.cause_count, st->ssh.server_dropped,
+				  st->restart.tries, st->cfg->poll, st->cfg->jitter, rng_unit() };
 	return failure_wait_ms(&in);
 }
 
 /* A route change ends a wait; after an auth, hostkey or config failure only once. */
 static int route_change_ends_wait(struct state *st)
 {
-	if (!cause_needs_a_fix(st->cause))
+	if (!cause_needs_a_fix(st->restart.cause))
 		return 1;
-	if (st->route_cut_used)
+	if (st->restart.route_cut_used)
 		return 0;
-	st->route_cut_used = 1;
+	st->restart.route_cut_used = 1;
 	return 1;
 }
 
 /* After a network failure before login, the next start waits for the path (autossh(1) TCP EVIDENCE). */
 static int start_waits_for_path(const struct state *st)
 {
-	int status = st->ssh_wait_status;
+	int status = st->ssh.wait_status;
 
-	return st->cfg->test_connect && st->server.family && !st->server_other_ns &&
-	       failed_on_network(st->cause, st->authenticated, WIFEXITED(status) && WEXITSTATUS(status) == 255,
-				 st->ever_established);
+	return st->cfg->test_connect && st->tcp.server.family && !st->tcp.server_other_ns &&
+	       failed_on_network(st->restart.cause, st->ssh.authenticated, WIFEXITED(status) && WEXITSTATUS(status) == 255,
+				 st->tcp.ever_established);
 }
 
 /* The backoff wait, with the start held until a test connect completes; the first test now. */
@@ -4967,12 +5011,12 @@ static void begin_path_wait(struct state *st, long long until, long long now)
 {
 	logmsg(LOG_DEBUG, "the start waits for a completed test connect");
 	st->phase = PHASE_BACKOFF;
-	st->backoff_until = until;
-	st->path_wait = 1;
-	st->path_wait_failed = st->path_wait_ok = 0;
+	st->restart.backoff_until = until;
+	st->test.path_wait = 1;
+	st->test.path_wait_failed = st->test.path_wait_ok = 0;
 	tests_stop(st);
-	st->test_for_stall = 0;
-	st->next_test_at = now;
+	st->test.for_stall = 0;
+	st->test.next_at = now;
 	report_state(st, 0);
 }
 
@@ -4982,20 +5026,20 @@ static void request_restart(struct state *st, long long now)
 	const struct config *cfg = st->cfg;
 	long grace;
 
-	st->tries = next_tries(st->tries, now - st->ssh_started_at, cfg->poll);
+	st->restart.tries = next_tries(st->restart.tries, now - st->ssh.started_at, cfg->poll);
 	if (maxstart_reached(st))
 		return;
-	grace = grace_seconds(st->tries, cfg->poll);
+	grace = grace_seconds(st->restart.tries, cfg->poll);
 	long long wait_ms = wait_for_cause(st);
 	if (wait_ms > 0 && path_moved_since_start(st) && route_change_ends_wait(st)) {
-		logmsg(LOG_INFO, "network changed: %s", st->net.what[0] ? st->net.what : "path to the server");
-		st->net.what[0] = '\0';
+		logmsg(LOG_INFO, "network changed: %s", st->net.pending.what[0] ? st->net.pending.what : "path to the server");
+		st->net.pending.what[0] = '\0';
 		wait_ms = 0;
 	}
-	if (wait_ms > 0 && grace > 0 && !cause_needs_a_fix(st->cause) && st->cause != CAUSE_BUSY)
+	if (wait_ms > 0 && grace > 0 && !cause_needs_a_fix(st->restart.cause) && st->restart.cause != CAUSE_BUSY)
 		logmsg(LOG_DEBUG, "sleeping for grace time %ld secs", grace);
 	else if (wait_ms > 0)
-		logmsg(LOG_DEBUG, "waiting %lld ms after a %s failure", wait_ms, cause_name(st->cause));
+		logmsg(LOG_DEBUG, "waiting %lld ms after a %s failure", wait_ms, cause_name(st->restart.cause));
 	if (start_waits_for_path(st)) {
 		begin_path_wait(st, now + (wait_ms > 0 ? wait_ms : 0), now);
 		return;
@@ -5005,25 +5049,25 @@ static void request_restart(struct state *st, long long now)
 		return;
 	}
 	st->phase = PHASE_BACKOFF;
-	st->backoff_until = now + wait_ms;
+	st->restart.backoff_until = now + wait_ms;
 	report_state(st, 0);
 }
 
 /* Signal ssh unless there is none or it has exited (reaped but not yet acted on). */
 static void signal_ssh(const struct state *st, int sig)
 {
-	if (st->ssh_pid > 0 && !st->ssh_exited)
-		kill(st->ssh_pid, sig);
+	if (st->ssh.pid > 0 && !st->ssh.exited)
+		kill(st->ssh.pid, sig);
 }
 
 static void stop_ssh(struct state *st, enum after_stop after, long long now)
 {
-	probe_close(&st->probe);
+	probe_close(&st->mon.probe);
 	tests_stop(st);
-	memset(&st->stall, 0, sizeof st->stall);
-	st->after_stop = after;
+	memset(&st->tcp.stall, 0, sizeof st->tcp.stall);
+	st->ssh.after_stop = after;
 	st->phase = PHASE_STOPPING;
-	st->kill_at = now + KILL_GRACE_MS;
+	st->ssh.kill_at = now + KILL_GRACE_MS;
 	signal_ssh(st, SIGTERM);
 	report_state(st, 0);
 }
@@ -5031,20 +5075,20 @@ static void stop_ssh(struct state *st, enum after_stop after, long long now)
 /* Exit with status (and die by signal_number if not 0) once ssh is gone: stop it first if it runs. */
 static void begin_exit(struct state *st, int status, int signal_number, long long now)
 {
-	st->lifetime_deadline = 0;  /* exiting already */
+	st->restart.lifetime_deadline = 0;  /* exiting already */
 	st->exit_status = status;
 	st->exit_signal = signal_number;
 	if (st->phase == PHASE_RUNNING)
 		stop_ssh(st, AFTER_EXIT, now);
 	else if (st->phase == PHASE_STOPPING)
-		st->after_stop = AFTER_EXIT;
+		st->ssh.after_stop = AFTER_EXIT;
 	else
 		finish(st, status, signal_number);
 }
 
 static void after_ssh_stopped(struct state *st, long long now)
 {
-	switch (st->after_stop) {
+	switch (st->ssh.after_stop) {
 	case AFTER_RESTART_NOW:
 		start_ssh(st, now);
 		break;
@@ -5065,14 +5109,14 @@ static void note_allocated_port(struct state *st, const char *line)
 
 	if (!parse_allocated_port(line, forward, sizeof forward))
 		return;
-	if (st->remote_ports_of != st->ssh_pid) {
-		st->remote_ports[0] = '\0';
-		st->remote_ports_of = st->ssh_pid;
+	if (st->ssh.remote_ports_of != st->ssh.pid) {
+		st->ssh.remote_ports[0] = '\0';
+		st->ssh.remote_ports_of = st->ssh.pid;
 	}
-	used = strlen(st->remote_ports);
-	if (used + strlen(forward) + 2 > sizeof st->remote_ports)
+	used = strlen(st->ssh.remote_ports);
+	if (used + strlen(forward) + 2 > sizeof st->ssh.remote_ports)
 		return;
-	snprintf(st->remote_ports + used, sizeof st->remote_ports - used, "%s%s", used ? " " : "", forward);
+	snprintf(st->ssh.remote_ports + used, sizeof st->ssh.remote_ports - used, "%s%s", used ? " " : "", forward);
 	write_status_file(st);
 }
 
@@ -5080,7 +5124,7 @@ enum { FORWARD_FAIL_GRACE_MS = 500 };  /* with ExitOnForwardFailure=yes ssh exit
 
 static int gated_first_start(const struct state *st)
 {
-	return st->starts == 1 && st->cfg->gatetime > 0 && !st->cfg->background;
+	return st->restart.starts == 1 && st->cfg->gatetime > 0 && !st->cfg->background;
 }
 
 /* Name who holds a local forward's port, or the server's port (autossh(1) CAUSES); once per ssh. */
@@ -5089,14 +5133,14 @@ static void explain_failed_forward(struct state *st, enum ssh_cause cause, int p
 	long pid;
 	char name[64];
 
-	if (st->explained_stale_forward || port <= 0)
+	if (st->ssh.explained_stale_forward || port <= 0)
 		return;
-	st->explained_stale_forward = 1;
+	st->ssh.explained_stale_forward = 1;
 	if (cause == CAUSE_REMOTE_FORWARD)
 		logmsg(LOG_INFO, "the server still holds port %d, often for the previous session of this tunnel: "
 				 "set ClientAliveInterval in the server's sshd_config so that it frees a dead session's ports",
 		       port);
-	else if (local_port_holder(port, &pid, name, sizeof name) && pid > 0 && pid != (long)st->ssh_pid)
+	else if (local_port_holder(port, &pid, name, sizeof name) && pid > 0 && pid != (long)st->ssh.pid)
 		logmsg(LOG_INFO, "local port %d is held by %s (pid %ld): free it or forward another port", port,
 		       name[0] ? name : "?", pid);
 	else
@@ -5111,11 +5155,11 @@ static void forward_failed(struct state *st, enum ssh_cause cause, const char *l
 {
 	int port = forward_port_in_line(line);
 
-	if (st->forward_port == 0)
-		st->forward_port = port;
+	if (st->ssh.forward_port == 0)
+		st->ssh.forward_port = port;
 	explain_failed_forward(st, cause, port);
-	if (!st->words.keeps_failed_forwards && st->forward_stop_at == 0 && st->phase == PHASE_RUNNING)
-		st->forward_stop_at = now + FORWARD_FAIL_GRACE_MS;
+	if (!st->ssh.words.keeps_failed_forwards && st->ssh.forward_stop_at == 0 && st->phase == PHASE_RUNNING)
+		st->ssh.forward_stop_at = now + FORWARD_FAIL_GRACE_MS;
 }
 
 /* One whole line of ssh's stderr: the -f log, authentication seen, the cause (autossh(1) CAUSES). */
@@ -5127,18 +5171,18 @@ static void take_ssh_line(struct state *st, const char *line, long long now)
 	if (st->cfg->background)
 		logmsg(LOG_INFO, "ssh: %s", line);
 	if (strncmp(line, "debug", 5) != 0)
-		snprintf(st->ssh_last_line, sizeof st->ssh_last_line, "%s", line);
+		snprintf(st->ssh.last_line, sizeof st->ssh.last_line, "%s", line);
 	note_allocated_port(st, line);
 	if (c.flags & LINE_AUTHENTICATED)
-		st->authenticated = 1;
-	cause = cause_of_line(c, st->ssh_cause, st->authenticated, gated_first_start(st));
+		st->ssh.authenticated = 1;
+	cause = cause_of_line(c, st->ssh.cause, st->ssh.authenticated, gated_first_start(st));
 	if (cause == CAUSE_NONE)
 		return;
 	/* The forward's first line names its port: later lines of the same failure keep it. */
-	if (!(st->forward_port && cause == st->ssh_cause))
-		snprintf(st->ssh_cause_line, sizeof st->ssh_cause_line, "%s", line);
-	st->ssh_cause = cause;
-	st->ssh_server_dropped = (c.flags & LINE_SERVER_DROPPED) && st->authenticated;
+	if (!(st->ssh.forward_port && cause == st->ssh.cause))
+		snprintf(st->ssh.cause_line, sizeof st->ssh.cause_line, "%s", line);
+	st->ssh.cause = cause;
+	st->ssh.server_dropped = (c.flags & LINE_SERVER_DROPPED) && st->ssh.authenticated;
 	if (c.flags & LINE_FORWARD_FAILED)
 		forward_failed(st, cause, line, now);
 }
@@ -5148,11 +5192,11 @@ static void pass_ssh_stderr(struct state *st, const char *buf, size_t len)
 {
 	while (len > 0) {
 		size_t piece = len < PIPE_BUF ? len : PIPE_BUF;
-		if (write_line_now(st->passthrough_fd, buf, piece) != 0) {
-			st->passthrough_dropped += piece;
-		} else if (st->passthrough_dropped > 0) {
-			logmsg(LOG_INFO, "%lu bytes of ssh's stderr dropped", st->passthrough_dropped);
-			st->passthrough_dropped = 0;
+		if (write_line_now(st->ssh.passthrough_fd, buf, piece) != 0) {
+			st->ssh.passthrough_dropped += piece;
+		} else if (st->ssh.passthrough_dropped > 0) {
+			logmsg(LOG_INFO, "%lu bytes of ssh's stderr dropped", st->ssh.passthrough_dropped);
+			st->ssh.passthrough_dropped = 0;
 		}
 		buf += piece;
 		len -= piece;
@@ -5161,19 +5205,19 @@ static void pass_ssh_stderr(struct state *st, const char *buf, size_t len)
 
 static void take_ssh_bytes(struct state *st, const char *buf, size_t n, long long now)
 {
-	if (!st->cfg->background && st->passthrough_fd >= 0)
+	if (!st->cfg->background && st->ssh.passthrough_fd >= 0)
 		pass_ssh_stderr(st, buf, n);
 	for (size_t i = 0; i < n; i++) {
-		if (buf[i] == '\n' || st->stderr_len == sizeof st->stderr_line - 1) {
-			st->stderr_line[st->stderr_len] = '\0';
-			if (st->stderr_len > 0)
-				take_ssh_line(st, st->stderr_line, now);
-			st->stderr_len = 0;
+		if (buf[i] == '\n' || st->ssh.stderr_len == sizeof st->ssh.stderr_line - 1) {
+			st->ssh.stderr_line[st->ssh.stderr_len] = '\0';
+			if (st->ssh.stderr_len > 0)
+				take_ssh_line(st, st->ssh.stderr_line, now);
+			st->ssh.stderr_len = 0;
 			if (buf[i] == '\n')
 				continue;
 		}
 		if (buf[i] != '\r')
-			st->stderr_line[st->stderr_len++] = buf[i];
+			st->ssh.stderr_line[st->ssh.stderr_len++] = buf[i];
 	}
 }
 
@@ -5188,12 +5232,12 @@ static void read_ssh_stderr(struct state *st, int at_exit, long long now)
 	ssize_t n = -1;
 
 	errno = EAGAIN;
-	for (int reads = 0; reads < (at_exit ? 1024 : 64) && (n = read(st->stderr_fd, buf, sizeof buf)) > 0; reads++)
+	for (int reads = 0; reads < (at_exit ? 1024 : 64) && (n = read(st->ssh.stderr_fd, buf, sizeof buf)) > 0; reads++)
 		take_ssh_bytes(st, buf, (size_t)n, now);
 	if (at_exit || n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		if (st->stderr_len > 0) {
-			st->stderr_line[st->stderr_len] = '\0';
-			take_ssh_line(st, st->stderr_line, now);
+		if (st->ssh.stderr_len > 0) {
+			st->ssh.stderr_line[st->ssh.stderr_len] = '\0';
+			take_ssh_line(st, st->ssh.stderr_line, now);
 		}
 		close_ssh_stderr(st);
 	}
@@ -5206,42 +5250,42 @@ static void read_ssh_stderr(struct state *st, int at_exit, long long now)
  */
 static void settle_cause(struct state *st, const char *fallback)
 {
-	enum ssh_cause cause = st->ssh_cause;
-	char line[sizeof st->cause_line];
+	enum ssh_cause cause = st->ssh.cause;
+	char line[sizeof st->restart.cause_line];
 
 	if (cause != CAUSE_NONE)
-		snprintf(line, sizeof line, "%s", st->ssh_cause_line);
+		snprintf(line, sizeof line, "%s", st->ssh.cause_line);
 	else if (fallback != NULL)
 		snprintf(line, sizeof line, "%s", fallback);
-	else if (st->ssh_last_line[0])
-		snprintf(line, sizeof line, "%s", st->ssh_last_line);
+	else if (st->ssh.last_line[0])
+		snprintf(line, sizeof line, "%s", st->ssh.last_line);
 	else
-		snprintf(line, sizeof line, "ssh exited with %s", st->last_exit);
+		snprintf(line, sizeof line, "ssh exited with %s", st->restart.last_exit);
 	if (cause == CAUSE_NONE)
 		cause = fallback != NULL ? CAUSE_NETWORK : CAUSE_UNKNOWN;
-	if (cause != st->cause) {
-		st->cause_count = 1;
-		st->route_cut_used = 0;
+	if (cause != st->restart.cause) {
+		st->restart.cause_count = 1;
+		st->restart.route_cut_used = 0;
 		/* Only ssh's own words: autossh's reason to stop it, or an exit line, is logged already. */
-		if (st->ssh_cause != CAUSE_NONE || (fallback == NULL && st->ssh_last_line[0]))
+		if (st->ssh.cause != CAUSE_NONE || (fallback == NULL && st->ssh.last_line[0]))
 			logmsg(LOG_INFO, "ssh failed: %s: %s", cause_name(cause), line);
 		if (cause_needs_a_fix(cause))
 			logmsg(LOG_INFO, "retrying in %d s, then every %ld s: fix it (autossh --doctor --connect "
 					 "checks the set-up), then SIGHUP or SIGUSR1 retries at once",
 			       NEEDS_FIX_FIRST_WAIT_S, st->cfg->poll);
-	} else if (st->cause_count < INT_MAX) {
-		st->cause_count++;
+	} else if (st->restart.cause_count < INT_MAX) {
+		st->restart.cause_count++;
 	}
-	st->cause = cause;
-	snprintf(st->cause_line, sizeof st->cause_line, "%s", line);
+	st->restart.cause = cause;
+	snprintf(st->restart.cause_line, sizeof st->restart.cause_line, "%s", line);
 }
 
 static void record_exit(struct state *st, int wait_status)
 {
 	if (WIFSIGNALED(wait_status))
-		snprintf(st->last_exit, sizeof st->last_exit, "signal %d", WTERMSIG(wait_status));
+		snprintf(st->restart.last_exit, sizeof st->restart.last_exit, "signal %d", WTERMSIG(wait_status));
 	else
-		snprintf(st->last_exit, sizeof st->last_exit, "status %d", WEXITSTATUS(wait_status));
+		snprintf(st->restart.last_exit, sizeof st->restart.last_exit, "status %d", WEXITSTATUS(wait_status));
 }
 
 /*
@@ -5252,31 +5296,31 @@ static void on_ssh_exit(struct state *st, long long now)
 {
 	const struct config *cfg = st->cfg;
 
-	if (st->stderr_fd >= 0)
+	if (st->ssh.stderr_fd >= 0)
 		read_ssh_stderr(st, 1, now);
-	record_exit(st, st->ssh_wait_status);
-	probe_close(&st->probe);
+	record_exit(st, st->ssh.wait_status);
+	probe_close(&st->mon.probe);
 	tests_stop(st);
-	memset(&st->stall, 0, sizeof st->stall);
-	evidence_close_ssh(&st->evidence);
-	st->ssh_pid = 0;
-	st->ssh_exited = 0;
+	memset(&st->tcp.stall, 0, sizeof st->tcp.stall);
+	evidence_close_ssh(&st->mon.evidence);
+	st->ssh.pid = 0;
+	st->ssh.exited = 0;
 	if (st->phase == PHASE_STOPPING) {
-		logmsg(LOG_DEBUG, "ssh stopped (%s)", st->last_exit);
-		if (st->after_stop == AFTER_RESTART_BACKOFF)
+		logmsg(LOG_DEBUG, "ssh stopped (%s)", st->restart.last_exit);
+		if (st->ssh.after_stop == AFTER_RESTART_BACKOFF)
 			settle_cause(st, "restarted by autossh");
 		after_ssh_stopped(st, now);
 		return;
 	}
-	struct exit_decision d = decide_on_exit(st->ssh_wait_status, st->starts == 1,
+	struct exit_decision d = decide_on_exit(st->ssh.wait_status, st->restart.starts == 1,
 						cfg->gatetime > 0 && !cfg->background,
-						now - st->ssh_started_at, cfg->gatetime, cfg->progname);
+						now - st->ssh.started_at, cfg->gatetime, cfg->progname);
 	logmsg(d.level, "%s", d.message);
-	if (shell_ended_at_once(st->ssh_wait_status, now - st->ssh_started_at, cfg->background, st->words.no_shell,
-				st->words.has_command))
+	if (shell_ended_at_once(st->ssh.wait_status, now - st->ssh.started_at, cfg->background, st->ssh.words.no_shell,
+				st->ssh.words.has_command))
 		logmsg(LOG_INFO, "the remote shell ended at once because its stdin is /dev/null under -f: "
 				 "add -N for a tunnel without a remote command");
-	else if (looks_handed_off(st->ssh_wait_status, now - st->ssh_started_at, cfg->user_forwards))
+	else if (looks_handed_off(st->ssh.wait_status, now - st->ssh.started_at, cfg->user_forwards))
 		logmsg(LOG_INFO, "ssh exited at once with status 0: connection sharing (ControlMaster/ControlPersist) "
 				 "or ForkAfterAuthentication hands the session to another process; "
 				 "autossh cannot supervise it");
@@ -5291,14 +5335,16 @@ static void on_ssh_exit(struct state *st, long long now)
 static void on_exit_signal(struct state *st, int sig, long long now)
 {
 	/* Already exiting (a signal or MAXLIFETIME): a second request kills ssh at once. */
-	if (st->phase == PHASE_STOPPING && st->after_stop == AFTER_EXIT) {
+	if (st->phase == PHASE_STOPPING && st->ssh.after_stop == AFTER_EXIT) {
 		signal_ssh(st, SIGKILL);
-		st->kill_at = 0;
+		st->ssh.kill_at = 0;
 		return;
 	}
 	logmsg(LOG_INFO, "received signal to exit (%d)", sig);
 	begin_exit(st, 128 + sig, sig, now);
 }
+
+/* ---- signals and probes (autossh(1) SIGNALS, MONITORING) */
 
 static void probe_now(struct state *st, long long now);
 static void begin_test(struct state *st, int for_stall, long long now);
@@ -5317,7 +5363,7 @@ static void on_signal(struct state *st, int sig, long long now)
 		break;
 	case SIGUSR1:
 		/* An ssh that exited meanwhile is judged by how it exited (autossh(1) RESTARTS). */
-		if (st->phase == PHASE_RUNNING && !st->ssh_exited) {
+		if (st->phase == PHASE_RUNNING && !st->ssh.exited) {
 			logmsg(LOG_INFO, "signalled to kill and restart ssh");
 			stop_ssh(st, AFTER_RESTART_NOW, now);
 		} else if (st->phase == PHASE_BACKOFF) {
@@ -5327,16 +5373,16 @@ static void on_signal(struct state *st, int sig, long long now)
 		break;
 	case SIGHUP:
 		log_reopen();
-		probe_forget_rtts(&st->probe);  /* the network may have changed under us */
+		probe_forget_rtts(&st->mon.probe);  /* the network may have changed under us */
 		if (st->phase == PHASE_BACKOFF) {
 			logmsg(LOG_DEBUG, "SIGHUP during backoff: starting ssh now");
 			start_ssh(st, now);
-		} else if (st->phase == PHASE_RUNNING && !st->ssh_exited) {
+		} else if (st->phase == PHASE_RUNNING && !st->ssh.exited) {
 			probe_now(st, now);
 		}
 		break;
 	case SIGALRM:
-		if (st->phase == PHASE_RUNNING && !st->ssh_exited)
+		if (st->phase == PHASE_RUNNING && !st->ssh.exited)
 			probe_now(st, now);
 		break;
 	default:
@@ -5346,18 +5392,18 @@ static void on_signal(struct state *st, int sig, long long now)
 
 static void mark_proven(struct state *st)
 {
-	if (st->proven)
+	if (st->ssh.proven)
 		return;
-	st->proven = st->authenticated = 1;
-	st->cause = CAUSE_NONE;  /* healthy: the next failure's cause is said again */
-	st->cause_line[0] = '\0';
-	st->cause_count = st->route_cut_used = 0;
-	st->next_early_at = 0;
-	st->connect_deadline = 0;
+	st->ssh.proven = st->ssh.authenticated = 1;
+	st->restart.cause = CAUSE_NONE;  /* healthy: the next failure's cause is said again */
+	st->restart.cause_line[0] = '\0';
+	st->restart.cause_count = st->restart.route_cut_used = 0;
+	st->mon.next_early_at = 0;
+	st->mon.connect_deadline = 0;
 	logmsg(LOG_DEBUG, "ssh proven");
-	if (!st->ever_ready) {
-		st->ever_ready = 1;
-		notify_send(&st->notify, "READY=1");
+	if (!st->report.ever_ready) {
+		st->report.ever_ready = 1;
+		notify_send(&st->report.notify, "READY=1");
 	}
 }
 
@@ -5369,9 +5415,9 @@ static void explain_failed_probe(struct state *st, long long now);
  */
 static int ssh_exit_judged(struct state *st, long long now)
 {
-	if (!st->ssh_exited && st->ssh_pid > 0 && reap_children(st->ssh_pid, &st->ssh_wait_status, &st->hook))
-		st->ssh_exited = 1;
-	if (!st->ssh_exited)
+	if (!st->ssh.exited && st->ssh.pid > 0 && reap_children(st->ssh.pid, &st->ssh.wait_status, &st->report.hook))
+		st->ssh.exited = 1;
+	if (!st->ssh.exited)
 		return 0;
 	on_ssh_exit(st, now);
 	return 1;
@@ -5385,21 +5431,21 @@ static int ssh_exit_judged(struct state *st, long long now)
 static void probe_finished(struct state *st, enum probe_result result, long long now)
 {
 	const struct config *cfg = st->cfg;
-	int early = st->probe.early;
+	int early = st->mon.probe.early;
 
 	if (result == PROBE_PENDING)
 		return;
 	if (result == PROBE_FAILED && !early && ssh_exit_judged(st, now))
 		return;
 	if (result == PROBE_PASSED) {
-		st->last_probe_ok = time(NULL);
-		st->probe_passed_at = now;
+		st->mon.last_probe_ok = time(NULL);
+		st->mon.probe_passed_at = now;
 		mark_proven(st);
 	}
 	if (!early)
-		st->next_probe_at = now + cfg->poll * 1000LL;
-	else if (!st->proven)
-		st->next_early_at = now + EARLY_PROBE_EVERY_MS < st->next_probe_at ? now + EARLY_PROBE_EVERY_MS : 0;
+		st->mon.next_probe_at = now + cfg->poll * 1000LL;
+	else if (!st->ssh.proven)
+		st->mon.next_early_at = now + EARLY_PROBE_EVERY_MS < st->mon.next_probe_at ? now + EARLY_PROBE_EVERY_MS : 0;
 	if (result == PROBE_FAILED && early) {
 		logmsg(LOG_DEBUG, "early probe failed; ssh not proven yet");
 	} else if (result == PROBE_FAILED) {
@@ -5414,13 +5460,13 @@ static void probe_finished(struct state *st, enum probe_result result, long long
 /* Start a probe; a short first window is watched for evidence of a local stall. */
 static void start_probe(struct state *st, int early, long long now)
 {
-	enum probe_result result = probe_start(st->cfg, &st->probe, early, now);
+	enum probe_result result = probe_start(st->cfg, &st->mon.probe, early, now);
 
-	st->probe_started_at = now;
-	if (probe_window_is_soft(st->cfg, &st->probe))
-		evidence_begin(&st->evidence, now);
+	st->mon.probe_started_at = now;
+	if (probe_window_is_soft(st->cfg, &st->mon.probe))
+		evidence_begin(&st->mon.evidence, now);
 	else
-		evidence_stop(&st->evidence);
+		evidence_stop(&st->mon.evidence);
 	probe_finished(st, result, now);
 }
 
@@ -5428,22 +5474,22 @@ static void start_probe(struct state *st, int early, long long now)
 static void begin_probe(struct state *st, int early, long long now)
 {
 	if (early)
-		st->next_early_at = 0;
+		st->mon.next_early_at = 0;
 	else
-		st->next_probe_at = 0;
+		st->mon.next_probe_at = 0;
 	start_probe(st, early, now);
 }
 
 /* The soft window passed: fail early only if nothing local explains the silence. */
 static int window_explains_silence(struct state *st)
 {
-	struct probe *p = &st->probe;
+	struct probe *p = &st->mon.probe;
 	struct window_evidence w;
 	enum stall_verdict stall;
 
-	if (!probe_window_is_soft(st->cfg, p) || !st->evidence.watching)
+	if (!probe_window_is_soft(st->cfg, p) || !st->mon.evidence.watching)
 		return 0;
-	evidence_end(&st->evidence, p->message_len, &w);
+	evidence_end(&st->mon.evidence, p->message_len, &w);
 	stall = judge_window(&w);
 	if (stall == STALL_CLEAN)
 		return 0;
@@ -5459,15 +5505,15 @@ static int window_explains_silence(struct state *st)
 /* The probe's deadline: one last look at its descriptors, then the evidence, then the verdict. */
 static void watch_probe(struct state *st, long long now)
 {
-	struct probe *p = &st->probe;
+	struct probe *p = &st->mon.probe;
 	enum probe_result result;
 
-	if (st->evidence.watching && !probe_window_is_soft(st->cfg, p))
-		evidence_stop(&st->evidence);
-	evidence_sample(&st->evidence, now);
+	if (st->mon.evidence.watching && !probe_window_is_soft(st->cfg, p))
+		evidence_stop(&st->mon.evidence);
+	evidence_sample(&st->mon.evidence, now);
 	if (p->phase == PROBE_IDLE || now < p->deadline)
 		return;
-	result = probe_poll_once(st->cfg, p, st->listener, now);
+	result = probe_poll_once(st->cfg, p, st->mon.listener, now);
 	if (result == PROBE_PENDING && p->phase != PROBE_IDLE && now >= p->deadline &&
 	    !window_explains_silence(st))
 		result = probe_timeout(st->cfg, p, now);
@@ -5481,11 +5527,13 @@ static void watch_probe(struct state *st, long long now)
  */
 static void probe_now(struct state *st, long long now)
 {
-	if (monitoring(st) && st->probe.phase == PROBE_IDLE) {
+	if (monitoring(st) && st->mon.probe.phase == PROBE_IDLE) {
 		logmsg(LOG_DEBUG, "probing now on request");
-		begin_probe(st, !st->proven, now);
+		begin_probe(st, !st->ssh.proven, now);
 	}
 }
+
+/* ---- the network watch (autossh(1) NETWORK CHANGES) */
 
 /* ssh's connection as "host:port" for the log. */
 static void format_endpoint(const struct tcp_socket *s, char *buf, size_t len)
@@ -5503,7 +5551,7 @@ static void format_endpoint(const struct tcp_socket *s, char *buf, size_t len)
 static const struct tcp_socket *known_connection(const struct state *st)
 {
 	static const struct tcp_socket none;
-	return st->sockets_of == st->ssh_pid && st->ssh_pid > 0 ? &st->sockets.conn : &none;
+	return st->tcp.sockets_of == st->ssh.pid && st->ssh.pid > 0 ? &st->tcp.sockets.conn : &none;
 }
 
 enum net_action { NET_ACT_NONE, NET_ACT_START_NOW, NET_ACT_PROBE_NOW, NET_ACT_PROBE_EARLY };
@@ -5531,12 +5579,12 @@ static enum net_action network_action(enum ssh_phase phase, int monitored, int p
  */
 static int test_path_now(struct state *st, long long now)
 {
-	const char *what = st->net.what[0] ? st->net.what : "?";
+	const char *what = st->net.pending.what[0] ? st->net.pending.what : "?";
 
-	if (st->phase != PHASE_BACKOFF || !st->path_wait || st->path_wait_ok || st->test_fd >= 0)
+	if (st->phase != PHASE_BACKOFF || !st->test.path_wait || st->test.path_wait_ok || st->test.fd >= 0)
 		return 0;
 	logmsg(LOG_DEBUG, "network changed: %s: test connect", what);
-	snprintf(st->test_after, sizeof st->test_after, "%s", what);
+	snprintf(st->test.after, sizeof st->test.after, "%s", what);
 	begin_test(st, 0, now);
 	return 1;
 }
@@ -5546,23 +5594,23 @@ static void take_cheap_action(struct state *st, int resumed, long long now)
 {
 	int moved = st->phase == PHASE_BACKOFF && (resumed || path_moved_since_start(st)) && route_change_ends_wait(st);
 	enum net_action action =
-		network_action(st->phase, monitoring(st), st->proven, st->probe.phase != PROBE_IDLE, moved);
+		network_action(st->phase, monitoring(st), st->ssh.proven, st->mon.probe.phase != PROBE_IDLE, moved);
 
 	if (action == NET_ACT_NONE && test_path_now(st, now)) {
-		st->net.what[0] = '\0';
+		st->net.pending.what[0] = '\0';
 		return;
 	}
 	if (action == NET_ACT_NONE) {
 		if (st->phase == PHASE_BACKOFF)
 			logmsg(LOG_DEBUG, "network changed (%s); the path to the server did not: the wait goes on",
-			       st->net.what);
+			       st->net.pending.what);
 		/* A new ssh that fails all the same names this change if the path moved (request_restart). */
-		if (!(st->phase == PHASE_RUNNING && !st->proven))
-			st->net.what[0] = '\0';
+		if (!(st->phase == PHASE_RUNNING && !st->ssh.proven))
+			st->net.pending.what[0] = '\0';
 		return;
 	}
-	logmsg(LOG_INFO, "network changed: %s", st->net.what[0] ? st->net.what : "?");
-	st->net.what[0] = '\0';
+	logmsg(LOG_INFO, "network changed: %s", st->net.pending.what[0] ? st->net.pending.what : "?");
+	st->net.pending.what[0] = '\0';
 	switch (action) {
 	case NET_ACT_START_NOW:
 		start_ssh(st, now);
@@ -5583,17 +5631,17 @@ static void check_held_change(struct state *st, long long now)
 	enum addr_state state;
 	char what[WHAT_LEN];
 
-	st->net.hold_until = 0;
-	if (st->phase != PHASE_RUNNING || st->ssh_exited)
+	st->net.pending.hold_until = 0;
+	if (st->phase != PHASE_RUNNING || st->ssh.exited)
 		return;
-	find_ssh_sockets(st->ssh_pid, st->proxy_configured, NULL, &found);
+	find_ssh_sockets(st->ssh.pid, st->tcp.proxy_configured, NULL, &found);
 	if (found.conn.family == 0)
 		return;
 	/* Name what happened to ssh's connection, not whichever change came first. */
 	state = local_address_state(&found.conn, what, sizeof what);
 	if (state != ADDR_GONE && state != ADDR_IF_DOWN) {
 		logmsg(LOG_DEBUG, "network changed (%s); ssh's connection (pid %ld, fd %d) is unaffected",
-		       st->net.hold_what, found.conn.pid, found.conn.fd);
+		       st->net.pending.hold_what, found.conn.pid, found.conn.fd);
 		return;
 	}
 	if (ssh_exit_judged(st, now))
@@ -5606,20 +5654,20 @@ static void check_held_change(struct state *st, long long now)
 static void fire_network_deadlines(struct state *st, long long now)
 {
 	/* Held back, unless the action taken meanwhile covered every change (nothing new to say). */
-	if (coalesce_due(&st->net, now) && st->net.what[0])
+	if (coalesce_due(&st->net.pending, now) && st->net.pending.what[0])
 		take_cheap_action(st, 0, now);
-	if (st->net.hold_until && now >= st->net.hold_until)
+	if (st->net.pending.hold_until && now >= st->net.pending.hold_until)
 		check_held_change(st, now);
 }
 
 /* The route socket has news: act on what matters (autossh(1) NETWORK CHANGES). */
 static void watch_wakeup(struct state *st, int route_events, long long now)
 {
-	if (st->route_fd < 0 || !route_events)
+	if (st->net.route_fd < 0 || !route_events)
 		return;
-	if (read_route_changes(st->route_fd, &st->net, &st->known, known_connection(st), now) & NET_DO_CHEAP) {
+	if (read_route_changes(st->net.route_fd, &st->net.pending, &st->net.known, known_connection(st), now) & NET_DO_CHEAP) {
 		take_cheap_action(st, 0, now);
-	} else if (st->net.cheap_due) {
+	} else if (st->net.pending.cheap_due) {
 		test_path_now(st, now);  /* held back by the repeat limit, but a test is cheap */
 	}
 }
@@ -5627,23 +5675,25 @@ static void watch_wakeup(struct state *st, int route_events, long long now)
 /* A resume from suspend is a change that matters too; the TCP readings of before say nothing. */
 static void network_resumed(struct state *st, long long slept_ms, long long now)
 {
-	memset(&st->reading, 0, sizeof st->reading);
+	memset(&st->tcp.reading, 0, sizeof st->tcp.reading);
 	if (!st->cfg->netwatch)
 		return;
-	snprintf(st->net.what, sizeof st->net.what, "resumed after %lld s asleep", slept_ms / 1000);
-	st->net.last_cheap_at = now;
+	snprintf(st->net.pending.what, sizeof st->net.pending.what, "resumed after %lld s asleep", slept_ms / 1000);
+	st->net.pending.last_cheap_at = now;
 	take_cheap_action(st, 1, now);
 }
+
+/* ---- ssh's connection and test connects (autossh(1) TCP EVIDENCE) */
 
 /* -M 0: ssh's connection is established and its -L listeners exist (autossh(1) TCP EVIDENCE). */
 static int connection_ready(const struct state *st, const struct tcp_reading *r, long long since_start)
 {
-	int state = r->valid ? r->state : st->sockets.conn.state;
+	int state = r->valid ? r->state : st->tcp.sockets.conn.state;
 
-	if (state != TCPS_ESTABLISHED || !forwards_listening(&st->sockets, st->forward_ports, st->n_forward_ports))
+	if (state != TCPS_ESTABLISHED || !forwards_listening(&st->tcp.sockets, st->ssh.forward_ports, st->ssh.n_forward_ports))
 		return 0;
 	/* Without -L ports the connection alone proves little: keep -M 0's time rule too. */
-	return st->n_forward_ports > 0 || since_start >= UNMONITORED_PROVEN_MS;
+	return st->ssh.n_forward_ports > 0 || since_start >= UNMONITORED_PROVEN_MS;
 }
 
 /* Restart: the connection is dead; tested: and a new connection works (autossh(1) TCP EVIDENCE). */
@@ -5653,7 +5703,7 @@ static void connection_stalled(struct state *st, const struct tcp_reading *r, in
 
 	if (ssh_exit_judged(st, now))
 		return;
-	format_endpoint(&st->sockets.conn, where, sizeof where);
+	format_endpoint(&st->tcp.sockets.conn, where, sizeof where);
 	logmsg(LOG_INFO, "ssh connection to %s stalled: no ACK for %u ms after %u retransmissions%s", where,
 	       unacked_for_ms(r), consecutive_rtos(r), tested ? "; a new connection works" : "");
 	logmsg(LOG_INFO, "port down, restarting ssh");
@@ -5669,8 +5719,8 @@ static void connection_stalled(struct state *st, const struct tcp_reading *r, in
  */
 static long long next_test_time(const struct state *st, long long now)
 {
-	int soon = st->tests_failing_since && now - st->tests_failing_since < TEST_SOON_FOR_MS;
-	long long next = st->test_began_at + (soon ? TEST_SOON_EVERY_MS : TEST_EVERY_MS);
+	int soon = st->test.failing_since && now - st->test.failing_since < TEST_SOON_FOR_MS;
+	long long next = st->test.began_at + (soon ? TEST_SOON_EVERY_MS : TEST_EVERY_MS);
 	return next > now ? next : now;
 }
 
@@ -5680,20 +5730,20 @@ static long long next_test_time(const struct state *st, long long now)
  */
 static void begin_test(struct state *st, int for_stall, long long now)
 {
-	const struct tcp_socket *to = for_stall ? &st->sockets.conn : &st->server;
+	const struct tcp_socket *to = for_stall ? &st->tcp.sockets.conn : &st->tcp.server;
 
-	st->next_test_at = 0;
-	if (st->test_fd >= 0)
+	st->test.next_at = 0;
+	if (st->test.fd >= 0)
 		return;
 	if (for_stall || st->phase != PHASE_BACKOFF)
-		st->test_after[0] = '\0';
-	st->test_for_stall = for_stall;
-	st->test_began_at = now;
-	st->test_deadline = now + test_timeout_ms(for_stall ? st->reading.srtt_ms : st->last_srtt_ms);
-	st->test_fd = test_connect_begin(to);
-	if (st->test_fd < 0) {
+		st->test.after[0] = '\0';
+	st->test.for_stall = for_stall;
+	st->test.began_at = now;
+	st->test.deadline = now + test_timeout_ms(for_stall ? st->tcp.reading.srtt_ms : st->tcp.last_srtt_ms);
+	st->test.fd = test_connect_begin(to);
+	if (st->test.fd < 0) {
 		logmsg(LOG_DEBUG, "test connect: socket: %s", strerror(errno));
-		st->next_test_at = next_test_time(st, now);
+		st->test.next_at = next_test_time(st, now);
 	}
 }
 
@@ -5702,35 +5752,35 @@ static void stall_act(struct state *st, enum stall_action action, const struct t
 {
 	char where[INET6_ADDRSTRLEN + 16];
 
-	format_endpoint(&st->sockets.conn, where, sizeof where);
+	format_endpoint(&st->tcp.sockets.conn, where, sizeof where);
 	switch (action) {
 	case STALL_TEST:
-		st->stall.judging = 1;
+		st->tcp.stall.judging = 1;
 		logmsg(LOG_DEBUG, "ssh connection to %s: no ACK for %u ms after %u retransmissions: test connect", where,
 		       unacked_for_ms(r), consecutive_rtos(r));
 		begin_test(st, 1, now);
 		break;
 	case STALL_RESTART:
-		connection_stalled(st, r, st->stall.judging, now);
+		connection_stalled(st, r, st->tcp.stall.judging, now);
 		break;
 	case STALL_PATH_DOWN:
-		if (!st->stall.path_down)
+		if (!st->tcp.stall.path_down)
 			logmsg(LOG_INFO, "path to %s down: keeping ssh", where);
-		st->stall.path_down = 1;
-		st->next_test_at = next_test_time(st, now);
+		st->tcp.stall.path_down = 1;
+		st->test.next_at = next_test_time(st, now);
 		break;
 	case STALL_CHANCE:
-		st->stall.chance_until = chance_deadline(r, now);
+		st->tcp.stall.chance_until = chance_deadline(r, now);
 		logmsg(LOG_INFO, "path to %s is back (a test connect completed): ssh's connection has %lld ms to recover",
-		       where, st->stall.chance_until - now);
+		       where, st->tcp.stall.chance_until - now);
 		break;
 	case STALL_RECOVERED:
-		if (st->stall.path_down)
+		if (st->tcp.stall.path_down)
 			logmsg(LOG_INFO, "ssh connection to %s recovered: ACKs again, ssh kept", where);
 		else
 			logmsg(LOG_DEBUG, "ssh connection to %s recovered", where);
 		tests_stop(st);
-		memset(&st->stall, 0, sizeof st->stall);
+		memset(&st->tcp.stall, 0, sizeof st->tcp.stall);
 		break;
 	default:
 		break;
@@ -5742,22 +5792,22 @@ static void path_wait_tested(struct state *st, int completed, long long now)
 {
 	char where[INET6_ADDRSTRLEN + 16];
 
-	format_endpoint(&st->server, where, sizeof where);
+	format_endpoint(&st->tcp.server, where, sizeof where);
 	if (!completed) {
-		st->test_after[0] = '\0';
-		if (!st->path_wait_failed)
+		st->test.after[0] = '\0';
+		if (!st->test.path_wait_failed)
 			logmsg(LOG_INFO, "path to %s down: ssh starts once a test connect completes", where);
-		st->path_wait_failed = 1;
-		st->next_test_at = next_test_time(st, now);
+		st->test.path_wait_failed = 1;
+		st->test.next_at = next_test_time(st, now);
 		return;
 	}
-	if (!path_wait_starts(completed, st->path_wait_failed, now >= st->backoff_until)) {
-		st->path_wait_ok = 1;  /* the start comes when the wait ends */
+	if (!path_wait_starts(completed, st->test.path_wait_failed, now >= st->restart.backoff_until)) {
+		st->test.path_wait_ok = 1;  /* the start comes when the wait ends */
 		return;
 	}
-	if (st->path_wait_failed)
+	if (st->test.path_wait_failed)
 		logmsg(LOG_INFO, "path to %s works again (a test connect completed%s%s): starting ssh", where,
-		       st->test_after[0] ? " after " : "", st->test_after);
+		       st->test.after[0] ? " after " : "", st->test.after);
 	start_ssh(st, now);
 }
 
@@ -5767,13 +5817,13 @@ static void handshake_tested(struct state *st, int completed, long long now)
 	char where[INET6_ADDRSTRLEN + 16];
 
 	if (!completed) {
-		st->next_test_at = next_test_time(st, now);
+		st->test.next_at = next_test_time(st, now);
 		return;
 	}
-	format_endpoint(&st->sockets.conn, where, sizeof where);
+	format_endpoint(&st->tcp.sockets.conn, where, sizeof where);
 	logmsg(LOG_INFO, "ssh still connecting to %s after %lld ms; a test connect completed: restarting ssh", where,
-	       now - st->ssh_started_at);
-	st->stall.connecting = 0;
+	       now - st->ssh.started_at);
+	st->tcp.stall.connecting = 0;
 	stop_ssh(st, AFTER_RESTART_BACKOFF, now);
 }
 
@@ -5781,40 +5831,40 @@ static void handshake_tested(struct state *st, int completed, long long now)
 static void test_finished(struct state *st, int completed, long long now)
 {
 	char where[INET6_ADDRSTRLEN + 16];
-	int for_stall = st->test_for_stall;
+	int for_stall = st->test.for_stall;
 
 	test_close(st);
 	if (completed)
-		st->tests_failing_since = 0;
-	else if (!st->tests_failing_since)
-		st->tests_failing_since = st->test_began_at;
-	format_endpoint(for_stall ? &st->sockets.conn : &st->server, where, sizeof where);
+		st->test.failing_since = 0;
+	else if (!st->test.failing_since)
+		st->test.failing_since = st->test.began_at;
+	format_endpoint(for_stall ? &st->tcp.sockets.conn : &st->tcp.server, where, sizeof where);
 	logmsg(LOG_DEBUG, "test connect to %s %s", where, completed ? "completed" : "failed");
-	if (for_stall && st->phase == PHASE_RUNNING && st->stall.connecting)
+	if (for_stall && st->phase == PHASE_RUNNING && st->tcp.stall.connecting)
 		handshake_tested(st, completed, now);
-	else if (for_stall && st->phase == PHASE_RUNNING && st->stall.judging)
-		stall_act(st, stall_on_test(&st->stall, completed), &st->reading, now);
-	else if (!for_stall && st->phase == PHASE_BACKOFF && st->path_wait)
+	else if (for_stall && st->phase == PHASE_RUNNING && st->tcp.stall.judging)
+		stall_act(st, stall_on_test(&st->tcp.stall, completed), &st->tcp.reading, now);
+	else if (!for_stall && st->phase == PHASE_BACKOFF && st->test.path_wait)
 		path_wait_tested(st, completed, now);
 }
 
 /* poll() says the test connect ended. */
 static void test_wakeup(struct state *st, const struct pollfd *fd, long long now)
 {
-	if (st->test_fd >= 0 && fd->fd == st->test_fd && fd->revents)
-		test_finished(st, test_connect_completed(st->test_fd), now);
+	if (st->test.fd >= 0 && fd->fd == st->test.fd && fd->revents)
+		test_finished(st, test_connect_completed(st->test.fd), now);
 }
 
 /* The test's deadline, and the next test of a stall or a wait. */
 static void fire_test_deadlines(struct state *st, long long now)
 {
-	if (st->test_fd >= 0 && now >= st->test_deadline)
+	if (st->test.fd >= 0 && now >= st->test.deadline)
 		test_finished(st, 0, now);
-	if (st->next_test_at && now >= st->next_test_at && st->test_fd < 0) {
-		if (st->test_for_stall ? st->phase == PHASE_RUNNING : st->phase == PHASE_BACKOFF && st->path_wait)
-			begin_test(st, st->test_for_stall, now);
+	if (st->test.next_at && now >= st->test.next_at && st->test.fd < 0) {
+		if (st->test.for_stall ? st->phase == PHASE_RUNNING : st->phase == PHASE_BACKOFF && st->test.path_wait)
+			begin_test(st, st->test.for_stall, now);
 		else
-			st->next_test_at = 0;
+			st->test.next_at = 0;
 	}
 }
 
@@ -5823,24 +5873,24 @@ static int find_connection(struct state *st)
 {
 	char local[INET6_ADDRSTRLEN], where[INET6_ADDRSTRLEN + 16];
 
-	find_ssh_sockets(st->ssh_pid, st->proxy_configured, NULL, &st->sockets);
-	st->sockets_of = st->sockets.conn.family ? st->ssh_pid : 0;
-	if (st->sockets_of == 0) {
-		if (st->sockets.proxied && st->proven && !st->said_proxy_unreadable) {
-			st->said_proxy_unreadable = 1;
+	find_ssh_sockets(st->ssh.pid, st->tcp.proxy_configured, NULL, &st->tcp.sockets);
+	st->tcp.sockets_of = st->tcp.sockets.conn.family ? st->ssh.pid : 0;
+	if (st->tcp.sockets_of == 0) {
+		if (st->tcp.sockets.proxied && st->ssh.proven && !st->tcp.said_proxy_unreadable) {
+			st->tcp.said_proxy_unreadable = 1;
 			logmsg(LOG_INFO, "ssh's proxy holds no TCP socket autossh can read (another user's, or not TCP): "
 					 "judging by the other evidence");
 		}
 		return 0;
 	}
-	st->server = st->sockets.conn;
-	st->server_other_ns = !same_net_namespace(st->sockets.conn.pid);
-	if (st->sockets.conn.state == TCPS_ESTABLISHED)
-		st->ever_established = 1;
-	describe_address(st->sockets.conn.family, st->sockets.conn.local, local, sizeof local);
-	format_endpoint(&st->sockets.conn, where, sizeof where);
-	logmsg(LOG_DEBUG, "ssh's connection: %s:%d to %s (pid %ld, fd %d)", local, st->sockets.conn.local_port, where,
-	       st->sockets.conn.pid, st->sockets.conn.fd);
+	st->tcp.server = st->tcp.sockets.conn;
+	st->tcp.server_other_ns = !same_net_namespace(st->tcp.sockets.conn.pid);
+	if (st->tcp.sockets.conn.state == TCPS_ESTABLISHED)
+		st->tcp.ever_established = 1;
+	describe_address(st->tcp.sockets.conn.family, st->tcp.sockets.conn.local, local, sizeof local);
+	format_endpoint(&st->tcp.sockets.conn, where, sizeof where);
+	logmsg(LOG_DEBUG, "ssh's connection: %s:%d to %s (pid %ld, fd %d)", local, st->tcp.sockets.conn.local_port, where,
+	       st->tcp.sockets.conn.pid, st->tcp.sockets.conn.fd);
 	return 1;
 }
 
@@ -5855,20 +5905,20 @@ static int check_readiness(struct state *st, const struct tcp_reading *r, long l
 		 * change, and once a second while one of them is not in the tables
 		 * (bound, not yet listening; or not TCP).
 		 */
-		int may_reuse = r->valid && (st->sockets.unplaced == 0 || now - st->tables_read_at < READINESS_LOOK_MS);
-		if (find_ssh_sockets(st->ssh_pid, st->proxy_configured, may_reuse ? &st->sockets : NULL, &now_seen)) {
-			st->tables_read_at = now;
+		int may_reuse = r->valid && (st->tcp.sockets.unplaced == 0 || now - st->tcp.tables_read_at < READINESS_LOOK_MS);
+		if (find_ssh_sockets(st->ssh.pid, st->tcp.proxy_configured, may_reuse ? &st->tcp.sockets : NULL, &now_seen)) {
+			st->tcp.tables_read_at = now;
 			if (now_seen.conn.family == 0)
 				return 0;
-			st->sockets = now_seen;
+			st->tcp.sockets = now_seen;
 			if (now_seen.n_listen > 0)
-				st->authenticated = 1;  /* ssh listens for forwards only after login */
+				st->ssh.authenticated = 1;  /* ssh listens for forwards only after login */
 		}
 	}
 	if (!connection_ready(st, r, since_start))
 		return 0;
 	logmsg(LOG_DEBUG, "ssh's connection is established and its forwards listen");
-	st->proven_at = 0;
+	st->mon.proven_at = 0;
 	mark_proven(st);
 	report_state(st, 1);
 	return 1;
@@ -5883,91 +5933,91 @@ static int lookups_blind(struct state *st)
 {
 	struct ssh_sockets again;
 
-	find_ssh_sockets(st->ssh_pid, st->proxy_configured, NULL, &again);
-	return again.conn.family && again.conn.inode == st->sockets.conn.inode;
+	find_ssh_sockets(st->ssh.pid, st->tcp.proxy_configured, NULL, &again);
+	return again.conn.family && again.conn.inode == st->tcp.sockets.conn.inode;
 }
 
 /* inet_diag does not answer: say so once, and the status file's watch no longer claims tcp. */
 static void drop_tcp_evidence(struct state *st, const char *why)
 {
 	logmsg(LOG_INFO, "no TCP evidence: %s", why);
-	close(st->diag_fd);
-	st->diag_fd = -1;
-	if (st->route_fd >= 0)
-		snprintf(st->watch, sizeof st->watch, "netlink");
+	close(st->tcp.diag_fd);
+	st->tcp.diag_fd = -1;
+	if (st->net.route_fd >= 0)
+		snprintf(st->net.watch, sizeof st->net.watch, "netlink");
 	else
-		snprintf(st->watch, sizeof st->watch, "none: no TCP evidence: %s", why);
+		snprintf(st->net.watch, sizeof st->net.watch, "none: no TCP evidence: %s", why);
 	report_state(st, 1);
 }
 
 /* ssh's handshake hangs: test whether a new connection would work; it went on: stop testing. */
 static void judge_handshake(struct state *st, const struct tcp_reading *r, long long since_start, long long now)
 {
-	if (!st->stall.connecting && st->test_fd < 0 && handshake_hangs(r, since_start) &&
-	    tests_allowed(st, &st->sockets.conn)) {
-		st->stall.connecting = 1;
+	if (!st->tcp.stall.connecting && st->test.fd < 0 && handshake_hangs(r, since_start) &&
+	    tests_allowed(st, &st->tcp.sockets.conn)) {
+		st->tcp.stall.connecting = 1;
 		begin_test(st, 1, now);
-	} else if (st->stall.connecting && r->valid && r->state != TCPS_SYN_SENT) {
+	} else if (st->tcp.stall.connecting && r->valid && r->state != TCPS_SYN_SENT) {
 		tests_stop(st);
-		st->stall.connecting = 0;
+		st->tcp.stall.connecting = 0;
 	}
 }
 
 /* One look at ssh's connection: find it if need be, read tcp_info, judge. */
 static void look_at_connection(struct state *st, long long now)
 {
-	long long since_start = now - st->ssh_started_at;
-	int readiness = !st->proven && !monitoring(st);
+	long long since_start = now - st->ssh.started_at;
+	int readiness = !st->ssh.proven && !monitoring(st);
 	enum tcp_verdict judged = TCP_QUIET;
 	struct tcp_reading r;
 
 	memset(&r, 0, sizeof r);
-	if (st->sockets_of != st->ssh_pid && !find_connection(st)) {
-		st->next_look_at = now + find_retry_ms(since_start);
+	if (st->tcp.sockets_of != st->ssh.pid && !find_connection(st)) {
+		st->tcp.next_look_at = now + find_retry_ms(since_start);
 		return;
 	}
 	/* A probe that passed since the last look has shown the path alive: this look can wait. */
-	if (st->probe_passed_at > now - TCP_LOOK_MS && !retransmitting(&st->reading)) {
-		st->next_look_at = now + TCP_LOOK_MS;
+	if (st->mon.probe_passed_at > now - TCP_LOOK_MS && !retransmitting(&st->tcp.reading)) {
+		st->tcp.next_look_at = now + TCP_LOOK_MS;
 		return;
 	}
-	if (st->diag_fd >= 0) {
-		int got = tcp_look(st->diag_fd, &st->diag_seq, &st->sockets.conn, &r);
-		if (got == 0 && !st->diag_answered && lookups_blind(st)) {
+	if (st->tcp.diag_fd >= 0) {
+		int got = tcp_look(st->tcp.diag_fd, &st->tcp.diag_seq, &st->tcp.sockets.conn, &r);
+		if (got == 0 && !st->tcp.diag_answered && lookups_blind(st)) {
 			drop_tcp_evidence(st, "inet_diag does not see ssh's connection (no TCP handler, or another "
 					      "network namespace)");
 			got = -1;
 		}
-		st->diag_answered |= got == 1;
+		st->tcp.diag_answered |= got == 1;
 		if (got == 0) {  /* gone: find it again; a stall of it is over */
 			tests_stop(st);
-			memset(&st->stall, 0, sizeof st->stall);
-			st->sockets_of = 0;
-			memset(&st->reading, 0, sizeof st->reading);
-			st->next_look_at = now + TCP_LOOK_RETRANS_MS;
+			memset(&st->tcp.stall, 0, sizeof st->tcp.stall);
+			st->tcp.sockets_of = 0;
+			memset(&st->tcp.reading, 0, sizeof st->tcp.reading);
+			st->tcp.next_look_at = now + TCP_LOOK_RETRANS_MS;
 			return;
 		}
-		judged = tcp_verdict(&st->reading, &r, st->proven);
-		st->reading = r;
+		judged = tcp_verdict(&st->tcp.reading, &r, st->ssh.proven);
+		st->tcp.reading = r;
 	}
 	if (readiness && check_readiness(st, &r, since_start, now))
 		readiness = 0;
 	if (r.valid && r.state == TCPS_ESTABLISHED) {
-		st->ever_established = 1;
-		st->last_srtt_ms = r.srtt_ms ? r.srtt_ms : st->last_srtt_ms;
+		st->tcp.ever_established = 1;
+		st->tcp.last_srtt_ms = r.srtt_ms ? r.srtt_ms : st->tcp.last_srtt_ms;
 	}
 	/* Whether a test may be made is asked only when one would be (it reads /proc). */
-	int can_test = judged == TCP_DEAD && !st->stall.judging && tests_allowed(st, &st->sockets.conn);
-	enum stall_action action = stall_on_look(&st->stall, &r, judged, can_test, now);
+	int can_test = judged == TCP_DEAD && !st->tcp.stall.judging && tests_allowed(st, &st->tcp.sockets.conn);
+	enum stall_action action = stall_on_look(&st->tcp.stall, &r, judged, can_test, now);
 	if (action != STALL_NOTHING) {
 		stall_act(st, action, &r, now);
 		if (st->phase != PHASE_RUNNING)
 			return;
 	}
-	if (st->stall.judging && r.valid && consecutive_rtos(&r) > st->stall.rtos)
-		st->stall.rtos = consecutive_rtos(&r);
+	if (st->tcp.stall.judging && r.valid && consecutive_rtos(&r) > st->tcp.stall.rtos)
+		st->tcp.stall.rtos = consecutive_rtos(&r);
 	judge_handshake(st, &r, since_start, now);
-	st->next_look_at = st->diag_fd < 0 && !readiness ? 0 : now + next_look_ms(judged, readiness, since_start);
+	st->tcp.next_look_at = st->tcp.diag_fd < 0 && !readiness ? 0 : now + next_look_ms(judged, readiness, since_start);
 }
 
 /* A failed probe while ACKs keep coming: the path works, the server or forward does not. */
@@ -5976,14 +6026,14 @@ static void explain_failed_probe(struct state *st, long long now)
 	struct tcp_reading r;
 
 	memset(&r, 0, sizeof r);
-	if (st->diag_fd < 0 || known_connection(st)->family == 0)
+	if (st->tcp.diag_fd < 0 || known_connection(st)->family == 0)
 		return;
-	int got = tcp_look(st->diag_fd, &st->diag_seq, &st->sockets.conn, &r);
+	int got = tcp_look(st->tcp.diag_fd, &st->tcp.diag_seq, &st->tcp.sockets.conn, &r);
 	logmsg(LOG_DEBUG, "after the failed probe: look %d, state %d, last ACK %u ms ago, probe %lld ms ago", got,
-	       r.state, r.last_ack_recv_ms, now - st->probe_started_at);
-	if (got == 1 && acks_since(&r, now - st->probe_started_at)) {
+	       r.state, r.last_ack_recv_ms, now - st->mon.probe_started_at);
+	if (got == 1 && acks_since(&r, now - st->mon.probe_started_at)) {
 		char where[INET6_ADDRSTRLEN + 16];
-		format_endpoint(&st->sockets.conn, where, sizeof where);
+		format_endpoint(&st->tcp.sockets.conn, where, sizeof where);
 		logmsg(LOG_INFO, "path to %s still acknowledges: the fault is beyond it", where);
 	}
 }
@@ -5994,32 +6044,34 @@ static void open_watchers(struct state *st)
 	const struct config *cfg = st->cfg;
 	char route_why[80] = "AUTOSSH_NETWATCH=0", diag_why[80] = "AUTOSSH_TCP_EVIDENCE=0";
 
-	if (cfg->netwatch && (st->route_fd = route_socket_open()) < 0) {
+	if (cfg->netwatch && (st->net.route_fd = route_socket_open()) < 0) {
 		snprintf(route_why, sizeof route_why, "route socket: %s", strerror(errno));
 		logmsg(LOG_INFO, "network changes not watched: %s", route_why);
 	}
-	if (st->route_fd >= 0)
-		read_known_addresses(&st->known);
-	st->proxy_configured = proxy_in_arguments(cfg->ssh_argv);
-	if (cfg->tcp_evidence && (st->diag_fd = diag_socket_open()) < 0) {
+	if (st->net.route_fd >= 0)
+		read_known_addresses(&st->net.known);
+	st->tcp.proxy_configured = proxy_in_arguments(cfg->ssh_argv);
+	if (cfg->tcp_evidence && (st->tcp.diag_fd = diag_socket_open()) < 0) {
 		snprintf(diag_why, sizeof diag_why, "inet_diag socket: %s", strerror(errno));
 		logmsg(LOG_INFO, "no TCP evidence: %s", diag_why);
 	}
 #ifdef __linux__
 	/* /proc shows ssh's connection even where inet_diag is blocked. */
-	st->tcp_looks = cfg->tcp_evidence;
+	st->tcp.looks = cfg->tcp_evidence;
 #else
 	snprintf(route_why, sizeof route_why, "not supported on this system");
 	diag_why[0] = '\0';
 #endif
-	if (st->route_fd >= 0 || st->diag_fd >= 0)
-		snprintf(st->watch, sizeof st->watch, "%s%s%s", st->route_fd >= 0 ? "netlink" : "",
-			 st->route_fd >= 0 && st->diag_fd >= 0 ? " " : "", st->diag_fd >= 0 ? "tcp" : "");
+	if (st->net.route_fd >= 0 || st->tcp.diag_fd >= 0)
+		snprintf(st->net.watch, sizeof st->net.watch, "%s%s%s", st->net.route_fd >= 0 ? "netlink" : "",
+			 st->net.route_fd >= 0 && st->tcp.diag_fd >= 0 ? " " : "", st->tcp.diag_fd >= 0 ? "tcp" : "");
 	else
-		snprintf(st->watch, sizeof st->watch, "none: %s%s%s", route_why, diag_why[0] ? "; " : "", diag_why);
-	st->n_forward_ports = local_forward_ports(cfg->ssh_argv, st->forward_ports, MAX_FORWARDS);
-	logmsg(LOG_DEBUG, "watching: %s", st->watch);
+		snprintf(st->net.watch, sizeof st->net.watch, "none: %s%s%s", route_why, diag_why[0] ? "; " : "", diag_why);
+	st->ssh.n_forward_ports = local_forward_ports(cfg->ssh_argv, st->ssh.forward_ports, MAX_FORWARDS);
+	logmsg(LOG_DEBUG, "watching: %s", st->net.watch);
 }
+
+/* ---- deadlines and the poll timeout (autossh(1) SCHEDULE AND TIMEOUTS) */
 
 static void fire_lifetime(struct state *st, long long now)
 {
@@ -6031,10 +6083,10 @@ static void fire_lifetime(struct state *st, long long now)
 /* -M 0: ssh up UNMONITORED_PROVEN_MS proves it, unless its connection is seen: then the evidence decides. */
 static void fire_proven_timer(struct state *st, long long now)
 {
-	if (!st->proven_at || now < st->proven_at)
+	if (!st->mon.proven_at || now < st->mon.proven_at)
 		return;
-	st->proven_at = 0;
-	if (st->tcp_looks && st->sockets_of == st->ssh_pid)
+	st->mon.proven_at = 0;
+	if (st->tcp.looks && st->tcp.sockets_of == st->ssh.pid)
 		return;  /* autossh(1) TCP EVIDENCE */
 	mark_proven(st);
 	report_state(st, 1);
@@ -6048,11 +6100,11 @@ static int fire_forward_failure(struct state *st, long long now)
 {
 	const struct config *cfg = st->cfg;
 
-	st->forward_stop_at = 0;
+	st->ssh.forward_stop_at = 0;
 	if (ssh_exit_judged(st, now))
 		return 1;
-	if (gated_first_start(st) && now - st->ssh_started_at <= cfg->gatetime * 1000LL) {
-		logmsg(LOG_ERR, "ssh's forward failed (%s); %s exiting", st->ssh_cause_line, cfg->progname);
+	if (gated_first_start(st) && now - st->ssh.started_at <= cfg->gatetime * 1000LL) {
+		logmsg(LOG_ERR, "ssh's forward failed (%s); %s exiting", st->ssh.cause_line, cfg->progname);
 		settle_cause(st, NULL);
 		begin_exit(st, 1, 0, now);
 		return 1;
@@ -6067,11 +6119,11 @@ static void fire_running_deadlines(struct state *st, long long now)
 	const struct config *cfg = st->cfg;
 
 	fire_proven_timer(st, now);
-	if (st->forward_stop_at && now >= st->forward_stop_at && fire_forward_failure(st, now))
+	if (st->ssh.forward_stop_at && now >= st->ssh.forward_stop_at && fire_forward_failure(st, now))
 		return;
-	if (st->connect_deadline && now >= st->connect_deadline) {
-		st->connect_deadline = 0;
-		if (!st->proven) {
+	if (st->mon.connect_deadline && now >= st->mon.connect_deadline) {
+		st->mon.connect_deadline = 0;
+		if (!st->ssh.proven) {
 			if (!ssh_exit_judged(st, now)) {
 				logmsg(LOG_INFO, "ssh not connected after %ld s, restarting ssh", cfg->connect_timeout);
 				stop_ssh(st, AFTER_RESTART_BACKOFF, now);
@@ -6080,37 +6132,37 @@ static void fire_running_deadlines(struct state *st, long long now)
 		}
 	}
 	watch_probe(st, now);
-	if (st->phase == PHASE_RUNNING && st->next_look_at && now >= st->next_look_at)
+	if (st->phase == PHASE_RUNNING && st->tcp.next_look_at && now >= st->tcp.next_look_at)
 		look_at_connection(st, now);
 	if (st->phase != PHASE_RUNNING)
 		return;
-	if (st->next_probe_at && now >= st->next_probe_at) {
-		if (st->probe.phase == PROBE_IDLE) {
+	if (st->mon.next_probe_at && now >= st->mon.next_probe_at) {
+		if (st->mon.probe.phase == PROBE_IDLE) {
 			begin_probe(st, 0, now);
 		} else {
-			st->probe.early = 0;  /* an early probe in flight becomes the regular one */
-			st->next_probe_at = 0;
+			st->mon.probe.early = 0;  /* an early probe in flight becomes the regular one */
+			st->mon.next_probe_at = 0;
 		}
 	}
-	if (st->phase == PHASE_RUNNING && st->next_early_at && now >= st->next_early_at) {
-		if (st->probe.phase == PROBE_IDLE && !st->proven)
+	if (st->phase == PHASE_RUNNING && st->mon.next_early_at && now >= st->mon.next_early_at) {
+		if (st->mon.probe.phase == PROBE_IDLE && !st->ssh.proven)
 			begin_probe(st, 1, now);
 		else
-			st->next_early_at = 0;  /* a probe in flight proves ssh, or the next is planned at its end */
+			st->mon.next_early_at = 0;  /* a probe in flight proves ssh, or the next is planned at its end */
 	}
 }
 
 /* Fire whatever deadline has come (the last step of each wake-up). */
 static void fire_deadlines(struct state *st, long long now)
 {
-	if (st->lifetime_deadline && now >= st->lifetime_deadline)
+	if (st->restart.lifetime_deadline && now >= st->restart.lifetime_deadline)
 		fire_lifetime(st, now);
-	if (st->phase == PHASE_STOPPING && st->kill_at && now >= st->kill_at) {
+	if (st->phase == PHASE_STOPPING && st->ssh.kill_at && now >= st->ssh.kill_at) {
 		logmsg(LOG_WARNING, "ssh did not exit %d s after SIGTERM; sending SIGKILL", KILL_GRACE_MS / 1000);
 		signal_ssh(st, SIGKILL);
-		st->kill_at = 0;
+		st->ssh.kill_at = 0;
 	}
-	if (st->phase == PHASE_BACKOFF && now >= st->backoff_until && (!st->path_wait || st->path_wait_ok))
+	if (st->phase == PHASE_BACKOFF && now >= st->restart.backoff_until && (!st->test.path_wait || st->test.path_wait_ok))
 		start_ssh(st, now);
 	fire_network_deadlines(st, now);
 	fire_test_deadlines(st, now);
@@ -6132,29 +6184,29 @@ static int poll_timeout(const struct state *st, long long now)
 {
 	long long nearest = 0;
 
-	consider(&nearest, st->lifetime_deadline);
-	consider(&nearest, st->next_watchdog_at);
-	consider(&nearest, st->net.cheap_due);
-	consider(&nearest, st->net.hold_until);
-	consider(&nearest, st->hook.kill_at);
+	consider(&nearest, st->restart.lifetime_deadline);
+	consider(&nearest, st->report.next_watchdog_at);
+	consider(&nearest, st->net.pending.cheap_due);
+	consider(&nearest, st->net.pending.hold_until);
+	consider(&nearest, st->report.hook.kill_at);
 	if (st->phase == PHASE_STOPPING)
-		consider(&nearest, st->kill_at);
-	if (st->phase == PHASE_BACKOFF && (!st->path_wait || st->path_wait_ok))
-		consider(&nearest, st->backoff_until);
-	consider(&nearest, st->next_test_at);
-	if (st->test_fd >= 0)
-		consider(&nearest, st->test_deadline);
+		consider(&nearest, st->ssh.kill_at);
+	if (st->phase == PHASE_BACKOFF && (!st->test.path_wait || st->test.path_wait_ok))
+		consider(&nearest, st->restart.backoff_until);
+	consider(&nearest, st->test.next_at);
+	if (st->test.fd >= 0)
+		consider(&nearest, st->test.deadline);
 	if (st->phase == PHASE_RUNNING) {
-		consider(&nearest, st->proven_at);
-		consider(&nearest, st->forward_stop_at);
-		consider(&nearest, st->connect_deadline);
-		consider(&nearest, st->next_probe_at);
-		consider(&nearest, st->next_early_at);
-		consider(&nearest, st->next_look_at);
-		if (st->probe.phase != PROBE_IDLE)
-			consider(&nearest, st->probe.deadline);
-		if (st->probe.phase != PROBE_IDLE && st->evidence.watching)
-			consider(&nearest, st->evidence.next_sample_at);
+		consider(&nearest, st->mon.proven_at);
+		consider(&nearest, st->ssh.forward_stop_at);
+		consider(&nearest, st->mon.connect_deadline);
+		consider(&nearest, st->mon.next_probe_at);
+		consider(&nearest, st->mon.next_early_at);
+		consider(&nearest, st->tcp.next_look_at);
+		if (st->mon.probe.phase != PROBE_IDLE)
+			consider(&nearest, st->mon.probe.deadline);
+		if (st->mon.probe.phase != PROBE_IDLE && st->mon.evidence.watching)
+			consider(&nearest, st->mon.evidence.next_sample_at);
 	}
 	if (nearest == 0)
 		return -1;
@@ -6165,9 +6217,9 @@ static int poll_timeout(const struct state *st, long long now)
 
 static void send_watchdog(struct state *st, long long now)
 {
-	if (st->next_watchdog_at && now >= st->next_watchdog_at) {
-		notify_send(&st->notify, "WATCHDOG=1");
-		st->next_watchdog_at = now + st->watchdog_interval_ms;
+	if (st->report.next_watchdog_at && now >= st->report.next_watchdog_at) {
+		notify_send(&st->report.notify, "WATCHDOG=1");
+		st->report.next_watchdog_at = now + st->report.watchdog_interval_ms;
 	}
 }
 
@@ -6192,16 +6244,16 @@ enum { ONCHANGE_KILL_MS = 10000 };      /* the hook's whole group is killed afte
 /* The reason as the status file says it: "cause: ssh's line", empty when healthy. */
 static void format_reason(const struct state *st, char *buf, size_t len)
 {
-	if (st->cause == CAUSE_NONE)
+	if (st->restart.cause == CAUSE_NONE)
 		buf[0] = '\0';
 	else
-		snprintf(buf, len, "%s: %s", cause_name(st->cause), st->cause_line);
+		snprintf(buf, len, "%s: %s", cause_name(st->restart.cause), st->restart.cause_line);
 }
 
 /* Exiting: the last changes are not announced. */
 static int exiting(const struct state *st)
 {
-	return st->phase == PHASE_DONE || (st->phase == PHASE_STOPPING && st->after_stop == AFTER_EXIT);
+	return st->phase == PHASE_DONE || (st->phase == PHASE_STOPPING && st->ssh.after_stop == AFTER_EXIT);
 }
 
 static int is_onchange_variable(const char *entry)
@@ -6226,11 +6278,11 @@ static char **onchange_environment(const struct state *st, char vars[5][400])
 	for (size_t i = 0; i < n; i++)
 		if (!is_onchange_variable(env[i]))
 			out[k++] = env[i];
-	snprintf(vars[0], 400, "AUTOSSH_EVENT=%s", st->hook.said_state);
-	snprintf(vars[1], 400, "AUTOSSH_REASON=%s", st->hook.said_reason);
-	snprintf(vars[2], 400, "AUTOSSH_NAME=%s", st->name);
-	snprintf(vars[3], 400, "AUTOSSH_RESTARTS=%d", st->starts > 0 ? st->starts - 1 : 0);
-	snprintf(vars[4], 400, "AUTOSSH_SSH_PID=%ld", (long)(st->ssh_exited ? 0 : st->ssh_pid));
+	snprintf(vars[0], 400, "AUTOSSH_EVENT=%s", st->report.hook.said_state);
+	snprintf(vars[1], 400, "AUTOSSH_REASON=%s", st->report.hook.said_reason);
+	snprintf(vars[2], 400, "AUTOSSH_NAME=%s", st->report.name);
+	snprintf(vars[3], 400, "AUTOSSH_RESTARTS=%d", st->restart.starts > 0 ? st->restart.starts - 1 : 0);
+	snprintf(vars[4], 400, "AUTOSSH_SSH_PID=%ld", (long)(st->ssh.exited ? 0 : st->ssh.pid));
 	for (int i = 0; i < 5; i++)
 		out[k++] = vars[i];
 	out[k] = NULL;
@@ -6240,7 +6292,7 @@ static char **onchange_environment(const struct state *st, char vars[5][400])
 /* Run the hook for the current state and reason; it never delays supervision. */
 static void onchange_run(struct state *st)
 {
-	struct onchange *h = &st->hook;
+	struct onchange *h = &st->report.hook;
 	char vars[5][400];
 	int fds[2];
 
@@ -6304,7 +6356,7 @@ static void onchange_output_ready(struct onchange *h, const struct pollfd *pfd)
 /* The hook was reaped: its status is logged, never acted on; what it left running is killed. */
 static void onchange_ended(struct state *st)
 {
-	struct onchange *h = &st->hook;
+	struct onchange *h = &st->report.hook;
 	int status = h->wait_status;
 
 	if (h->out_fd >= 0) {
@@ -6330,7 +6382,7 @@ static void onchange_ended(struct state *st)
 /* Its time is up: the whole group goes; the reap follows in the loop. */
 static void fire_onchange_deadline(struct state *st, long long now)
 {
-	struct onchange *h = &st->hook;
+	struct onchange *h = &st->report.hook;
 
 	if (h->pid == 0 || h->exited || h->kill_at == 0 || now < h->kill_at)
 		return;
@@ -6343,7 +6395,7 @@ static void fire_onchange_deadline(struct state *st, long long now)
 /* Before each poll(): a changed state or reason runs the hook, or waits for the running one. */
 static void onchange_consider(struct state *st)
 {
-	struct onchange *h = &st->hook;
+	struct onchange *h = &st->report.hook;
 	char reason[sizeof h->said_reason];
 	const char *state = state_name(st);
 
@@ -6363,6 +6415,8 @@ static void onchange_consider(struct state *st)
 
 enum { FD_SELF, FD_LISTEN, FD_CONN, FD_REPLY, FD_STDERR, FD_ROUTE, FD_HOOK, FD_TEST, N_FDS };
 
+/* ---- one wake-up, and the loop */
+
 /*
  * One wake-up, in an order that loses no event: drain the self-pipe and reap
  * on SIGCHLD first (so no exit waits for another wake-up), then act on the
@@ -6378,26 +6432,26 @@ static void handle_wakeup(struct state *st, struct pollfd *fds, long long now)
 	if (fds[FD_SELF].revents)
 		n_sigs = drain_self_pipe(st->self_pipe, sigs, (int)sizeof sigs);
 	if (n_sigs > 0 && memchr(sigs, SIGCHLD, (size_t)n_sigs)) {
-		if (reap_children(st->ssh_exited ? -1 : st->ssh_pid, &st->ssh_wait_status, &st->hook))
-			st->ssh_exited = 1;
+		if (reap_children(st->ssh.exited ? -1 : st->ssh.pid, &st->ssh.wait_status, &st->report.hook))
+			st->ssh.exited = 1;
 	}
 	/* Signals first: an exit request beats a simultaneous ssh exit. */
 	for (int i = 0; i < n_sigs && st->phase != PHASE_DONE; i++)
 		on_signal(st, sigs[i], now);
-	if (st->ssh_exited && st->phase != PHASE_DONE)
+	if (st->ssh.exited && st->phase != PHASE_DONE)
 		on_ssh_exit(st, now);
-	if (st->stderr_fd >= 0 && fds[FD_STDERR].fd == st->stderr_fd && fds[FD_STDERR].revents)
+	if (st->ssh.stderr_fd >= 0 && fds[FD_STDERR].fd == st->ssh.stderr_fd && fds[FD_STDERR].revents)
 		read_ssh_stderr(st, 0, now);
-	onchange_output_ready(&st->hook, &fds[FD_HOOK]);
-	struct probe *p = &st->probe;
+	onchange_output_ready(&st->report.hook, &fds[FD_HOOK]);
+	struct probe *p = &st->mon.probe;
 	int awaiting_loop = st->phase == PHASE_RUNNING &&
 			    (p->phase == PROBE_CONNECTING || p->phase == PROBE_ACCEPTING);
-	if (st->listener >= 0 && fds[FD_LISTEN].revents && !awaiting_loop)
-		drop_stray_connection(st->listener);
+	if (st->mon.listener >= 0 && fds[FD_LISTEN].revents && !awaiting_loop)
+		drop_stray_connection(st->mon.listener);
 	if (st->phase == PHASE_RUNNING && p->phase != PROBE_IDLE) {
 		int conn_ev = fds[FD_CONN].fd == p->conn_fd ? fds[FD_CONN].revents : 0;
 		int reply_ev = fds[FD_REPLY].fd == p->reply_fd ? fds[FD_REPLY].revents : 0;
-		probe_finished(st, probe_advance(st->cfg, p, st->listener, conn_ev, reply_ev,
+		probe_finished(st, probe_advance(st->cfg, p, st->mon.listener, conn_ev, reply_ev,
 						 fds[FD_LISTEN].revents, now), now);
 	}
 	test_wakeup(st, &fds[FD_TEST], now);
@@ -6416,8 +6470,8 @@ static void handle_wakeup(struct state *st, struct pollfd *fds, long long now)
  */
 static int after_wakeup(struct state *st, long long waited_for, long long woke)
 {
-	struct evidence *ev = &st->evidence;
-	struct probe *p = &st->probe;
+	struct evidence *ev = &st->mon.evidence;
+	struct probe *p = &st->mon.probe;
 	struct clocks clocks;
 	struct clocks before = ev->last_wakeup;
 	int in_flight = st->phase == PHASE_RUNNING && p->phase != PROBE_IDLE;
@@ -6440,8 +6494,8 @@ static int after_wakeup(struct state *st, long long waited_for, long long woke)
 	       suspend_jump_ms(&before, &clocks));
 	probe_close(p);
 	probe_forget_rtts(p);
-	for (int i = 0; i < 16 && st->listener >= 0; i++)
-		drop_stray_connection(st->listener);
+	for (int i = 0; i < 16 && st->mon.listener >= 0; i++)
+		drop_stray_connection(st->mon.listener);
 	start_probe(st, p->early, woke);
 	network_resumed(st, suspend_jump_ms(&before, &clocks), woke);
 	return 1;
@@ -6458,7 +6512,7 @@ static void run_loop(struct state *st)
 
 	start_ssh(st, monotime_ms());
 	while (st->phase != PHASE_DONE) {
-		const struct probe *p = &st->probe;
+		const struct probe *p = &st->mon.probe;
 		onchange_consider(st);
 		long long now = monotime_ms();
 		for (int i = 0; i < N_FDS; i++) {
@@ -6467,11 +6521,11 @@ static void run_loop(struct state *st)
 			fds[i].revents = 0;
 		}
 		fds[FD_SELF].fd = st->self_pipe;
-		fds[FD_LISTEN].fd = st->listener;
-		fds[FD_STDERR].fd = st->stderr_fd;
-		fds[FD_ROUTE].fd = st->route_fd;
-		fds[FD_HOOK].fd = st->hook.out_fd;
-		fds[FD_TEST].fd = st->test_fd;
+		fds[FD_LISTEN].fd = st->mon.listener;
+		fds[FD_STDERR].fd = st->ssh.stderr_fd;
+		fds[FD_ROUTE].fd = st->net.route_fd;
+		fds[FD_HOOK].fd = st->report.hook.out_fd;
+		fds[FD_TEST].fd = st->test.fd;
 		fds[FD_TEST].events = POLLOUT;
 		if (p->phase == PROBE_CONNECTING) {
 			fds[FD_CONN].fd = p->conn_fd;
@@ -6493,25 +6547,25 @@ static void run_loop(struct state *st)
 		handle_wakeup(st, fds, woke);
 	}
 	/* Never leave ssh behind, whatever ended the loop. */
-	if (st->ssh_pid > 0 && !st->ssh_exited) {
+	if (st->ssh.pid > 0 && !st->ssh.exited) {
 		signal_ssh(st, SIGKILL);
-		waitpid(st->ssh_pid, NULL, 0);
+		waitpid(st->ssh.pid, NULL, 0);
 	}
-	probe_close(&st->probe);
-	evidence_close_ssh(&st->evidence);
+	probe_close(&st->mon.probe);
+	evidence_close_ssh(&st->mon.evidence);
 	close_ssh_stderr(st);
-	if (st->hook.pid > 0 && !st->hook.exited)
-		kill(-st->hook.pid, SIGTERM);  /* not announced at exit, nor left to finish */
-	if (st->hook.out_fd >= 0)
-		close(st->hook.out_fd);
+	if (st->report.hook.pid > 0 && !st->report.hook.exited)
+		kill(-st->report.hook.pid, SIGTERM);  /* not announced at exit, nor left to finish */
+	if (st->report.hook.out_fd >= 0)
+		close(st->report.hook.out_fd);
 	test_close(st);
-	if (st->route_fd >= 0)
-		close(st->route_fd);
-	if (st->diag_fd >= 0)
-		close(st->diag_fd);
-	if (st->passthrough_fd >= 0)
-		close(st->passthrough_fd);
-	st->route_fd = st->diag_fd = st->passthrough_fd = -1;
+	if (st->net.route_fd >= 0)
+		close(st->net.route_fd);
+	if (st->tcp.diag_fd >= 0)
+		close(st->tcp.diag_fd);
+	if (st->ssh.passthrough_fd >= 0)
+		close(st->ssh.passthrough_fd);
+	st->net.route_fd = st->tcp.diag_fd = st->ssh.passthrough_fd = -1;
 }
 
 
@@ -6654,7 +6708,7 @@ static int go_background(const struct config *cfg, struct state *st)
 		close(ready[1]);
 		/* At once, so systemd knows the sender of everything that follows. */
 		snprintf(mainpid, sizeof mainpid, "MAINPID=%ld", (long)pid);
-		notify_send(&st->notify, mainpid);
+		notify_send(&st->report.notify, mainpid);
 		foreground_wait(cfg, ready[0]);
 	}
 	close(ready[0]);
@@ -6669,7 +6723,7 @@ static int go_background(const struct config *cfg, struct state *st)
 		if (devnull > STDERR_FILENO)
 			close(devnull);
 	}
-	close_foreign_descriptors(st->listener, ready[1]);
+	close_foreign_descriptors(st->mon.listener, ready[1]);
 	return ready[1];
 }
 
@@ -6818,13 +6872,15 @@ static int status_pid_alive(long long pid)
 	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
-/* The cause a status file's "reason=<cause>: <line>" names; unknown if none. */
-static enum ssh_cause cause_named(const char *reason)
+/* The cause a status file's "reason=<cause>: <line>" names, from the fixed list; CAUSE_NONE if none. */
+static enum ssh_cause reason_cause(const char *reason)
 {
-	size_t len = strcspn(reason, ":");
+	size_t n = strcspn(reason, ":");
 
-	for (int c = CAUSE_NETWORK; c < N_CAUSES; c++)
-		if (strlen(cause_name((enum ssh_cause)c)) == len && strncmp(reason, cause_name((enum ssh_cause)c), len) == 0)
+	if (!reason[0])
+		return CAUSE_NONE;
+	for (int c = CAUSE_NONE + 1; c < N_CAUSES; c++)
+		if (strlen(cause_name((enum ssh_cause)c)) == n && strncmp(reason, cause_name((enum ssh_cause)c), n) == 0)
 			return (enum ssh_cause)c;
 	return CAUSE_UNKNOWN;
 }
@@ -6847,7 +6903,7 @@ static enum health judge_status(const struct status_snapshot *snap, int alive, l
 	}
 	if (strcmp(snap->state, "connected") != 0) {
 		snprintf(why, len, "state is %s%s%s%s%s%s", snap->state[0] ? snap->state : "unknown",
-			 snap->reason[0] ? ": " : "", snap->reason[0] ? cause_phrase(cause_named(snap->reason)) : "",
+			 snap->reason[0] ? ": " : "", snap->reason[0] ? cause_phrase(reason_cause(snap->reason)) : "",
 			 snap->reason[0] ? " (" : "", snap->reason, snap->reason[0] ? ")" : "");
 		return HEALTH_UNHEALTHY;
 	}
@@ -7257,19 +7313,6 @@ static void prometheus_sample(const char *name, const struct listed *t, const ch
 static int monitored(const struct listed *t)
 {
 	return t->readable && t->health != HEALTH_DEAD && strcmp(t->snap.monitor, "0") != 0;
-}
-
-/* The cause named in the reason ("cause: line"), from the fixed list; CAUSE_NONE if none. */
-static enum ssh_cause reason_cause(const char *reason)
-{
-	size_t n = strcspn(reason, ":");
-
-	if (!reason[0])
-		return CAUSE_NONE;
-	for (int c = CAUSE_NONE + 1; c < N_CAUSES; c++)
-		if (strlen(cause_name((enum ssh_cause)c)) == n && strncmp(reason, cause_name((enum ssh_cause)c), n) == 0)
-			return (enum ssh_cause)c;
-	return CAUSE_UNKNOWN;
 }
 
 static const char *const list_states[] = { "starting", "connected", "backoff", "stopping", "dead", "unreadable" };
@@ -8790,11 +8833,11 @@ static void prepare(struct config *cfg, struct state *st, int *ready_fd)
 		fail_setup(err, ready_fd);
 	}
 	state_init(st, cfg);
-	if (setup_monitor(cfg, &st->listener, err, sizeof err) != 0)
+	if (setup_monitor(cfg, &st->mon.listener, err, sizeof err) != 0)
 		fail_setup(err, ready_fd);
 	if (cfg->watchdog_usec > 0 &&
 	    (cfg->watchdog_pid == NULL || decimal_or_minus1(cfg->watchdog_pid) == (long long)getpid()))
-		st->watchdog_interval_ms = cfg->watchdog_usec / 2000 > 0 ? cfg->watchdog_usec / 2000 : 1;
+		st->report.watchdog_interval_ms = cfg->watchdog_usec / 2000 > 0 ? cfg->watchdog_usec / 2000 : 1;
 }
 
 /* In the process that supervises: signals, deadlines (the pidfile waits for the first exec). */
@@ -8808,15 +8851,15 @@ static void become_supervisor(struct config *cfg, struct state *st, int *ready_f
 		fail_setup(err, ready_fd);
 	}
 	snprintf(pidline, pidline_len, "%ld\n", (long)getpid());
-	st->pidline = pidline;
-	st->pid_start = process_start_time((long)getpid());
-	st->ready_fd = *ready_fd;
+	st->report.pidline = pidline;
+	st->report.pid_start = process_start_time((long)getpid());
+	st->report.ready_fd = *ready_fd;
 	log_startup_notes(cfg);
 	open_watchers(st);
 	if (cfg->maxlifetime > 0)
-		st->lifetime_deadline = started + cfg->maxlifetime * 1000LL;
-	if (st->watchdog_interval_ms)
-		st->next_watchdog_at = monotime_ms() + st->watchdog_interval_ms;
+		st->restart.lifetime_deadline = started + cfg->maxlifetime * 1000LL;
+	if (st->report.watchdog_interval_ms)
+		st->report.next_watchdog_at = monotime_ms() + st->report.watchdog_interval_ms;
 }
 
 int main(int argc, char **argv)
@@ -8860,9 +8903,9 @@ int main(int argc, char **argv)
 	}
 	become_supervisor(&cfg, &st, &ready_fd, started, pidline, sizeof pidline);
 	run_loop(&st);
-	tell_foreground(&st.ready_fd, NULL);
-	notify_send(&st.notify, "STOPPING=1");
-	if (st.pidfile_written)
+	tell_foreground(&st.report.ready_fd, NULL);
+	notify_send(&st.report.notify, "STOPPING=1");
+	if (st.report.pidfile_written)
 		remove_if_ours(cfg.pidfile, pidline);
 	if (cfg.statusfile)
 		unlink(cfg.statusfile);

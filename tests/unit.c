@@ -1577,10 +1577,10 @@ static void loop_state(struct state *st, const struct config *cfg)
 {
 	memset(st, 0, sizeof *st);
 	st->cfg = cfg;
-	st->listener = st->self_pipe = st->stderr_fd = st->ready_fd = -1;
-	st->probe.conn_fd = st->probe.reply_fd = -1;
-	st->pidline = "1\n";
-	strcpy(st->last_exit, "none");
+	st->mon.listener = st->self_pipe = st->ssh.stderr_fd = st->report.ready_fd = -1;
+	st->mon.probe.conn_fd = st->mon.probe.reply_fd = -1;
+	st->report.pidline = "1\n";
+	strcpy(st->restart.last_exit, "none");
 }
 
 /*
@@ -1676,15 +1676,15 @@ static void test_usr1_with_exit0(void)
 		char name[64];
 		loop_state(&st, &cfg);
 		st.phase = PHASE_RUNNING;
-		st.starts = 1;
-		st.proven = 1;
-		st.ssh_pid = zombie_child(0);
+		st.restart.starts = 1;
+		st.ssh.proven = 1;
+		st.ssh.pid = zombie_child(0);
 		wake_with_signals(&st, sigs[order], 2, 100000);
 		snprintf(name, sizeof name, "loop-usr1-and-exit-0-%s", order ? "chld-first" : "usr1-first");
-		resultf(name, st.phase == PHASE_DONE && st.exit_status == 0 && st.starts == 1,
-			"phase %d, exit status %d, starts %d (want done, 0, 1)", (int)st.phase, st.exit_status, st.starts);
-		if (st.ssh_pid > 0 && st.ssh_pid != 0)
-			reap_within(st.ssh_pid, 2000);
+		resultf(name, st.phase == PHASE_DONE && st.exit_status == 0 && st.restart.starts == 1,
+			"phase %d, exit status %d, starts %d (want done, 0, 1)", (int)st.phase, st.exit_status, st.restart.starts);
+		if (st.ssh.pid > 0 && st.ssh.pid != 0)
+			reap_within(st.ssh.pid, 2000);
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
 	}
@@ -1699,11 +1699,11 @@ static void test_reap_before_verdict(void)
 	loop_config(&cfg);
 	loop_state(&st, &cfg);
 	st.phase = PHASE_RUNNING;
-	st.starts = 1;
-	st.proven = 1;
-	st.ssh_pid = zombie_child(0);
-	st.probe.phase = PROBE_ACCEPTING;
-	st.probe.deadline = 99999;
+	st.restart.starts = 1;
+	st.ssh.proven = 1;
+	st.ssh.pid = zombie_child(0);
+	st.mon.probe.phase = PROBE_ACCEPTING;
+	st.mon.probe.deadline = 99999;
 	wake_with_signals(&st, NULL, 0, 100000);
 	resultf("loop-reaps-before-probe-verdict", st.phase == PHASE_DONE && st.exit_status == 0,
 		"phase %d, exit status %d (want done, 0: judged as ssh exiting 0, not 'port down')", (int)st.phase,
@@ -1723,17 +1723,17 @@ static void test_lifetime_then_term(void)
 	loop_config(&cfg);
 	loop_state(&st, &cfg);
 	st.phase = PHASE_RUNNING;
-	st.starts = 1;
-	st.ssh_pid = term_proof_child();
-	st.lifetime_deadline = now - 1;
+	st.restart.starts = 1;
+	st.ssh.pid = term_proof_child();
+	st.restart.lifetime_deadline = now - 1;
 	fire_deadlines(&st, now);
 	int stopping = st.phase == PHASE_STOPPING;
 	wake_with_signals(&st, term, 1, now + 10);
-	int status = reap_within(st.ssh_pid, 2000);
+	int status = reap_within(st.ssh.pid, 2000);
 	resultf("loop-lifetime-stop-then-term-kills-at-once",
-		stopping && st.kill_at == 0 && status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		stopping && st.ssh.kill_at == 0 && status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
 		"stopping after lifetime %d, kill_at %lld, ssh status %#x (want SIGKILL at once)", stopping,
-		st.kill_at, (unsigned)status);
+		st.ssh.kill_at, (unsigned)status);
 }
 
 /*
@@ -1752,22 +1752,22 @@ static int run_deadline_case(const struct config *cfg, const struct deadline_cas
 
 	loop_state(&st, cfg);
 	st.phase = (enum ssh_phase)c->phase;
-	st.after_stop = AFTER_RESTART_BACKOFF;
-	st.starts = 1;
-	st.proven = c->proven;
-	st.probe.phase = (enum probe_phase)c->probe_phase;
-	st.probe.early = c->early;
-	st.probe.deadline = c->probe_deadline;
-	st.next_early_at = c->next_early;
-	st.next_probe_at = c->next_probe;
-	st.connect_deadline = c->connect;
-	st.proven_at = c->proven_at;
-	st.lifetime_deadline = c->lifetime;
-	st.kill_at = c->kill_at;
-	st.backoff_until = c->backoff;
+	st.ssh.after_stop = AFTER_RESTART_BACKOFF;
+	st.restart.starts = 1;
+	st.ssh.proven = c->proven;
+	st.mon.probe.phase = (enum probe_phase)c->probe_phase;
+	st.mon.probe.early = c->early;
+	st.mon.probe.deadline = c->probe_deadline;
+	st.mon.next_early_at = c->next_early;
+	st.mon.next_probe_at = c->next_probe;
+	st.mon.connect_deadline = c->connect;
+	st.mon.proven_at = c->proven_at;
+	st.restart.lifetime_deadline = c->lifetime;
+	st.ssh.kill_at = c->kill_at;
+	st.restart.backoff_until = c->backoff;
 	fire_deadlines(&st, now);
 	int timeout = st.phase == PHASE_DONE ? -1 : poll_timeout(&st, now);
-	probe_close(&st.probe);
+	probe_close(&st.mon.probe);
 	if (timeout != 0)
 		return 0;
 	snprintf(why, len, "phase %d proven %d probe %d early %d: deadlines %lld %lld %lld %lld %lld %lld %lld %lld",
@@ -2651,13 +2651,13 @@ static void test_stall_verdict(void)
 	static struct config cfg;
 	static struct state st;
 	loop_state(&st, &cfg);
-	st.test_began_at = 100000;
+	st.test.began_at = 100000;
 	resultf("test-every-second-before-failures", next_test_time(&st, 100000) == 101000, "got %lld",
 		next_test_time(&st, 100000));
-	st.tests_failing_since = 100000;
+	st.test.failing_since = 100000;
 	resultf("test-twice-a-second-first-minute", next_test_time(&st, 100300) == 100500, "got %lld",
 		next_test_time(&st, 100300));
-	st.tests_failing_since = 100000 - 60000;
+	st.test.failing_since = 100000 - 60000;
 	resultf("test-every-second-after-a-minute", next_test_time(&st, 100300) == 101000, "got %lld",
 		next_test_time(&st, 100300));
 	resultf("test-late-is-now", next_test_time(&st, 102000) == 102000, "got %lld", next_test_time(&st, 102000));
@@ -3038,9 +3038,9 @@ static void test_shell_hint(void)
 	resultf("shell-hint-not-with-command", shell_ended_at_once(0, 300, 1, 0, 1) == 0, "hint");
 	resultf("shell-hint-not-without-f", shell_ended_at_once(0, 300, 0, 0, 0) == 0, "hint");
 	resultf("shell-hint-not-status-255", shell_ended_at_once(255 << 8, 300, 1, 0, 0) == 0, "hint");
-	resultf("check-cause-named", cause_named("auth: u@h: Permission denied (publickey).") == CAUSE_AUTH &&
-					     cause_named("remote-forward: x") == CAUSE_REMOTE_FORWARD &&
-					     cause_named("whatever") == CAUSE_UNKNOWN,
+	resultf("check-cause-named", reason_cause("auth: u@h: Permission denied (publickey).") == CAUSE_AUTH &&
+					     reason_cause("remote-forward: x") == CAUSE_REMOTE_FORWARD &&
+					     reason_cause("whatever") == CAUSE_UNKNOWN,
 		"wrong cause");
 }
 
