@@ -26,9 +26,12 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$top"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/autossh-lint.XXXXXX")
+started=  # the tools' pids
 trap 'rm -rf "$tmp"' EXIT
-trap 'rm -rf "$tmp"; trap - EXIT; exit 130' INT
-trap 'rm -rf "$tmp"; trap - EXIT; exit 143' TERM
+# shellcheck disable=SC2086
+trap 'kill $started 2>/dev/null; rm -rf "$tmp"; trap - EXIT; exit 130' INT
+# shellcheck disable=SC2086
+trap 'kill $started 2>/dev/null; rm -rf "$tmp"; trap - EXIT; exit 143' TERM
 
 CPPCHECK=${LINT_CPPCHECK:-cppcheck}
 CLANG_TIDY=${LINT_CLANG_TIDY:-clang-tidy}
@@ -49,9 +52,13 @@ result() {
 	fi
 }
 
+# Each tool writes $tmp/<tool>.findings, .rc and .name. The three run side by
+# side (clang-tidy alone takes most of a minute); their results are printed
+# in a fixed order once all have ended.
+
 # ---------------------------------------------------------------- cppcheck
 
-if command -v "$CPPCHECK" >/dev/null 2>&1; then
+run_cppcheck() {
 	cat >"$tmp/autossh.cfg" <<'EOF'
 <?xml version="1.0"?>
 <def format="2">
@@ -74,31 +81,29 @@ EOF
 	if [ "$rc" != 0 ] && [ ! -s "$tmp/cppcheck.findings" ]; then
 		cp "$tmp/cppcheck.out" "$tmp/cppcheck.findings"
 	fi
-	result cppcheck "$tmp/cppcheck.findings" "$rc"
-else
-	echo "skip lint: cppcheck: not installed"
-fi
+	echo cppcheck >"$tmp/cppcheck.name"
+	echo "$rc" >"$tmp/cppcheck.rc"
+}
 
 # ---------------------------------------------------------------- clang-tidy
 
-if command -v "$CLANG_TIDY" >/dev/null 2>&1; then
+run_clang_tidy() {
 	rc=0
 	"$CLANG_TIDY" --quiet --config-file="$top/.clang-tidy" autossh.c -- \
 		-std=c99 -D_POSIX_C_SOURCE=200809L -DVERSION="\"$version\"" \
 		>"$tmp/tidy.out" 2>"$tmp/tidy.err" || rc=$?
 	grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error): ' "$tmp/tidy.out" "$tmp/tidy.err" 2>/dev/null |
-		sed 's/^[^:]*\.\(out\|err\)://' | sed "s|^$top/||" | sort -t: -k1,1 -k2,2n -k3,3n | uniq >"$tmp/tidy.findings" || :
-	if [ "$rc" != 0 ] && [ ! -s "$tmp/tidy.findings" ]; then
-		cat "$tmp/tidy.out" "$tmp/tidy.err" >"$tmp/tidy.findings"
+		sed 's/^[^:]*\.\(out\|err\)://' | sed "s|^$top/||" | sort -t: -k1,1 -k2,2n -k3,3n | uniq >"$tmp/clang-tidy.findings" || :
+	if [ "$rc" != 0 ] && [ ! -s "$tmp/clang-tidy.findings" ]; then
+		cat "$tmp/tidy.out" "$tmp/tidy.err" >"$tmp/clang-tidy.findings"
 	fi
-	result clang-tidy "$tmp/tidy.findings" "$rc"
-else
-	echo "skip lint: clang-tidy: not installed"
-fi
+	echo clang-tidy >"$tmp/clang-tidy.name"
+	echo "$rc" >"$tmp/clang-tidy.rc"
+}
 
 # ---------------------------------------------------------------- shellcheck
 
-if command -v "$SHELLCHECK" >/dev/null 2>&1; then
+run_shellcheck() {
 	: >"$tmp/scripts"
 	for f in tests/*.sh tests/*/*.sh tests/* .ci/* rscreen autossh.host; do
 		[ -f "$f" ] || continue
@@ -111,10 +116,25 @@ if command -v "$SHELLCHECK" >/dev/null 2>&1; then
 	sort -u "$tmp/scripts" -o "$tmp/scripts"
 	rc=0
 	# shellcheck disable=SC2046
-	"$SHELLCHECK" -s sh -f gcc $(cat "$tmp/scripts") >"$tmp/sc.out" 2>&1 || rc=$?
-	result "shellcheck ($(wc -l <"$tmp/scripts" | tr -d ' ') scripts)" "$tmp/sc.out" "$rc"
-else
-	echo "skip lint: shellcheck: not installed"
-fi
+	"$SHELLCHECK" -s sh -f gcc $(cat "$tmp/scripts") >"$tmp/shellcheck.findings" 2>&1 || rc=$?
+	echo "shellcheck ($(wc -l <"$tmp/scripts" | tr -d ' ') scripts)" >"$tmp/shellcheck.name"
+	echo "$rc" >"$tmp/shellcheck.rc"
+}
+
+# ---------------------------------------------------------------- run
+
+have() { command -v "$1" >/dev/null 2>&1; }
+if have "$CPPCHECK"; then run_cppcheck & started="$started $!"; fi
+if have "$CLANG_TIDY"; then run_clang_tidy & started="$started $!"; fi
+if have "$SHELLCHECK"; then run_shellcheck & started="$started $!"; fi
+# shellcheck disable=SC2086
+[ -z "$started" ] || wait $started || :
+for tool in cppcheck clang-tidy shellcheck; do
+	if [ -f "$tmp/$tool.rc" ]; then
+		result "$(cat "$tmp/$tool.name")" "$tmp/$tool.findings" "$(cat "$tmp/$tool.rc")"
+	else
+		echo "skip lint: $tool: not installed"
+	fi
+done
 
 exit "$failed"
