@@ -149,6 +149,14 @@ wait_for() {
 	done
 }
 
+# stopped PID: PID is in the stopped state (T). kill -STOP takes effect
+# only when the process next runs: a pipe reader that the signal woke can
+# still take what a writer has just put in, so wait for this before
+# filling its pipe.
+stopped() {
+	[ "$(sed 's/^.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" = T ]
+}
+
 pid_alive() {
 	[ -n "${1:-}" ] || return 1
 	[ -r "/proc/$1/stat" ] || return 1

@@ -170,6 +170,7 @@ stalled_case() {
 	# filled with non-blocking writes.
 	exec 8>"$T/$tag.fifo"
 	kill -STOP "$R"
+	wait_for 5 stopped "$R" || WHY="the reader (cat) did not stop"
 	timeout 5 dd if=/dev/zero bs=4096 count=1024 oflag=nonblock >&8 2>/dev/null || :
 	bg_run AUTOSSH_PATH="$STUB" STUB_LOG="$T/$tag.stub" AUTOSSH_GATETIME=0 "$@" "$AUTOSSH" -M 0 host \
 		2>"$T/$tag.fifo"
