@@ -149,20 +149,21 @@ wait_for() {
 	done
 }
 
+# proc_state PID: field 3 of /proc/PID/stat, the process state (R, S, T,
+# Z ...); nothing if there is no such process.
+proc_state() { sed 's/^.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null; }
+
 # stopped PID: PID is in the stopped state (T). kill -STOP takes effect
 # only when the process next runs: a pipe reader that the signal woke can
 # still take what a writer has just put in, so wait for this before
 # filling its pipe.
-stopped() {
-	[ "$(sed 's/^.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" = T ]
-}
+stopped() { [ "$(proc_state "$1")" = T ]; }
 
 pid_alive() {
 	[ -n "${1:-}" ] || return 1
 	[ -r "/proc/$1/stat" ] || return 1
-	# Field 3 of /proc/PID/stat is the state; a zombie (Z) or dead (X)
-	# process has exited already.
-	_pa_state=$(sed 's/^.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+	# A zombie (Z) or dead (X) process has exited already.
+	_pa_state=$(proc_state "$1") || return 1
 	case $_pa_state in
 	Z | X | '') return 1 ;;
 	esac

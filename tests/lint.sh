@@ -28,9 +28,7 @@ cd "$top"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/autossh-lint.XXXXXX")
 started=  # the tools' pids
 trap 'rm -rf "$tmp"' EXIT
-# shellcheck disable=SC2086
 trap 'kill $started 2>/dev/null; rm -rf "$tmp"; trap - EXIT; exit 130' INT
-# shellcheck disable=SC2086
 trap 'kill $started 2>/dev/null; rm -rf "$tmp"; trap - EXIT; exit 143' TERM
 
 CPPCHECK=${LINT_CPPCHECK:-cppcheck}
@@ -123,15 +121,20 @@ run_shellcheck() {
 
 # ---------------------------------------------------------------- run
 
-have() { command -v "$1" >/dev/null 2>&1; }
-if have "$CPPCHECK"; then run_cppcheck & started="$started $!"; fi
-if have "$CLANG_TIDY"; then run_clang_tidy & started="$started $!"; fi
-if have "$SHELLCHECK"; then run_shellcheck & started="$started $!"; fi
+# A tool that is installed gets a .started mark: one that ends without its
+# .rc (its run stopped on an error) fails, as it did when they ran in turn.
+have() { command -v "$1" >/dev/null 2>&1 && : >"$tmp/$2.started"; }
+if have "$CPPCHECK" cppcheck; then run_cppcheck & started="$started $!"; fi
+if have "$CLANG_TIDY" clang-tidy; then run_clang_tidy & started="$started $!"; fi
+if have "$SHELLCHECK" shellcheck; then run_shellcheck & started="$started $!"; fi
 # shellcheck disable=SC2086
 [ -z "$started" ] || wait $started || :
 for tool in cppcheck clang-tidy shellcheck; do
 	if [ -f "$tmp/$tool.rc" ]; then
 		result "$(cat "$tmp/$tool.name")" "$tmp/$tool.findings" "$(cat "$tmp/$tool.rc")"
+	elif [ -f "$tmp/$tool.started" ]; then
+		echo "not ok lint: $tool: ended without a result"
+		failed=1
 	else
 		echo "skip lint: $tool: not installed"
 	fi

@@ -609,7 +609,7 @@ fi
 report "$name" "$LOG"
 
 # autossh stopped (SIGSTOP) while its ssh dies: the exit is handled on SIGCONT.
-_is_zombie() { [ "$(sed 's/^.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+_is_zombie() { [ "$(proc_state "$1")" = Z ]; }
 name="faults: ssh dies while autossh is stopped (SIGSTOP): handled on SIGCONT, tunnel works"
 WHY=
 if ! start_tunnel stopped 0 "" AUTOSSH_POLL=30; then
